@@ -1,0 +1,21 @@
+using System.Collections.Immutable;
+using Rampart.Core.Rules;
+using Rampart.Scanning.Engine;
+
+namespace Rampart.Scanning;
+
+/// <summary>
+/// The one place where analyzers are registered: one line each. Order matters only for the order of facts in the
+/// report; every analyzer whose content check passes runs.
+/// </summary>
+public static class AnalyzerRegistry
+{
+    private static readonly Lazy<RuleCatalog> LazyRules = new(() => RuleCatalog.FromAssemblies(typeof(AnalyzerRegistry).Assembly));
+
+    /// <summary>Every rule shipped in this assembly's rules/*.json.</summary>
+    public static RuleCatalog Rules => LazyRules.Value;
+
+    public static ImmutableArray<IArtifactAnalyzer> CreateAll() =>
+    [
+    ];
+}

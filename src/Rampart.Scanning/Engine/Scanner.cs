@@ -1,0 +1,301 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Rampart.Core;
+using Rampart.Core.Policy;
+using Rampart.Core.Reporting;
+using Rampart.Core.Rules;
+using Rampart.Scanning.IO;
+
+namespace Rampart.Scanning.Engine;
+
+/// <summary>
+/// Runs a scan: walks the targets, dispatches every artifact to the analyzers that recognise its content, feeds the
+/// artifacts they find inside back through the same dispatch within the policy's limits, applies the policy and
+/// assembles the report. One instance can run many scans concurrently.
+/// </summary>
+public sealed class Scanner
+{
+    private readonly ImmutableArray<IArtifactAnalyzer> _analyzers;
+    private readonly TimeProvider _time;
+
+    public Scanner(IEnumerable<IArtifactAnalyzer> analyzers, RuleCatalog rules, ToolInfo tool, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(analyzers);
+        _analyzers = [.. analyzers];
+        Rules = rules;
+        Tool = tool;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>The scanner with every built-in analyzer and rule.</summary>
+    public static Scanner CreateDefault(TimeProvider? time = null) =>
+        new(AnalyzerRegistry.CreateAll(), AnalyzerRegistry.Rules, RampartTool.Info, time);
+
+    public RuleCatalog Rules { get; }
+
+    public ToolInfo Tool { get; }
+
+    public IReadOnlyList<IArtifactAnalyzer> Analyzers => _analyzers;
+
+    /// <summary>Scans files and folders. Throws <see cref="ScanTargetException"/> for a path that does not exist.</summary>
+    public async Task<ScanReport> ScanAsync(IReadOnlyList<string> targets, ScanPolicy policy, IProgress<ScanProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        ArgumentNullException.ThrowIfNull(policy);
+        var started = _time.GetUtcNow();
+        var stopwatch = Stopwatch.StartNew();
+        var files = ArtifactWalker.Expand(targets);
+        var totalBytes = files.Sum(f => f.Length);
+        var context = new AnalysisContext(Rules, policy, new ArtifactFactory(policy.Limits));
+
+        var results = new FileResult[files.Count];
+        var done = 0;
+        long bytesDone = 0;
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, files.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                results[i] = await ScanFileAsync(files[i], context, ct).ConfigureAwait(false);
+                var n = Interlocked.Increment(ref done);
+                var b = Interlocked.Add(ref bytesDone, files[i].Length);
+                progress?.Report(new ScanProgress(n, files.Count, b, totalBytes, files[i].DisplayPath));
+            }).ConfigureAwait(false);
+
+        var nodes = results.SelectMany(r => r.Nodes).ToList();
+        var outcome = PolicyEvaluator.Apply(nodes.SelectMany(n => n.Findings), policy, DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime));
+        var artifacts = ComputeVerdicts(nodes, outcome.Kept);
+        stopwatch.Stop();
+        return new ScanReport(
+            Tool,
+            started,
+            stopwatch.Elapsed,
+            [.. targets],
+            policy.FailOn,
+            artifacts,
+            outcome.Kept,
+            outcome.Suppressed,
+            outcome.Warnings,
+            Rules);
+    }
+
+    /// <summary>Scans a single in-memory artifact (used by tests, fuzzing and benchmarks).</summary>
+    public async Task<ScanReport> ScanArtifactAsync(Artifact artifact, ScanPolicy policy, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        ArgumentNullException.ThrowIfNull(policy);
+        var started = _time.GetUtcNow();
+        var stopwatch = Stopwatch.StartNew();
+        var context = new AnalysisContext(Rules, policy, new ArtifactFactory(policy.Limits));
+        var result = await ScanTreeAsync(artifact, context, cancellationToken).ConfigureAwait(false);
+        var outcome = PolicyEvaluator.Apply(result.Nodes.SelectMany(n => n.Findings), policy, DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime));
+        return new ScanReport(Tool, started, stopwatch.Elapsed, [artifact.Path], policy.FailOn,
+            ComputeVerdicts(result.Nodes, outcome.Kept), outcome.Kept, outcome.Suppressed, outcome.Warnings, Rules);
+    }
+
+    private async Task<FileResult> ScanFileAsync(WalkedFile file, AnalysisContext context, CancellationToken cancellationToken)
+    {
+        if (file.Length > context.Limits.MaxFileBytes)
+        {
+            var node = new Node(file.DisplayPath, null, file.Length);
+            node.Findings.Add(EngineFinding(RuleIds.LimitReached, file.DisplayPath,
+                $"limit 'max-file-bytes' reached: the file has {file.Length:N0} bytes, more than {context.Limits.MaxFileBytes:N0}; it was not analysed"));
+            return new FileResult([node]);
+        }
+
+        Artifact artifact;
+        try
+        {
+            artifact = await ArtifactFactory.FromFileAsync(file.FullPath, file.DisplayPath, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var node = new Node(file.DisplayPath, null, file.Length);
+            node.Findings.Add(EngineFinding(RuleIds.Unreadable, file.DisplayPath, $"the file could not be read: {e.Message}"));
+            return new FileResult([node]);
+        }
+
+        return await ScanTreeAsync(artifact, context, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<FileResult> ScanTreeAsync(Artifact root, AnalysisContext context, CancellationToken cancellationToken)
+    {
+        var nodes = new List<Node>();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(context.Limits.TimePerFile);
+        var queue = new Queue<Artifact>();
+        queue.Enqueue(root);
+        var rootNode = default(Node);
+        while (queue.Count > 0)
+        {
+            var artifact = queue.Dequeue();
+            var node = new Node(artifact.Path, artifact.Parent, artifact.Length);
+            rootNode ??= node;
+            nodes.Add(node);
+            if (timeout.IsCancellationRequested)
+            {
+                break;
+            }
+
+            try
+            {
+                await AnalyzeAsync(artifact, node, context, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            foreach (var child in node.Children)
+            {
+                if (child.Depth > context.Limits.MaxDepth)
+                {
+                    node.Findings.Add(EngineFinding(RuleIds.LimitReached, artifact.Path,
+                        $"limit 'max-depth' reached: {child.Path} is nested {child.Depth} levels deep; it was not analysed"));
+                }
+                else if (nodes.Count + queue.Count >= context.Limits.MaxArtifactsPerFile)
+                {
+                    node.Findings.Add(EngineFinding(RuleIds.LimitReached, artifact.Path,
+                        $"limit 'max-artifacts-per-file' reached at {child.Path}; the rest was not analysed"));
+                    break;
+                }
+                else
+                {
+                    queue.Enqueue(child);
+                }
+            }
+        }
+
+        if (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            rootNode!.Findings.Add(EngineFinding(RuleIds.LimitReached, root.Path,
+                $"limit 'time-per-file' reached after {context.Limits.TimePerFile.TotalSeconds:0.#} s; the rest was not analysed"));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return new FileResult(nodes);
+    }
+
+    private async Task AnalyzeAsync(Artifact artifact, Node node, AnalysisContext context, CancellationToken cancellationToken)
+    {
+        var understood = false;
+        foreach (var analyzer in _analyzers)
+        {
+            if (!analyzer.CanAnalyze(artifact))
+            {
+                continue;
+            }
+
+            AnalysisResult result;
+            try
+            {
+                result = await analyzer.AnalyzeAsync(artifact, context, cancellationToken).ConfigureAwait(false);
+            }
+            catch (LimitExceededException e)
+            {
+                result = new AnalysisResult(analyzer.Id, artifact, context);
+                result.LimitReached(e.LimitName, e.Message);
+            }
+            catch (MalformedContentException e)
+            {
+                result = new AnalysisResult(analyzer.Id, artifact, context);
+                result.Inconclusive($"{analyzer.Id}: {e.Message}", e.Offset is { } o ? FindingLocation.AtOffset(o) : null);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                result = new AnalysisResult(analyzer.Id, artifact, context);
+                result.Report(RuleIds.AnalyzerFailure, $"the {analyzer.Id} analyzer failed ({e.GetType().Name}: {e.Message}); this is a Rampart bug, please report it");
+            }
+
+            if (result.NotThisFormat)
+            {
+                continue;
+            }
+
+            understood = true;
+            node.Formats.Add(analyzer.Id);
+            node.Findings.AddRange(result.Findings);
+            node.Children.AddRange(result.Children);
+            foreach (var (key, value) in result.Facts)
+            {
+                node.Facts[$"{analyzer.Id}.{key}"] = value;
+            }
+        }
+
+        if (!understood)
+        {
+            if (ModelFileNames.LooksLikeModel(artifact.Name))
+            {
+                node.Findings.Add(EngineFinding(RuleIds.UnrecognizedModelFile, artifact.Path,
+                    $"'{artifact.Name}' is named like a model file but its content matches no format Rampart can analyse"));
+            }
+            else
+            {
+                node.SkipReason = "not a model or serialized-object format Rampart analyses";
+            }
+        }
+    }
+
+    private Finding EngineFinding(string ruleId, string path, string message)
+    {
+        var rule = Rules[ruleId];
+        return new Finding(ruleId, rule.Severity, rule.Verdict, message, path, FindingLocation.None);
+    }
+
+    private static ImmutableArray<ArtifactReport> ComputeVerdicts(List<Node> nodes, ImmutableArray<Finding> kept)
+    {
+        var own = new Dictionary<string, Verdict>(StringComparer.Ordinal);
+        foreach (var finding in kept)
+        {
+            own[finding.ArtifactPath] = own.GetValueOrDefault(finding.ArtifactPath).Worst(finding.Verdict);
+        }
+
+        var verdicts = new ConcurrentDictionary<string, Verdict>(StringComparer.Ordinal);
+        foreach (var node in nodes)
+        {
+            verdicts[node.Path] = own.GetValueOrDefault(node.Path);
+        }
+
+        // Children come after their parents in breadth-first order: fold verdicts upwards from the end.
+        for (var i = nodes.Count - 1; i >= 0; i--)
+        {
+            var node = nodes[i];
+            if (node.Parent is not null && verdicts.TryGetValue(node.Parent, out var parentVerdict))
+            {
+                verdicts[node.Parent] = parentVerdict.Worst(verdicts[node.Path]);
+            }
+        }
+
+        return [.. nodes.Select(n => new ArtifactReport(
+            n.Path,
+            n.Parent,
+            [.. n.Formats],
+            n.Length,
+            n.Formats.Count == 0 && n.SkipReason is not null && verdicts[n.Path] == Verdict.Clean ? ArtifactStatus.Skipped : ArtifactStatus.Scanned,
+            verdicts[n.Path],
+            n.SkipReason,
+            n.Facts.ToImmutableSortedDictionary(StringComparer.Ordinal)))];
+    }
+
+    private sealed record FileResult(List<Node> Nodes);
+
+    private sealed class Node(string path, string? parent, long? length)
+    {
+        public string Path { get; } = path;
+
+        public string? Parent { get; } = parent;
+
+        public long? Length { get; } = length;
+
+        public List<string> Formats { get; } = [];
+
+        public List<Finding> Findings { get; } = [];
+
+        public List<Artifact> Children { get; } = [];
+
+        public Dictionary<string, string> Facts { get; } = new(StringComparer.Ordinal);
+
+        public string? SkipReason { get; set; }
+    }
+}

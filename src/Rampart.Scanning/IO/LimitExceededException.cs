@@ -1,0 +1,16 @@
+namespace Rampart.Scanning.IO;
+
+/// <summary>
+/// Thrown by bounded readers when a configured limit is reached. The engine reports it as Inconclusive with
+/// <see cref="LimitName"/>; analyzers may catch it to report it themselves with more context.
+/// </summary>
+public sealed class LimitExceededException(string limitName, string message) : Exception(message)
+{
+    public string LimitName { get; } = limitName;
+}
+
+/// <summary>Thrown by format readers for malformed input; the engine reports it as Inconclusive.</summary>
+public sealed class MalformedContentException(string message, long? offset = null) : Exception(message)
+{
+    public long? Offset { get; } = offset;
+}

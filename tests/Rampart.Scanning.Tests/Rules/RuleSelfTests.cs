@@ -1,0 +1,64 @@
+using Rampart.Core.Rules;
+using Rampart.Scanning;
+using Rampart.TestKit;
+using Rampart.TestKit.Fixtures;
+
+namespace Rampart.Scanning.Tests.Rules;
+
+/// <summary>Runs every shipped rule's own mustMatch / mustNotMatch self-tests, and checks each has a doc page.</summary>
+public sealed class RuleSelfTests
+{
+    public static TheoryData<string> RuleIds() => [.. AnalyzerRegistry.Rules.Rules.Select(r => r.Id)];
+
+    [Theory]
+    [MemberData(nameof(RuleIds))]
+    public async Task Rule_SelfTests_Pass(string id)
+    {
+        var rule = AnalyzerRegistry.Rules[id];
+        if (rule.Match.IsNameRule)
+        {
+            foreach (var name in rule.SelfTests.MustMatch)
+            {
+                AnalyzerRegistry.Rules.MatchName(name).Select(r => r.Id).Should().Contain(id, $"'{name}' is in the mustMatch list of {id}");
+            }
+
+            foreach (var name in rule.SelfTests.MustNotMatch)
+            {
+                AnalyzerRegistry.Rules.MatchName(name).Select(r => r.Id).Should().NotContain(id, $"'{name}' is in the mustNotMatch list of {id}");
+            }
+
+            return;
+        }
+
+        foreach (var fixtureId in rule.SelfTests.MustMatch)
+        {
+            var ids = await RuleIdsRaisedBy(fixtureId);
+            ids.Should().Contain(id, $"fixture '{fixtureId}' is in the mustMatch list of {id}");
+        }
+
+        foreach (var fixtureId in rule.SelfTests.MustNotMatch)
+        {
+            var ids = await RuleIdsRaisedBy(fixtureId);
+            ids.Should().NotContain(id, $"fixture '{fixtureId}' is in the mustNotMatch list of {id}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(RuleIds))]
+    public void Rule_HasDocumentationPage(string id)
+    {
+        var page = Path.Combine(RepositoryPaths.Root, "docs", "rules", id + ".md");
+        File.Exists(page).Should().BeTrue($"every rule needs {page}");
+        var text = File.ReadAllText(page);
+        text.Should().Contain("## Why it matters").And.Contain("## How to fix").And.Contain(id);
+    }
+
+    private static async Task<IReadOnlyList<string>> RuleIdsRaisedBy(string fixtureId)
+    {
+        var fixture = FixtureCatalog.Get(fixtureId);
+        using var temp = new TempDirectory();
+        var path = fixture.Materialize(temp.Path);
+        var report = await ScanHelper.ScanPathsAsync([path]);
+        return [.. report.Findings.Select(f => f.RuleId)];
+    }
+}

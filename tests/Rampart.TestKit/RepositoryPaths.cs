@@ -1,0 +1,28 @@
+namespace Rampart.TestKit;
+
+/// <summary>Locates the repository and the team's shared test data from a test's working directory.</summary>
+public static class RepositoryPaths
+{
+    private static readonly Lazy<string> LazyRoot = new(() =>
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Rampart.slnx")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Cannot find the repository root (Rampart.slnx) above " + AppContext.BaseDirectory);
+    });
+
+    public static string Root => LazyRoot.Value;
+
+    /// <summary>../shared/testdata beside the repository, or null where it is absent (tests then skip with a reason).</summary>
+    public static string? SharedTestData
+    {
+        get
+        {
+            var path = Path.GetFullPath(Path.Combine(Root, "..", "shared", "testdata"));
+            return Directory.Exists(path) ? path : null;
+        }
+    }
+}
