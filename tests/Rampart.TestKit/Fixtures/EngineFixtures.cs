@@ -1,4 +1,4 @@
-using System.Net.Sockets;
+using System.Diagnostics;
 using System.Text;
 
 namespace Rampart.TestKit.Fixtures;
@@ -10,15 +10,19 @@ public sealed class EngineFixtures : IFixtureSource
     [
         new("engine/unknown-model-bytes", "weights.bin", () => Encoding.ASCII.GetBytes("RAMPART-NOT-A-KNOWN-FORMAT\x01\x02\x03 these bytes are no model format\n")),
         new("engine/readme-text", "README.md", () => Encoding.UTF8.GetBytes("# A model card\n\nThis folder holds a model.\n")),
-        new("engine/unreadable-file", "socket.pt", () => [])
+        new("engine/throwing-analyzer", "boom.bin", () => Encoding.ASCII.GetBytes(TestAnalyzers.ThrowingAnalyzer.Magic + " payload"))
         {
-            // A Unix socket is listed as a file but cannot be opened for reading (ENXIO), even by root.
+            ExtraAnalyzers = [new TestAnalyzers.ThrowingAnalyzer()],
+        },
+        new("engine/unreadable-file", "pipe.pt", () => [])
+        {
+            // A FIFO is listed as a file; opening it would block until a writer appears, so Rampart must not open it.
             Custom = directory =>
             {
-                var path = Path.Combine(directory, "socket.pt");
-                using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                socket.Bind(new UnixDomainSocketEndPoint(path));
-                return path;
+                var path = Path.Combine(directory, "pipe.pt");
+                using var mkfifo = Process.Start("mkfifo", [path]);
+                mkfifo.WaitForExit();
+                return mkfifo.ExitCode == 0 ? path : throw new InvalidOperationException("mkfifo failed");
             },
         },
     ];
