@@ -30,9 +30,12 @@ internal sealed class TarAnalyzer : IArtifactAnalyzer
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);
-        var head = artifact.Head.Span;
-        return head.Length >= Block && head.Slice(257, 5).SequenceEqual("ustar"u8) && ChecksumMatches(head[..Block]);
+        return StartsLikeTar(artifact.Head.Span);
     }
+
+    /// <summary>A ustar (POSIX or GNU) header with a valid checksum at the start.</summary>
+    public static bool StartsLikeTar(ReadOnlySpan<byte> head) =>
+        head.Length >= Block && head.Slice(257, 5).SequenceEqual("ustar"u8) && ChecksumMatches(head[..Block]);
 
     public async ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken)
     {

@@ -33,7 +33,7 @@ internal sealed class NumpyAnalyzer : IArtifactAnalyzer
         var header = NpyHeader.Parse(artifact.Head.Span, context.Limits.MaxHeaderBytes);
         result.SetFact("version", $"{header.Major}.{header.Minor}");
         result.SetFact("descr", header.Descr);
-        result.SetFact("shape", "(" + string.Join(", ", header.Shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + ")");
+        result.SetFact("shape", ShapeText(header.Shape));
         result.SetFact("fortran_order", header.FortranOrder ? "True" : "False");
 
         var body = artifact.Length - header.DataOffset;
@@ -71,6 +71,10 @@ internal sealed class NumpyAnalyzer : IArtifactAnalyzer
 
         return result;
     }
+
+    /// <summary>The shape as Python prints a tuple: "()", "(3,)", "(2, 3)".</summary>
+    private static string ShapeText(IReadOnlyList<long> shape) =>
+        "(" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + (shape.Count == 1 ? ",)" : ")");
 
     private static async ValueTask<Artifact> BodyAsync(Artifact artifact, string label, long offset, long? length, CancellationToken cancellationToken)
     {

@@ -53,6 +53,7 @@ public sealed class NumpyAnalyzerTests
         var report = await Scan(FixtureCatalog.Get("npy/object-array").Build());
 
         report.Findings.Should().ContainSingle(f => f.RuleId == NumpyAnalyzer.ObjectArray);
+        report.Artifacts[0].Facts["numpy.shape"].Should().Be("(2,)");
         report.Artifacts.Should().Contain(a => a.Path == "array.npy#pickle" && a.Length == NumpyFixtures.ObjectListPickle.Length);
     }
 
