@@ -44,8 +44,10 @@ internal sealed class TarAnalyzer : IArtifactAnalyzer
         var result = new AnalysisResult(Id, artifact, context);
         var members = new List<(string Name, long Offset, long Size)>();
         var stream = await artifact.OpenAsync(cancellationToken).ConfigureAwait(false);
+        bool seekable;
         await using (stream.ConfigureAwait(false))
         {
+            seekable = stream.CanSeek;
             try
             {
                 await WalkAsync(stream, result, members, cancellationToken).ConfigureAwait(false);
@@ -68,22 +70,15 @@ internal sealed class TarAnalyzer : IArtifactAnalyzer
         {
             var copy = seen[name] = seen.GetValueOrDefault(name) + 1;
             var path = artifact.Path + "!/" + name + (copy > 1 ? $"#duplicate[{copy}]" : string.Empty);
-            result.AddChild(await MakeChildAsync(artifact, path, name, offset, size, cancellationToken).ConfigureAwait(false));
+            result.AddChild(await MakeChildAsync(artifact, seekable, path, name, offset, size, cancellationToken).ConfigureAwait(false));
         }
 
         return result;
     }
 
-    private static async ValueTask<Artifact> MakeChildAsync(Artifact artifact, string path, string name, long offset, long size, CancellationToken cancellationToken)
+    private static async ValueTask<Artifact> MakeChildAsync(Artifact artifact, bool seekable, string path, string name, long offset, long size, CancellationToken cancellationToken)
     {
         // Seekable parents are sliced without copying; decompressed streams are re-read up to the member.
-        var probe = await artifact.OpenAsync(cancellationToken).ConfigureAwait(false);
-        bool seekable;
-        await using (probe.ConfigureAwait(false))
-        {
-            seekable = probe.CanSeek;
-        }
-
         if (seekable)
         {
             return await ArtifactFactory.FromSliceAsync(path, artifact, offset, size, cancellationToken, name).ConfigureAwait(false);
