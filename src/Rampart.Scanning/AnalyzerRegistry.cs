@@ -17,5 +17,9 @@ public static class AnalyzerRegistry
 
     public static ImmutableArray<IArtifactAnalyzer> CreateAll() =>
     [
+        new Analyzers.Archives.ZipAnalyzer(),
+        new Analyzers.Archives.TarAnalyzer(),
+        new Analyzers.Numpy.NumpyAnalyzer(),
+        new Analyzers.PyTorch.PyTorchAnalyzer(),
     ];
 }
