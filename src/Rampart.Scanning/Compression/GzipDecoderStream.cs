@@ -65,7 +65,6 @@ internal sealed class GzipDecoderStream : DecompressingStream
                 throw Input.Error($"gzip member size mismatch (stored {size}, decompressed {_body.Size} mod 2^32)");
             }
 
-            _body.Dispose();
             _body = null;
             StreamCount++;
         }
@@ -151,15 +150,5 @@ internal sealed class GzipDecoderStream : DecompressingStream
                 kept.Append((char)b);
             }
         }
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _body?.Dispose();
-        }
-
-        base.Dispose(disposing);
     }
 }

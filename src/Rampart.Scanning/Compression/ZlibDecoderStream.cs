@@ -65,14 +65,4 @@ internal sealed class ZlibDecoderStream : DecompressingStream
 
         return 0;
     }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _body?.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }
