@@ -10,9 +10,12 @@ internal sealed class DeflateBody
     private readonly Inflater _inflater;
     private readonly bool _computeAdler;
 
-    public DeflateBody(CompressedInput input, bool computeAdler)
+    /// <summary>Starts a deflate stream on <paramref name="inflater"/>, reused across gzip members to keep allocations flat.</summary>
+    public DeflateBody(Inflater inflater, bool computeAdler)
     {
-        _inflater = new Inflater(input);
+        ArgumentNullException.ThrowIfNull(inflater);
+        inflater.Reset();
+        _inflater = inflater;
         _computeAdler = computeAdler;
     }
 

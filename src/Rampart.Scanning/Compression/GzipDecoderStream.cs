@@ -17,6 +17,7 @@ internal sealed class GzipDecoderStream : DecompressingStream
 
     private readonly long _maxHeaderBytes;
     private DeflateBody? _body;
+    private Inflater? _inflater;
     private bool _done;
 
     public GzipDecoderStream(Stream compressed, long maxHeaderBytes, bool leaveOpen = false)
@@ -44,7 +45,7 @@ internal sealed class GzipDecoderStream : DecompressingStream
                 }
 
                 ReadHeader();
-                _body = new DeflateBody(Input, computeAdler: false);
+                _body = new DeflateBody(_inflater ??= new Inflater(Input), computeAdler: false);
             }
 
             var n = _body.Read(buffer);

@@ -48,6 +48,22 @@ internal sealed class Inflater
         Done,
     }
 
+    /// <summary>Prepares for a new deflate stream (the next gzip member), keeping the allocated buffers.</summary>
+    public void Reset()
+    {
+        _windowPos = 0;
+        _total = 0;
+        _bits = 0;
+        _bitCount = 0;
+        _mode = Mode.BlockHeader;
+        _finalBlock = false;
+        _storedRemaining = 0;
+        _literals = null;
+        _distances = null;
+        _matchRemaining = 0;
+        _matchDistance = 0;
+    }
+
     /// <summary>Inflates into <paramref name="output"/>; 0 once the final block has ended (the input then sits right after it).</summary>
     public int Read(Span<byte> output)
     {

@@ -149,6 +149,45 @@ public sealed class CompressedAnalyzerTests
         finding.Message.Should().Contain("truncated");
     }
 
+    [Fact]
+    public async Task Scan_GzipInsideXz_IsDecompressedAgainThroughTheDispatch()
+    {
+        var inner = CompressionFixtures.Gzip(CompressionFixtures.SampleText);
+
+        var report = await ScanHelper.ScanBytesAsync(XzBuilder.Build(inner), "notes.txt.gz.xz");
+
+        report.Artifacts.Select(a => a.Path).Should().Contain("notes.txt.gz.xz#decompressed#decompressed");
+        report.Artifacts.Single(a => a.Path == "notes.txt.gz.xz#decompressed").Formats.Should().Contain("compressed");
+        report.Artifacts.Single(a => a.Path == "notes.txt.gz.xz#decompressed#decompressed").Length.Should().Be(CompressionFixtures.SampleText.Length);
+        report.Verdict.Should().Be(Verdict.Clean);
+    }
+
+    [Fact]
+    public async Task Analyze_ManyTinyGzipMembers_DecodesAllOfThem()
+    {
+        var member = CompressionFixtures.Gzip("x"u8.ToArray());
+        var bytes = Enumerable.Repeat(member, 20_000).SelectMany(m => m).ToArray();
+
+        var (result, _) = await AnalyzeAsync(bytes, "many.gz");
+
+        result.Findings.Should().BeEmpty();
+        result.Facts["streams"].Should().Be("20000");
+        result.Facts["decompressed.bytes"].Should().Be("20000");
+    }
+
+    [Fact]
+    public async Task Analyze_CancelledToken_StopsWithCancellation()
+    {
+        var artifact = ArtifactFactory.FromBytes("big.xz", null, 0, CompressionVectors.Read("repeat2500k.crc64.xz"), "big.xz");
+        var context = new AnalysisContext(AnalyzerRegistry.Rules, ScanPolicy.Default, new ArtifactFactory(ScanLimits.Default));
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var act = async () => await new CompressedAnalyzer().AnalyzeAsync(artifact, context, cancelled.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+    }
+
     [Theory]
     [InlineData("x^2 + y^2 = z^2, a note about a model, nothing compressed here at all")]
     [InlineData("xœ this is not zlib either, just text that happens to start with 0x78 0x9C")]
