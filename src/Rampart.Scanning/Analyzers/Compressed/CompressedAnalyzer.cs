@@ -147,7 +147,7 @@ internal sealed class CompressedAnalyzer : IArtifactAnalyzer
             result.LimitReached(e.LimitName, e.Message);
         }
 
-        result.SetFact("decompressed.complete", failed ? "false" : "true");
+        result.SetFact("complete", failed ? "false" : "true");
         if (failed)
         {
             // What was decoded before the failure is still analysed: a payload in it is worth knowing about.
@@ -192,8 +192,8 @@ internal sealed class CompressedAnalyzer : IArtifactAnalyzer
     private static void ReportStreamFacts(AnalysisResult result, DecompressingStream decoder, long produced)
     {
         result.SetFact("streams", decoder.StreamCount);
-        result.SetFact("compressed.bytes", decoder.TrailingDataOffset ?? decoder.CompressedPosition);
-        result.SetFact("decompressed.bytes", produced);
+        result.SetFact("input-bytes", decoder.TrailingDataOffset ?? decoder.CompressedPosition);
+        result.SetFact("output-bytes", produced);
         switch (decoder)
         {
             case GzipDecoderStream { OriginalName: { } name }:

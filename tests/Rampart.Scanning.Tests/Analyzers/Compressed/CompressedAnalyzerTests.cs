@@ -23,7 +23,7 @@ public sealed class CompressedAnalyzerTests
 
         var root = report.Artifacts.Single(a => a.Path == name);
         root.Formats.Should().Contain("compressed");
-        root.Facts["compressed.decompressed.complete"].Should().Be("true");
+        root.Facts["compressed.complete"].Should().Be("true");
         var child = report.Artifacts.Single(a => a.Path == name + "#decompressed");
         child.Length.Should().Be(CompressionVectors.Manifest[name].Length);
         report.Findings.Where(f => f.ArtifactPath == name).Should().BeEmpty();
@@ -85,7 +85,7 @@ public sealed class CompressedAnalyzerTests
 
         result.Findings.Should().BeEmpty();
         result.Children.Should().ContainSingle().Which.Head.Length.Should().Be(Artifact.HeadSize);
-        result.Facts["decompressed.bytes"].Should().Be("150000");
+        result.Facts["output-bytes"].Should().Be("150000");
     }
 
     [Theory]
@@ -109,7 +109,7 @@ public sealed class CompressedAnalyzerTests
         var report = await ScanHelper.ScanBytesAsync(CompressionVectors.Read("repeat2500k.crc64.xz"), "big.xz", policy);
 
         report.Findings.Should().Contain(f => f.RuleId == RuleIds.LimitReached && f.Property("limit") == "max-decompressed-bytes");
-        report.Artifacts.Single(a => a.Path == "big.xz").Facts["compressed.decompressed.complete"].Should().Be("false");
+        report.Artifacts.Single(a => a.Path == "big.xz").Facts["compressed.complete"].Should().Be("false");
         report.Artifacts.Should().Contain(a => a.Path == "big.xz#decompressed");
     }
 
@@ -172,7 +172,7 @@ public sealed class CompressedAnalyzerTests
 
         result.Findings.Should().BeEmpty();
         result.Facts["streams"].Should().Be("20000");
-        result.Facts["decompressed.bytes"].Should().Be("20000");
+        result.Facts["output-bytes"].Should().Be("20000");
     }
 
     [Fact]
