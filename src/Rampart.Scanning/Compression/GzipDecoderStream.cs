@@ -26,7 +26,7 @@ internal sealed class GzipDecoderStream : DecompressingStream
         _maxHeaderBytes = maxHeaderBytes;
     }
 
-    /// <summary>The FNAME field of the first member (first 256 bytes, Latin-1), if any.</summary>
+    /// <summary>The FNAME field of the first member (first 256 bytes, Latin-1, control characters as '?'), if any.</summary>
     public string? OriginalName { get; private set; }
 
     /// <summary>The FCOMMENT field of the first member (first 256 bytes, Latin-1), if any.</summary>
@@ -148,7 +148,8 @@ internal sealed class GzipDecoderStream : DecompressingStream
 
             if (kept.Length < KeptTextBytes)
             {
-                kept.Append((char)b);
+                // Control characters (terminal escape sequences) never reach reports.
+                kept.Append(b is < 0x20 or (>= 0x7F and < 0xA0) ? '?' : (char)b);
             }
         }
     }

@@ -163,6 +163,31 @@ public sealed class CompressedAnalyzerTests
     }
 
     [Fact]
+    public async Task Scan_GzipFileNameLongerThanHeaderLimit_ReportsLimit()
+    {
+        var member = CompressionFixtures.Gzip(CompressionFixtures.SampleText);
+        member[3] |= 0x08; // FNAME follows the 10-byte fixed header
+        byte[] bytes = [.. member[..10], .. Enumerable.Repeat((byte)'a', 5000), 0, .. member[10..]];
+        var policy = ScanPolicy.Default with { Limits = ScanLimits.Default with { MaxHeaderBytes = 1000 } };
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "named.gz", policy);
+
+        report.Findings.Should().ContainSingle(f => f.ArtifactPath == "named.gz").Which.Property("limit").Should().Be("max-header-bytes");
+    }
+
+    [Fact]
+    public async Task Analyze_GzipFileNameWithEscapeSequence_FactHasNoControlCharacters()
+    {
+        var member = CompressionFixtures.Gzip(CompressionFixtures.SampleText);
+        member[3] |= 0x08;
+        byte[] bytes = [.. member[..10], .. "evil\u001b[2Jname.pkl"u8, 0, .. member[10..]];
+
+        var (result, _) = await AnalyzeAsync(bytes, "named.gz");
+
+        result.Facts["gzip.name"].Should().Be("evil?[2Jname.pkl");
+    }
+
+    [Fact]
     public async Task Analyze_ManyTinyGzipMembers_DecodesAllOfThem()
     {
         var member = CompressionFixtures.Gzip("x"u8.ToArray());
