@@ -21,5 +21,6 @@ public static class AnalyzerRegistry
         new Analyzers.Archives.TarAnalyzer(),
         new Analyzers.Numpy.NumpyAnalyzer(),
         new Analyzers.PyTorch.PyTorchAnalyzer(),
+        new Analyzers.Compressed.CompressedAnalyzer(),
     ];
 }
