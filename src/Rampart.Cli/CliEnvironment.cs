@@ -34,7 +34,8 @@ internal sealed record CliEnvironment(
         {
             try
             {
-                width = Math.Max(Console.WindowWidth, 40);
+                var columns = Console.WindowWidth;
+                width = columns > 0 ? Math.Max(columns, 40) : width;
             }
             catch (IOException)
             {

@@ -63,8 +63,9 @@ internal static class RampartCli
             {
                 return Usage(environment, e.Message);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
+                // Ctrl+C: System.CommandLine cancels its own token, not the caller's, so no filter here.
                 await environment.Error.WriteLineAsync("rampart: cancelled; no report was written").ConfigureAwait(false);
                 return ExitCodes.Inconclusive;
             }

@@ -162,6 +162,20 @@ public sealed class ScanCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Scan_Cancelled_ExitsInconclusiveWithoutReport()
+    {
+        using var stdout = new MemoryStream();
+        using var stderr = new StringWriter();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        var environment = CliRunner.Environment() with { Out = stdout, Error = stderr };
+        var code = await RampartCli.RunAsync(["scan", Write("x.pt", "?")], environment, cancelled.Token);
+        code.Should().Be(ExitCodes.Inconclusive);
+        stdout.Length.Should().Be(0);
+        stderr.ToString().Should().Contain("cancelled");
+    }
+
+    [Fact]
     public async Task Scan_FormatJson_WritesJsonReportToStdout()
     {
         var run = await CliRunner.RunAsync(["scan", Write("x.pt", "?"), "--format", "json"]);
