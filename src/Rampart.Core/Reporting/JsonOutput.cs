@@ -21,6 +21,19 @@ internal static class JsonOutput
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Hands what the writer has buffered to the stream once it passes 1 MiB, so that a report on hundreds of
+    /// thousands of artifacts is streamed out instead of held in memory whole.
+    /// </summary>
+    public static void FlushIfLarge(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (writer.BytesPending > 1024 * 1024)
+        {
+            writer.Flush();
+        }
+    }
+
     /// <summary>ISO 8601 in UTC with milliseconds, e.g. 2026-11-22T04:30:08.211Z.</summary>
     public static string Timestamp(DateTimeOffset time) =>
         time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);

@@ -128,6 +128,17 @@ public sealed class JsonReporterTests(ITestOutputHelper output)
         second.Should().Be(first);
     }
 
+    [Fact]
+    public async Task WriteAsync_ManyArtifacts_StreamsCompleteDocument()
+    {
+        var many = Enumerable.Range(0, 20_000)
+            .Select(i => SampleReports.Artifact($"models/file-{i:D5}.pkl", null, Verdict.Clean, ArtifactStatus.Scanned, "pickle"));
+        var report = SampleReports.Clean() with { Artifacts = [.. many] };
+        using var document = JsonDocument.Parse(await SampleReports.RenderAsync(new JsonReporter(), report));
+        document.RootElement.GetProperty("artifacts").GetArrayLength().Should().Be(20_000);
+        document.RootElement.GetProperty("artifacts")[19_999].GetProperty("path").GetString().Should().Be("models/file-19999.pkl");
+    }
+
     private void AssertValid(string json)
     {
         var result = JsonSchemaValidator.Validate(json, SchemaPath);

@@ -78,6 +78,7 @@ public sealed class JsonReporter : IReporter
             WriteStringOrNull(w, "skipReason", artifact.SkipReason);
             WriteMap(w, "facts", artifact.Facts);
             w.WriteEndObject();
+            JsonOutput.FlushIfLarge(w);
         }
 
         w.WriteEndArray();
@@ -86,6 +87,7 @@ public sealed class JsonReporter : IReporter
         foreach (var finding in report.Findings)
         {
             WriteFinding(w, report, finding);
+            JsonOutput.FlushIfLarge(w);
         }
 
         w.WriteEndArray();

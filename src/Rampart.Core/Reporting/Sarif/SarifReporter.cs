@@ -287,6 +287,7 @@ public sealed class SarifReporter(string? baseDirectory = null) : IReporter
         w.WriteEndObject();
         w.WriteEndObject();
         w.WriteEndObject();
+        JsonOutput.FlushIfLarge(w);
     }
 
     /// <summary>The top-level file a logical path lives in: follow parents; without them, cut at the first "!/" or "#".</summary>
