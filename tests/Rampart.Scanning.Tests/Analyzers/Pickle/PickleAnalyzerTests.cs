@@ -157,6 +157,31 @@ public sealed class PickleAnalyzerTests
     }
 
     [Fact]
+    public async Task Scan_TorchScriptData_NeedsReviewForTheArchiveClassesOnly()
+    {
+        var bytes = new PickleBuilder().Proto(2).Mark()
+            .Global("__torch__", "M").EmptyTuple().NewObj()
+            .Global("__torch__.torch.nn.modules.linear", "Linear").EmptyTuple().NewObj()
+            .Global("torch.jit._pickle", "build_intlist").Mark().BinInt1(1).List().Tuple1().Reduce()
+            .Tuple().Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "data.pkl");
+
+        report.Findings.Should().OnlyContain(f => f.RuleId == "RAMP-PKL-002");
+        report.Findings.Select(f => f.Property("name")).Should().BeEquivalentTo("__torch__.M", "__torch__.torch.nn.modules.linear.Linear");
+    }
+
+    [Fact]
+    public async Task Scan_TorchScriptRootDoesNotExcuseOtherDunders()
+    {
+        var bytes = new PickleBuilder().Proto(2).Global("__torch__.__builtins__", "M").Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "data.pkl");
+
+        report.Findings.Should().ContainSingle().Which.RuleId.Should().Be("RAMP-PKL-001");
+    }
+
+    [Fact]
     public async Task Scan_DenyRuleBeatsAReviewGlob()
     {
         var report = await ScanHelper.ScanBytesAsync(PickleBuilder.CallPickle("pandas", "read_pickle", "x.pkl"), "model.pkl");
