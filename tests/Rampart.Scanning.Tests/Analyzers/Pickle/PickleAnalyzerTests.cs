@@ -182,6 +182,46 @@ public sealed class PickleAnalyzerTests
     }
 
     [Fact]
+    public async Task Scan_DefaultdictWithADataFactory_IsClean()
+    {
+        var bytes = new PickleBuilder().Proto(2).Global("collections", "defaultdict").Global("builtins", "list").Tuple1().Reduce().Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "model.pkl");
+
+        report.Findings.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Scan_DefaultdictWithADangerousFactory_ReportsTheFactory()
+    {
+        var bytes = new PickleBuilder().Proto(2).Global("collections", "defaultdict").Global("builtins", "eval").Tuple1().Reduce().Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "model.pkl");
+
+        report.Findings.Should().ContainSingle().Which.Property("name").Should().Be("builtins.eval");
+    }
+
+    [Fact]
+    public async Task Scan_OldJoblibSideFileWrapper_NeedsReview()
+    {
+        var bytes = new PickleBuilder().Proto(2).Global("joblib.numpy_pickle", "NDArrayWrapper").EmptyTuple().NewObj().Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "old.pkl");
+
+        report.Findings.Should().ContainSingle().Which.RuleId.Should().Be("RAMP-PKL-002");
+    }
+
+    [Fact]
+    public async Task Scan_TypingEvaluatorUnderAReviewedModule_IsDenied()
+    {
+        var bytes = new PickleBuilder().Proto(4).StackGlobal("typing", "ForwardRef").Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "model.pkl");
+
+        report.Findings.Should().ContainSingle().Which.RuleId.Should().Be("RAMP-PKL-105");
+    }
+
+    [Fact]
     public async Task Scan_DenyRuleBeatsAReviewGlob()
     {
         var report = await ScanHelper.ScanBytesAsync(PickleBuilder.CallPickle("pandas", "read_pickle", "x.pkl"), "model.pkl");
