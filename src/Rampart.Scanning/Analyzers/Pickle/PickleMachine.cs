@@ -40,6 +40,10 @@ internal sealed class PickleMachine
 
     private const int MaxNesting = 4;
 
+    private const int CachedStringBytes = 32;
+
+    private const int StringCacheSize = 1024;
+
     private static readonly System.Buffers.SearchValues<char> FloatStart = System.Buffers.SearchValues.Create("eE.0123456789");
 
     private readonly PickleInput _input;
@@ -50,6 +54,7 @@ internal sealed class PickleMachine
     private readonly int _nesting;
     private readonly List<PValue> _stack = [];
     private readonly List<int> _marks = [];
+    private readonly (byte[] Key, PStr? Value)[] _stringCache = new (byte[], PStr?)[StringCacheSize];
     private readonly List<PValue?> _denseMemo = [];
     private readonly Dictionary<long, PValue> _sparseMemo = [];
     private int _memoCount;
@@ -701,6 +706,11 @@ internal sealed class PickleMachine
 
     private PStr ReadCountedString(long length, string source, Encoding encoding)
     {
+        if (length <= CachedStringBytes)
+        {
+            return CachedString(_input.Read((int)length, source + " argument"), source, encoding);
+        }
+
         if (length <= KeptStringBytes)
         {
             return new PStr(encoding.GetString(_input.Read((int)length, source + " argument")), false, source);
@@ -709,6 +719,29 @@ internal sealed class PickleMachine
         var prefix = encoding.GetString(_input.Read(KeptStringBytes, source + " argument"));
         _input.Skip(length - KeptStringBytes, source + " argument");
         return new PStr(prefix, true, source);
+    }
+
+    /// <summary>
+    /// Short strings (dict keys, attribute and module names) repeat all over large pickles: a small direct-mapped
+    /// cache hands out the same immutable <see cref="PStr"/> for the same bytes and opcode instead of decoding again.
+    /// </summary>
+    private PStr CachedString(ReadOnlySpan<byte> bytes, string source, Encoding encoding)
+    {
+        var hash = 2166136261u;
+        foreach (var b in bytes)
+        {
+            hash = (hash ^ b) * 16777619u;
+        }
+
+        ref var slot = ref _stringCache[hash & (StringCacheSize - 1)];
+        if (slot.Value is { } cached && ReferenceEquals(cached.Source, source) && bytes.SequenceEqual(slot.Key))
+        {
+            return cached;
+        }
+
+        var value = new PStr(encoding.GetString(bytes), false, source);
+        slot = (bytes.ToArray(), value);
+        return value;
     }
 
     private PBytes SkipBytes(long length, string source, bool mutable)
