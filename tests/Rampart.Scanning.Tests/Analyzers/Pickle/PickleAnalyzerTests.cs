@@ -414,6 +414,18 @@ public sealed class PickleAnalyzerTests
         report.Artifacts[0].Formats.Should().NotContain("pickle");
     }
 
+    [Theory]
+    [InlineData("byteorder", "little")]
+    [InlineData("version", "3\n")]
+    [InlineData(".format_version", "1")]
+    [InlineData("serialization_id", "1234567890123456789")]
+    public void CanAnalyze_SmallTorchArchiveMembers_AreNotPickles(string name, string text)
+    {
+        var artifact = Rampart.Scanning.Engine.ArtifactFactory.FromBytes("model.pt!/archive/" + name, "model.pt", 1, System.Text.Encoding.ASCII.GetBytes(text), name);
+
+        new PickleAnalyzer().CanAnalyze(artifact).Should().BeFalse();
+    }
+
     [Fact]
     public void CanAnalyze_ZipMagic_IsNotAPickleEvenWithAPickleName()
     {
