@@ -17,6 +17,7 @@ public static class AnalyzerRegistry
 
     public static ImmutableArray<IArtifactAnalyzer> CreateAll() =>
     [
+        new Analyzers.Pickle.PickleAnalyzer(),
         new Analyzers.Archives.ZipAnalyzer(),
         new Analyzers.Archives.TarAnalyzer(),
         new Analyzers.Numpy.NumpyAnalyzer(),
