@@ -3,7 +3,7 @@ using Rampart.Scanning.IO;
 namespace Rampart.Scanning.Analyzers.Archives;
 
 /// <summary>Passes a stream through while computing the CRC-32 and length of everything read.</summary>
-internal sealed class CrcStream(Stream inner) : Stream
+internal sealed class CrcStream(Stream inner) : ReadOnlyStream
 {
     public uint Crc { get; private set; }
 
@@ -12,21 +12,11 @@ internal sealed class CrcStream(Stream inner) : Stream
     /// <summary>True once a read returned 0: <see cref="Crc"/> covers the whole content.</summary>
     public bool ReachedEnd { get; private set; }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
     public override long Position
     {
         get => BytesRead;
         set => throw new NotSupportedException();
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -42,9 +32,6 @@ internal sealed class CrcStream(Stream inner) : Stream
         return read;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     private void Account(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty)
@@ -56,16 +43,6 @@ internal sealed class CrcStream(Stream inner) : Stream
         Crc = Crc32.Append(Crc, data);
         BytesRead += data.Length;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
