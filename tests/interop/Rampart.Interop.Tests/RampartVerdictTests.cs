@@ -1,0 +1,50 @@
+using System.Text;
+using Rampart.Core;
+using Xunit.Abstractions;
+
+namespace Rampart.Interop.Tests;
+
+/// <summary>
+/// Scans the proved corpus with Rampart in-process and checks every verdict: malicious files Malicious, plain weights
+/// and data Clean, files that import code (sklearn, whole modules, pandas) NeedsReview, nothing benign Inconclusive.
+/// </summary>
+[Collection(CorpusGroup.Name)]
+public sealed class RampartVerdictTests(CorpusFixture fixture, ITestOutputHelper output)
+{
+    [PythonFact("torch", "numpy", "joblib", "sklearn", "dill", "pandas", NeedsAnalyzers = true)]
+    public async Task MaliciousFiles_Scanned_AreMalicious()
+    {
+        var failures = await CheckAsync(e => e.Malicious);
+        failures.Should().BeEmpty("every file whose payload fired in its real loader must be Malicious");
+    }
+
+    [PythonFact("torch", "numpy", "joblib", "sklearn", "dill", "pandas", NeedsAnalyzers = true)]
+    public async Task BenignFiles_Scanned_HaveExpectedVerdict()
+    {
+        var failures = await CheckAsync(e => !e.Malicious);
+        failures.Should().BeEmpty("benign files must be Clean, or NeedsReview where they import code, and never Inconclusive or Malicious");
+    }
+
+    private async Task<List<string>> CheckAsync(Func<CorpusEntry, bool> which)
+    {
+        var corpus = await fixture.GetCorpusAsync();
+        var report = await fixture.GetScanAsync();
+        var table = new StringBuilder();
+        var failures = new List<string>();
+        foreach (var entry in corpus.Entries.Where(which))
+        {
+            var path = corpus.DisplayPath(entry);
+            var verdict = ReportReading.VerdictOf(report, path);
+            var said = verdict is { } v ? ReportReading.Wire(v) : "missing";
+            var ok = verdict is { } actual && entry.Expect.Contains(ReportReading.Wire(actual)) && actual != Verdict.Inconclusive;
+            table.AppendLine($"{(ok ? "ok  " : "FAIL")} {said,-12} {entry.Path} [{entry.Kind}]");
+            if (!ok)
+            {
+                failures.Add(ReportReading.Explain(report, path, entry.Path, entry.Kind, string.Join(" or ", entry.Expect), entry.Note));
+            }
+        }
+
+        output.WriteLine(table.ToString());
+        return failures;
+    }
+}
