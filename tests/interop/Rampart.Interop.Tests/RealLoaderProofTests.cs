@@ -29,6 +29,10 @@ public sealed class RealLoaderProofTests(CorpusFixture fixture, ITestOutputHelpe
         "pandas-dataframe-payload", "pandas-series-payload", "dill-payload",
         "pickle-gadget-subprocess-call", "pickle-gadget-runpy-run-code", "pickle-gadget-methodcaller-code-interpreter",
         "pickle-gadget-partial-timeit", "pickle-gadget-pkgutil-resolve-name", "pickle-gadget-builtins-exec",
+        "pickle-gadget-dotted-module-walk", "pickle-gadget-io-open", "pickle-gadget-logging-filehandler",
+        "pickle-gadget-zipfile-write-mode", "pickle-gadget-sqlite3-connect", "pickle-gadget-pydoc-pipepager",
+        "pickle-gadget-numpy-runstring", "pickle-gadget-dill-eval-repr", "pickle-inst-opcode", "pickle-obj-opcode",
+        "torch-zip-deflated-payload", "npz-member-without-npy-suffix", "dill-internal-gadget", "zip-absolute-name",
     ];
 
     [PythonFact("torch", "numpy", "joblib", "sklearn", "dill", "pandas")]

