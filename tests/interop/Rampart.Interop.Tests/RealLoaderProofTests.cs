@@ -33,6 +33,8 @@ public sealed class RealLoaderProofTests(CorpusFixture fixture, ITestOutputHelpe
         "pickle-gadget-zipfile-write-mode", "pickle-gadget-sqlite3-connect", "pickle-gadget-pydoc-pipepager",
         "pickle-gadget-numpy-runstring", "pickle-gadget-dill-eval-repr", "pickle-inst-opcode", "pickle-obj-opcode",
         "torch-zip-deflated-payload", "npz-member-without-npy-suffix", "dill-internal-gadget", "zip-absolute-name",
+        "torch-zip-many-dtypes", "torch-legacy-many-dtypes", "torch-zip-protocol-4", "joblib-object-array", "npy-structured",
+        "npy-fortran-big-endian", "pickle-protocol-0-text", "pickle-protocol-5-framed",
     ];
 
     [PythonFact("torch", "numpy", "joblib", "sklearn", "dill", "pandas")]

@@ -267,6 +267,12 @@ def main(out):
         "torch.nn module classes are importable code, not data")
     add(out, "benign/torch/whole_module_legacy.pt", tsave(model, True), "torch-legacy-whole-module", False, ["needs-review"], "torch",
         "torch.nn module classes are importable code, not data")
+    dtypes = {str(d): torch.ones(3, dtype=d) for d in (torch.float16, torch.bfloat16, torch.float64, torch.int8, torch.uint8,
+                                                         torch.int16, torch.int32, torch.int64, torch.bool, torch.complex64)}
+    add(out, "benign/torch/many_dtypes_zip.pt", tsave(dtypes), "torch-zip-many-dtypes", False, ["clean"], "torch")
+    add(out, "benign/torch/many_dtypes_legacy.pt", tsave(dtypes, True), "torch-legacy-many-dtypes", False, ["clean"], "torch")
+    add(out, "benign/torch/state_dict_protocol4.pt", tsave(state, protocol=4), "torch-zip-protocol-4", False, ["clean"], "torch",
+        "pickle_protocol=4: FRAME and STACK_GLOBAL opcodes")
     buf = io.BytesIO()
     torch.jit.save(torch.jit.script(model), buf)
     add(out, "benign/torch/scripted.pt", buf.getvalue(), "torchscript", False, ["clean", "needs-review"], "torchscript",
@@ -361,6 +367,11 @@ def main(out):
     for gname, ops in gad.items():
         proto = PROTO4 if gname.startswith("dotted") else PROTO2
         mal(out, "malicious/pickle/%s.pkl" % gname, whole(ops, proto), "pickle-gadget-" + gname, "pickle", "payload gadget " + gname)
+    mal(out, "malicious/pickle/protocol0_text.pkl", b"cos\nsystem\n(S'" + CMD.encode() + b"'\ntR.", "pickle-protocol-0-text",
+        "pickle", "protocol 0 text opcodes: GLOBAL, STRING, TUPLE, REDUCE")
+    body = gad["builtins-exec"] + b"."
+    mal(out, "malicious/pickle/protocol5_framed.pkl", b"\x80\x05\x95" + struct.pack("<Q", len(body)) + body, "pickle-protocol-5-framed",
+        "pickle", "protocol 5 with the payload inside a FRAME")
     mal(out, "malicious/pickle/inst_opcode.pkl", inst_pickle(), "pickle-inst-opcode", "pickle", "protocol 0 INST calls os.system")
     mal(out, "malicious/pickle/obj_opcode.pkl", obj_pickle(), "pickle-obj-opcode", "pickle", "protocol 1 OBJ calls os.system")
     mal(out, "malicious/pickle/memo_stack_global.pkl", memo_stack_global(), "pickle-memo-stack-global", "pickle",
@@ -377,6 +388,8 @@ def main(out):
     # ---- joblib
     arrays = {"coef": np.arange(12, dtype=np.float64).reshape(3, 4), "bias": np.ones(3, dtype=np.float32), "name": "plain"}
     add(out, "benign/joblib/arrays.joblib", jdump(arrays), "joblib-plain", False, ["clean"], "joblib")
+    add(out, "benign/joblib/object_array.joblib", jdump({"labels": np.array(["cat", "dog", None], dtype=object)}),
+        "joblib-object-array", False, ["clean"], "joblib", "object array: joblib pickles the items after the wrapper")
     tagged_arrays = [np.arange(1000, dtype=np.int64), SENTINEL]
     plain = jdump(tagged_arrays)
     mal(out, "malicious/joblib/after_numpy_array.joblib", splice(plain, gad["os-system"]), "joblib-payload-after-array", "joblib",
@@ -408,6 +421,10 @@ def main(out):
     add(out, "benign/numpy/numeric.npy", npsave(np.arange(24, dtype=np.float32).reshape(2, 3, 4)), "npy-numeric", False, ["clean"], "numpy")
     add(out, "benign/numpy/objects.npy", npsave(objects), "npy-object-array", False, ["clean"], "numpy",
         "object array of plain data: the pickle uses numpy reconstruction helpers only")
+    add(out, "benign/numpy/structured.npy", npsave(np.zeros(3, dtype=[("a", "<i4"), ("b", ">f8"), ("c", "S4")])), "npy-structured",
+        False, ["clean"], "numpy")
+    add(out, "benign/numpy/fortran_big_endian.npy", npsave(np.asfortranarray(np.arange(6, dtype=">f4").reshape(2, 3))),
+        "npy-fortran-big-endian", False, ["clean"], "numpy")
     add(out, "benign/numpy/numeric.npz", npz(a=np.arange(10), b=np.eye(3)), "npz-numeric", False, ["clean"], "numpy")
     add(out, "benign/numpy/objects.npz", npz(a=np.arange(10), o=objects), "npz-object-array", False, ["clean"], "numpy")
     tagged_objects = np.array([1, SENTINEL, "x"], dtype=object)
