@@ -15,14 +15,14 @@ public sealed class RampartVerdictTests(CorpusFixture fixture, ITestOutputHelper
     public async Task MaliciousFiles_Scanned_AreMalicious()
     {
         var failures = await CheckAsync(e => e.Malicious);
-        failures.Should().BeEmpty("every file whose payload fired in its real loader must be Malicious");
+        Problems.AssertNone(failures, "malicious files (their payload fired in the real loader) that Rampart did not call Malicious");
     }
 
     [PythonFact("torch", "numpy", "joblib", "sklearn", "dill", "pandas", NeedsAnalyzers = true)]
     public async Task BenignFiles_Scanned_HaveExpectedVerdict()
     {
         var failures = await CheckAsync(e => !e.Malicious);
-        failures.Should().BeEmpty("benign files must be Clean, or NeedsReview where they import code, and never Inconclusive or Malicious");
+        Problems.AssertNone(failures, "benign files without the expected verdict (Clean, or NeedsReview where they import code; never Inconclusive or Malicious)");
     }
 
     private async Task<List<string>> CheckAsync(Func<CorpusEntry, bool> which)

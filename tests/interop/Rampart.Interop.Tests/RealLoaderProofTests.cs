@@ -66,7 +66,7 @@ public sealed class RealLoaderProofTests(CorpusFixture fixture, ITestOutputHelpe
         }
 
         output.WriteLine(report.ToString());
-        failures.Should().BeEmpty("every malicious fixture must really run its payload in its real loader");
+        Problems.AssertNone(failures, "malicious fixtures whose payload did not run in their real loader (the fixture is wrong)");
     }
 
     [PythonFact("torch", "numpy", "joblib", "sklearn", "dill", "pandas")]
@@ -80,6 +80,6 @@ public sealed class RealLoaderProofTests(CorpusFixture fixture, ITestOutputHelpe
             .Where(x => x.Load.Status != "loaded" || x.Load.Marker)
             .Select(x => $"{x.Entry.Path} [{x.Entry.Kind}] with '{x.Entry.Loader}': {x.Load.Status} {x.Load.Error} marker={x.Load.Marker}")
             .ToList();
-        failures.Should().BeEmpty("every benign file must load cleanly with its real loader");
+        Problems.AssertNone(failures, "benign files that their real loader did not load cleanly");
     }
 }

@@ -59,3 +59,15 @@ internal static class ReportReading
         return text.ToString();
     }
 }
+
+/// <summary>Fails a test with every collected problem on its own lines (readable in CI logs, unlike a quoted list).</summary>
+internal static class Problems
+{
+    public static void AssertNone(IReadOnlyCollection<string> problems, string what)
+    {
+        if (problems.Count > 0)
+        {
+            Assert.Fail($"{problems.Count} {what}:\n\n{string.Join("\n", problems)}");
+        }
+    }
+}

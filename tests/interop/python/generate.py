@@ -58,11 +58,12 @@ def g(module, name):
 
 
 def sg(module, name):
-    """STACK_GLOBAL with the names pushed as short strings."""
+    """STACK_GLOBAL (protocol 4) with the module and attribute names pushed as strings."""
     return s(module) + s(name) + b"\x93"
 
 
 def call(fn, *args):
+    """fn(*args): the callable, MARK, the arguments, TUPLE, REDUCE."""
     return fn + b"(" + b"".join(args) + b"tR"
 
 
