@@ -306,6 +306,20 @@ def main(out):
     mal(out, "malicious/torch/zip_deflated.pt",
         rezip(tsave(tagged_state), lambda n, d: splice(d, gad["io-open"]) if n == name0 else d, compression=zipfile.ZIP_DEFLATED),
         "torch-zip-deflated-payload", "torch", "members deflate-compressed instead of stored; payload in data.pkl")
+    z = tsave(tagged_state)
+    mal(out, "malicious/torch/zip_custom_prefix.pt",
+        rezip(z, lambda n, d: splice(d, gad["logging-filehandler"]) if n == name0 else d,
+              rename={n: "my_model_v2/" + n.split("/", 1)[1] for n in zipfile.ZipFile(io.BytesIO(z)).namelist()}),
+        "torch-zip-custom-prefix", "torch", "members under my_model_v2/ instead of archive/: torch takes the folder from the first name")
+    tbuf = io.BytesIO()
+    with tarfile.open(fileobj=tbuf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for tname, data in [("storages", PROTO2 + gad["os-system"] + b"0K\x00." + whole(b"]")), ("tensors", whole(b"K\x00")),
+                            ("pickle", whole(b"}" + s("w") + b"K\x01s"))]:
+            info = tarfile.TarInfo(tname)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    mal(out, "malicious/torch/legacy_tar_format.pt", tbuf.getvalue(), "torch-legacy-tar", "torch",
+        "torch's oldest format, a tar of storages/tensors/pickle, still tried first by torch.load; payload in 'storages'")
     mal(out, "malicious/torch/legacy_main_pickle.pt", splice(leg, gad["runpy-run-code"]),
         "torch-legacy-payload", "torch", "runpy._run_code in the main pickle of a legacy save")
     mal(out, "malicious/torch/legacy_first_pickle.pt", prepend(leg, gad["partial-timeit"]),
