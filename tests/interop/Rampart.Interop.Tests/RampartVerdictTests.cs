@@ -37,7 +37,11 @@ public sealed class RampartVerdictTests(CorpusFixture fixture, ITestOutputHelper
             var verdict = ReportReading.VerdictOf(report, path);
             var said = verdict is { } v ? ReportReading.Wire(v) : "missing";
             var ok = verdict is { } actual && entry.Expect.Contains(ReportReading.Wire(actual)) && actual != Verdict.Inconclusive;
-            table.AppendLine($"{(ok ? "ok  " : "FAIL")} {said,-12} {entry.Path} [{entry.Kind}]");
+            var why = verdict is { } worst
+                ? string.Join(" ", ReportReading.FindingsUnder(report, path).Where(f => f.Verdict == worst)
+                    .Select(f => $"{f.RuleId}@{(f.ArtifactPath.Length == path.Length ? "(file)" : f.ArtifactPath[path.Length..])}").Distinct())
+                : "";
+            table.AppendLine($"{(ok ? "ok  " : "FAIL")} {said,-12} {entry.Path} [{entry.Kind}] {why}");
             if (!ok)
             {
                 failures.Add(ReportReading.Explain(report, path, entry.Path, entry.Kind, string.Join(" or ", entry.Expect), entry.Note));

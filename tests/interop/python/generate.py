@@ -434,14 +434,14 @@ def main(out):
 
     objects = np.array([{"a": 1}, [1, 2, 3], "text", 4.5, None], dtype=object)
     add(out, "benign/numpy/numeric.npy", npsave(np.arange(24, dtype=np.float32).reshape(2, 3, 4)), "npy-numeric", False, ["clean"], "numpy")
-    add(out, "benign/numpy/objects.npy", npsave(objects), "npy-object-array", False, ["clean"], "numpy",
-        "object array of plain data: the pickle uses numpy reconstruction helpers only")
+    review = "object array of plain data: its pickle is clean, but numpy.load refuses it unless allow_pickle=True"
+    add(out, "benign/numpy/objects.npy", npsave(objects), "npy-object-array", False, ["needs-review"], "numpy", review)
     add(out, "benign/numpy/structured.npy", npsave(np.zeros(3, dtype=[("a", "<i4"), ("b", ">f8"), ("c", "S4")])), "npy-structured",
         False, ["clean"], "numpy")
     add(out, "benign/numpy/fortran_big_endian.npy", npsave(np.asfortranarray(np.arange(6, dtype=">f4").reshape(2, 3))),
         "npy-fortran-big-endian", False, ["clean"], "numpy")
-    add(out, "benign/numpy/numeric.npz", npz(a=np.arange(10), b=np.eye(3)), "npz-numeric", False, ["clean"], "numpy")
-    add(out, "benign/numpy/objects.npz", npz(a=np.arange(10), o=objects), "npz-object-array", False, ["clean"], "numpy")
+    add(out, "benign/numpy/numeric.npz", npz(a=np.arange(10), b=np.eye(3)), "npz-numeric", False, ["clean"], "numpy-npz")
+    add(out, "benign/numpy/objects.npz", npz(a=np.arange(10), o=objects), "npz-object-array", False, ["needs-review"], "numpy-npz", review)
     tagged_objects = np.array([1, SENTINEL, "x"], dtype=object)
     mal(out, "malicious/numpy/object_array.npy", splice(npsave(tagged_objects), gad["os-system"]), "npy-object-payload",
         "numpy", "payload inside the pickle of an object array")
