@@ -17,6 +17,8 @@ import io
 import json
 import lzma
 import os
+import pickle
+import pickletools
 import struct
 import sys
 import tarfile
@@ -243,13 +245,10 @@ def main(out):
         torch.save(obj, buf, _use_new_zipfile_serialization=not legacy, pickle_protocol=protocol)
         return buf.getvalue()
 
-    def jdump(obj, compress=None):
+    def jdump(obj, compress=0):
+        """joblib.dump into memory; compress is 0 or a (method, level) tuple."""
         buf = io.BytesIO()
-        if compress:
-            # joblib chooses the compressor from the name when given a file; use the documented tuple form.
-            joblib.dump(obj, buf, compress=compress)
-        else:
-            joblib.dump(obj, buf)
+        joblib.dump(obj, buf, compress=compress)
         return buf.getvalue()
 
     model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
@@ -325,7 +324,6 @@ def main(out):
     mal(out, "malicious/torch/legacy_first_pickle.pt", prepend(leg, gad["partial-timeit"]),
         "torch-legacy-magic-pickle-payload", "torch", "payload before the magic-number pickle (the first of five pickles)")
     # The storage-keys pickle is the fourth pickle; find it by walking the stream with pickletools.
-    import pickletools
     f = io.BytesIO(tsave(state, True))
     bounds = []
     for _ in range(5):
@@ -457,7 +455,6 @@ def main(out):
     X = np.random.RandomState(0).rand(40, 3)
     y = (X[:, 0] > 0.5).astype(int)
     clf = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
-    import pickle
     add(out, "benign/sklearn/pipeline.pkl", pickle.dumps(clf, protocol=4), "sklearn-pickle", False, ["needs-review"], "pickle",
         "sklearn estimator classes are code a reviewer should accept")
     add(out, "benign/sklearn/pipeline.joblib", jdump(clf), "sklearn-joblib", False, ["needs-review"], "joblib")
