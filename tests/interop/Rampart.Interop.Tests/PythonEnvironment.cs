@@ -106,10 +106,30 @@ public sealed class PythonFactAttribute : FactAttribute
         init
         {
             _needsAnalyzers = value;
-            if (value)
-            {
-                Skip ??= PythonEnvironment.AnalyzersSkipReason();
-            }
+            Skip ??= value ? PythonEnvironment.AnalyzersSkipReason() : null;
+        }
+    }
+
+    private readonly bool _needsAnalyzers;
+}
+
+/// <summary>A fact over the generated corpus: needs the system Python with every ML library generate.py uses.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public sealed class CorpusFactAttribute : FactAttribute
+{
+    public CorpusFactAttribute()
+    {
+        Skip = PythonEnvironment.SkipReason(PythonEnvironment.MlModules);
+    }
+
+    /// <summary>When true, the test also needs registered analyzers (it asserts Rampart's verdicts).</summary>
+    public bool NeedsAnalyzers
+    {
+        get => _needsAnalyzers;
+        init
+        {
+            _needsAnalyzers = value;
+            Skip ??= value ? PythonEnvironment.AnalyzersSkipReason() : null;
         }
     }
 

@@ -11,14 +11,14 @@ namespace Rampart.Interop.Tests;
 [Collection(CorpusGroup.Name)]
 public sealed class RampartVerdictTests(CorpusFixture fixture, ITestOutputHelper output)
 {
-    [PythonFact("torch", "numpy", "joblib", "sklearn", "dill", "pandas", NeedsAnalyzers = true)]
+    [CorpusFact(NeedsAnalyzers = true)]
     public async Task MaliciousFiles_Scanned_AreMalicious()
     {
         var failures = await CheckAsync(e => e.Malicious);
         Problems.AssertNone(failures, "malicious files (their payload fired in the real loader) that Rampart did not call Malicious");
     }
 
-    [PythonFact("torch", "numpy", "joblib", "sklearn", "dill", "pandas", NeedsAnalyzers = true)]
+    [CorpusFact(NeedsAnalyzers = true)]
     public async Task BenignFiles_Scanned_HaveExpectedVerdict()
     {
         var failures = await CheckAsync(e => !e.Malicious);

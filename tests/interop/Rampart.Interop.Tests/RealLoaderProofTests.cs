@@ -38,7 +38,7 @@ public sealed class RealLoaderProofTests(CorpusFixture fixture, ITestOutputHelpe
         "torch-legacy-tar", "torch-zip-custom-prefix",
     ];
 
-    [PythonFact("torch", "numpy", "joblib", "sklearn", "dill", "pandas")]
+    [CorpusFact]
     public async Task Corpus_Generated_CoversEveryRequiredKind()
     {
         var corpus = await fixture.GetCorpusAsync();
@@ -48,7 +48,7 @@ public sealed class RealLoaderProofTests(CorpusFixture fixture, ITestOutputHelpe
         corpus.Entries.Where(e => !corpus.Loads.ContainsKey(e.Path)).Select(e => e.Path).Should().BeEmpty("prove.py must load every file");
     }
 
-    [PythonFact("torch", "numpy", "joblib", "sklearn", "dill", "pandas")]
+    [CorpusFact]
     public async Task MaliciousFiles_LoadedByRealLoader_RunPayload()
     {
         var corpus = await fixture.GetCorpusAsync();
@@ -70,7 +70,7 @@ public sealed class RealLoaderProofTests(CorpusFixture fixture, ITestOutputHelpe
         Problems.AssertNone(failures, "malicious fixtures whose payload did not run in their real loader (the fixture is wrong)");
     }
 
-    [PythonFact("torch", "numpy", "joblib", "sklearn", "dill", "pandas")]
+    [CorpusFact]
     public async Task BenignFiles_LoadedByRealLoader_LoadWithoutError()
     {
         var corpus = await fixture.GetCorpusAsync();
