@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Rampart.Core.Policy;
 using Rampart.Core.Reporting;
 using Rampart.Scanning.Engine;
@@ -19,7 +20,8 @@ internal sealed record CorpusEntry(string Path, string Kind, bool Malicious, IRe
 /// <param name="Status">"loaded", "error", "timeout", "crashed" or "unavailable".</param>
 /// <param name="Error">The loader's exception, if any.</param>
 /// <param name="Marker">Whether the payload's marker file appeared.</param>
-internal sealed record LoadResult(string Status, string Error, bool Marker);
+/// <param name="WeightsOnly">For torch files, the same load with torch.load(weights_only=True).</param>
+internal sealed record LoadResult(string Status, string Error, bool Marker, [property: JsonPropertyName("weights_only")] LoadResult? WeightsOnly = null);
 
 /// <summary>The generated corpus with the real loaders' results.</summary>
 internal sealed class Corpus(string root, IReadOnlyList<CorpusEntry> entries, IReadOnlyDictionary<string, LoadResult> loads)

@@ -70,6 +70,31 @@ public sealed class RealLoaderProofTests(CorpusFixture fixture, ITestOutputHelpe
         Problems.AssertNone(failures, "malicious fixtures whose payload did not run in their real loader (the fixture is wrong)");
     }
 
+    /// <summary>
+    /// The mitigation the rule pages recommend: torch's restricted unpickler refuses every malicious torch file before
+    /// the payload runs. Benign files are only reported: torch 1.13's restricted unpickler also refuses harmless
+    /// opcodes (BINFLOAT in optimizer state, FRAME at protocol 4), so "Clean" does not mean "weights_only loads it".
+    /// </summary>
+    [CorpusFact]
+    public async Task MaliciousTorchFiles_LoadedWithWeightsOnly_RefusedBeforePayload()
+    {
+        var corpus = await fixture.GetCorpusAsync();
+        var torchFiles = corpus.Entries.Where(e => e.Loader == "torch").ToList();
+        torchFiles.Should().NotBeEmpty();
+        var failures = new List<string>();
+        foreach (var entry in torchFiles)
+        {
+            var safe = corpus.Loads[entry.Path].WeightsOnly;
+            output.WriteLine($"{(entry.Malicious ? "malicious" : "benign   ")} weights_only={safe?.Status ?? "missing"} {entry.Path} {safe?.Error.Split("WeightsUnpickler error:").Last()}");
+            if (entry.Malicious && (safe is null || safe.Status != "error" || safe.Marker))
+            {
+                failures.Add($"{entry.Path} [{entry.Kind}] with weights_only=True: {safe?.Status ?? "not tried"} marker={safe?.Marker}");
+            }
+        }
+
+        Problems.AssertNone(failures, "malicious torch files that torch.load(weights_only=True) did not refuse safely");
+    }
+
     [CorpusFact]
     public async Task BenignFiles_LoadedByRealLoader_LoadWithoutError()
     {

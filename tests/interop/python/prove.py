@@ -82,6 +82,8 @@ LOADERS = {
     "zip-pickles": (None, load_zip_pickles),
     "tar-pickles": (None, load_tar_pickles),
     "torch": (torch, lambda p: torch.load(p, map_location="cpu", weights_only=False)),
+    # The mitigation Rampart's rule pages recommend: torch's restricted unpickler.
+    "torch-weights-only": (torch, lambda p: torch.load(p, map_location="cpu", weights_only=True)),
     "torchscript": (torch, lambda p: torch.jit.load(p, map_location="cpu")),
     "joblib": (joblib, lambda p: joblib.load(p)),
     "numpy": (np, lambda p: np.load(p, allow_pickle=True)),
@@ -148,7 +150,10 @@ def main(root, results_path):
         manifest = json.load(f)
     results = {}
     for entry in manifest:
-        results[entry["path"]] = prove(os.path.join(root, entry["path"]), entry["loader"], entry["malicious"])
+        path = os.path.join(root, entry["path"])
+        results[entry["path"]] = prove(path, entry["loader"], entry["malicious"])
+        if entry["loader"] == "torch":
+            results[entry["path"]]["weights_only"] = prove(path, "torch-weights-only", entry["malicious"])
     with open(results_path, "w") as f:
         json.dump(results, f, indent=1)
 
