@@ -35,7 +35,7 @@ public sealed class RealLoaderProofTests(CorpusFixture fixture, ITestOutputHelpe
         "torch-zip-deflated-payload", "npz-member-without-npy-suffix", "dill-internal-gadget", "zip-absolute-name",
         "torch-zip-many-dtypes", "torch-legacy-many-dtypes", "torch-zip-protocol-4", "joblib-object-array", "npy-structured",
         "npy-fortran-big-endian", "pickle-protocol-0-text", "pickle-protocol-5-framed",
-        "torch-legacy-tar", "torch-zip-custom-prefix",
+        "torch-legacy-tar", "torch-zip-custom-prefix", "zip-zip64-extra-fields", "torch-zip64-state-dict",
     ];
 
     [CorpusFact]

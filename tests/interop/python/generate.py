@@ -188,6 +188,18 @@ def rezip(zip_bytes, transform, compression=zipfile.ZIP_STORED, rename=None):
     return buf.getvalue()
 
 
+def rezip64(zip_bytes, transform):
+    """Like rezip, but every member gets zip64 extra fields (force_zip64) and the archive ends with a comment."""
+    src = zipfile.ZipFile(io.BytesIO(zip_bytes))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            with dst.open(zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0)), "w", force_zip64=True) as member:
+                member.write(transform(info.filename, src.read(info)))
+        dst.comment = b"exported by a tool that likes comments"
+    return buf.getvalue()
+
+
 def pickle_member(zip_bytes):
     return next(n for n in zipfile.ZipFile(io.BytesIO(zip_bytes)).namelist() if n.endswith("data.pkl"))
 
@@ -273,6 +285,8 @@ def main(out):
     add(out, "benign/torch/many_dtypes_legacy.pt", tsave(dtypes, True), "torch-legacy-many-dtypes", False, ["clean"], "torch")
     add(out, "benign/torch/state_dict_protocol4.pt", tsave(state, protocol=4), "torch-zip-protocol-4", False, ["clean"], "torch",
         "pickle_protocol=4: FRAME and STACK_GLOBAL opcodes")
+    add(out, "benign/torch/state_dict_zip64.pt", rezip64(tsave(state), lambda n, d: d), "torch-zip64-state-dict", False, ["clean"],
+        "torch", "a real save rewritten with zip64 extra fields and an archive comment")
     buf = io.BytesIO()
     torch.jit.save(torch.jit.script(model), buf)
     add(out, "benign/torch/scripted.pt", buf.getvalue(), "torchscript", False, ["clean", "needs-review"], "torchscript",
@@ -352,6 +366,8 @@ def main(out):
         "zip-flags-data-descriptor", "torch", "flag bits 1,2,3 set; local header sizes and CRC zero; sizes only in the central directory")
     mal(out, "malicious/zip/crc_mismatch.pt", raw_zip(evil, bad_crc=pname), "zip-crc-mismatch", "torch",
         "data.pkl's stored CRC is wrong; the real loader does not check it")
+    mal(out, "malicious/zip/zip64_with_comment.pt", rezip64(tsave(tagged_state), lambda n, d: splice(d, mal_payload) if n == pname else d),
+        "zip-zip64-extra-fields", "torch", "every member with zip64 extra fields, and an archive comment after the central directory")
     mal(out, "malicious/zip/traversal.zip", raw_zip([("model/../../evil.pkl", whole(mal_payload))]), "zip-traversal-name",
         "zip-pickles", "member name climbs out of the extraction folder")
     mal(out, "malicious/zip/absolute_name.zip", raw_zip([("/tmp/evil.pkl", whole(mal_payload))]), "zip-absolute-name",
