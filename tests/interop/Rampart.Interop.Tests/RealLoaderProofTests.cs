@@ -44,6 +44,7 @@ public sealed class RealLoaderProofTests(CorpusFixture fixture, ITestOutputHelpe
         var corpus = await fixture.GetCorpusAsync();
         var kinds = corpus.Entries.Select(e => e.Kind).ToHashSet(StringComparer.Ordinal);
         RequiredKinds.Where(k => !kinds.Contains(k)).Should().BeEmpty("generate.py must produce every kind the suite promises");
+        kinds.Should().HaveCount(corpus.Entries.Count, "each kind names one file, so failure reports are unambiguous");
         corpus.Entries.Where(e => !File.Exists(Path.Combine(corpus.Root, e.Path))).Select(e => e.Path).Should().BeEmpty();
         corpus.Entries.Where(e => !corpus.Loads.ContainsKey(e.Path)).Select(e => e.Path).Should().BeEmpty("prove.py must load every file");
     }
