@@ -36,6 +36,7 @@ public sealed class RealLoaderProofTests(CorpusFixture fixture, ITestOutputHelpe
         "torch-zip-many-dtypes", "torch-legacy-many-dtypes", "torch-zip-protocol-4", "joblib-object-array", "npy-structured",
         "npy-fortran-big-endian", "pickle-protocol-0-text", "pickle-protocol-5-framed",
         "torch-legacy-tar", "torch-zip-custom-prefix", "zip-zip64-extra-fields", "torch-zip64-state-dict",
+        "torch-legacy-truncated-after-payload", "joblib-truncated-after-payload",
     ];
 
     [CorpusFact]

@@ -335,6 +335,10 @@ def main(out):
         "torch's oldest format, a tar of storages/tensors/pickle, still tried first by torch.load; payload in 'storages'")
     mal(out, "malicious/torch/legacy_main_pickle.pt", splice(leg, gad["runpy-run-code"]),
         "torch-legacy-payload", "torch", "runpy._run_code in the main pickle of a legacy save")
+    cut = splice(leg, gad["subprocess-call"])
+    cut = cut[:cut.index(gad["subprocess-call"]) + len(gad["subprocess-call"]) + 2]
+    mal(out, "malicious/torch/legacy_truncated.pt", cut, "torch-legacy-truncated-after-payload", "torch",
+        "a legacy save cut off two bytes after the payload: torch.load runs it, then fails")
     mal(out, "malicious/torch/legacy_first_pickle.pt", prepend(leg, gad["partial-timeit"]),
         "torch-legacy-magic-pickle-payload", "torch", "payload before the magic-number pickle (the first of five pickles)")
     # The storage-keys pickle is the fourth pickle; find it by walking the stream with pickletools.
@@ -423,6 +427,9 @@ def main(out):
     plain = jdump(tagged_arrays)
     mal(out, "malicious/joblib/after_numpy_array.joblib", splice(plain, gad["os-system"]), "joblib-payload-after-array", "joblib",
         "the payload opcodes follow the raw bytes of a numpy array that joblib writes inline")
+    spliced = splice(plain, gad["os-system"])
+    mal(out, "malicious/joblib/truncated_after_payload.joblib", spliced[:spliced.index(gad["os-system"]) + len(gad["os-system"])],
+        "joblib-truncated-after-payload", "joblib", "a joblib file cut off right after the payload that follows the array")
     compressors = {
         "zlib": (lambda d: zlib.compress(d, 3)),
         "gzip": (lambda d: gzip.compress(d, 3, mtime=0)),
