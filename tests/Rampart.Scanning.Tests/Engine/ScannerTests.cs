@@ -27,6 +27,24 @@ public sealed class ScannerTests
     }
 
     [Fact]
+    public async Task FromFileAsync_NameWithHashAndBang_KeepsTheRealFileName()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("model#1!x.pt");
+        File.WriteAllBytes(path, new byte[200_000]);
+        File.WriteAllBytes(temp.File("small#2.pt"), [1, 2, 3]);
+
+        var large = await ArtifactFactory.FromFileAsync(path, "model#1!x.pt", CancellationToken.None);
+        var small = await ArtifactFactory.FromFileAsync(temp.File("small#2.pt"), "small#2.pt", CancellationToken.None);
+
+        large.Name.Should().Be("model#1!x.pt");
+        small.Name.Should().Be("small#2.pt");
+        small.HeadIsComplete.Should().BeTrue();
+        await using var stream = await small.OpenAsync(CancellationToken.None);
+        stream.Length.Should().Be(3);
+    }
+
+    [Fact]
     public async Task ScanAsync_OrdinaryTextFile_IsSkippedAndClean()
     {
         using var temp = new TempDirectory();
