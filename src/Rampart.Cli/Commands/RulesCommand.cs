@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Rampart.Core;
+using Rampart.Scanning;
+
+namespace Rampart.Cli.Commands;
+
+/// <summary>rampart rules list | rampart rules show ID: the rule catalog as shipped in this build.</summary>
+internal static class RulesCommand
+{
+    public static Command Create(CliEnvironment environment)
+    {
+        var list = new Command("list", "List every rule: id, severity, verdict and title.");
+        list.SetAction((_, cancellationToken) => WriteAsync(environment, List(), cancellationToken));
+
+        var id = new Argument<string>("ID") { Description = "A rule id, e.g. RAMP-GEN-003." };
+        var show = new Command("show", "Show one rule: why it matters, how to fix it, references.") { id };
+        show.SetAction((parse, cancellationToken) => WriteAsync(environment, Show(parse.GetValue(id) ?? ""), cancellationToken));
+
+        return new Command("rules", "Browse the detection rules.") { list, show };
+    }
+
+    internal static string List()
+    {
+        var rules = AnalyzerRegistry.Rules.Rules;
+        var idWidth = Math.Max(2, rules.Select(r => r.Id.Length).DefaultIfEmpty(0).Max());
+        var verdictWidth = Enum.GetValues<Verdict>().Max(v => v.ToWire().Length);
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"ID".PadRight(idWidth)}  {"SEVERITY",-8}  {"VERDICT".PadRight(verdictWidth)}  TITLE");
+        foreach (var rule in rules)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"{rule.Id.PadRight(idWidth)}  {rule.Severity.ToWire(),-8}  {rule.Verdict.ToWire().PadRight(verdictWidth)}  {rule.Title}");
+        }
+
+        return text.ToString();
+    }
+
+    internal static string Show(string id)
+    {
+        if (!AnalyzerRegistry.Rules.TryGet(id.Trim().ToUpperInvariant(), out var rule))
+        {
+            throw new UsageException($"no rule with id '{id}' (see 'rampart rules list')");
+        }
+
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{rule.Id}: {rule.Title}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Name:     {rule.Name}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Severity: {rule.Severity.ToWire()}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Verdict:  {rule.Verdict.ToWire()}");
+        if (!rule.Tags.IsDefaultOrEmpty)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"Tags:     {string.Join(", ", rule.Tags)}");
+        }
+
+        text.AppendLine();
+        text.AppendLine(Core.Reporting.ReportText.HelpText(rule, RampartTool.Info.RuleHelpUri(rule.Id)));
+        return text.ToString();
+    }
+
+    private static async Task<int> WriteAsync(CliEnvironment environment, string text, CancellationToken cancellationToken)
+    {
+        await environment.Out.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken).ConfigureAwait(false);
+        await environment.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return ExitCodes.Clean;
+    }
+}

@@ -1,0 +1,193 @@
+using System.CommandLine;
+using Rampart.Cli.Reporting;
+using Rampart.Core;
+using Rampart.Core.Policy;
+using Rampart.Scanning.Engine;
+
+namespace Rampart.Cli.Commands;
+
+/// <summary>
+/// rampart scan PATH...: parses the options, loads the policy, runs <see cref="Scanner"/> and renders the report.
+/// No scanning logic lives here (docs/commands/scan.md).
+/// </summary>
+internal static class ScanCommand
+{
+    public static Command Create(CliEnvironment environment)
+    {
+        var paths = new Argument<string[]>("PATH")
+        {
+            Description = "Files or folders to scan. Folders are scanned recursively.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var format = new Option<string>("--format", "-f")
+        {
+            Description = $"Report format: {string.Join(", ", ReporterRegistry.Formats)}.",
+            DefaultValueFactory = _ => ReporterRegistry.DefaultFormat,
+            HelpName = "FORMAT",
+        };
+        paths.Validators.Add(result =>
+        {
+            // An unknown option would otherwise be taken for a path; a file whose name starts with '-' can be given as ./-name.
+            foreach (var value in result.Tokens.Select(t => t.Value))
+            {
+                if (value.Length > 1 && value[0] == '-' && !File.Exists(value) && !Directory.Exists(value))
+                {
+                    result.AddError($"unknown option '{value}'");
+                    return;
+                }
+            }
+        });
+        format.AcceptOnlyFromAmong([.. ReporterRegistry.Formats]);
+        var output = new Option<string?>("--output", "-o")
+        {
+            Description = "Write the report to this file instead of standard output (never in colour).",
+            HelpName = "FILE",
+        };
+        var failOn = new Option<string?>("--fail-on")
+        {
+            Description = "Exit 1 when a finding has at least this severity: info, low, medium, high, critical. Overrides the policy (default medium).",
+            HelpName = "SEVERITY",
+        };
+        var policy = new Option<string?>("--policy", "-p")
+        {
+            Description = "Policy file (rampart.yaml). Without this option no policy file is read, not even ./rampart.yaml.",
+            HelpName = "FILE",
+        };
+        var verbose = new Option<bool>("--verbose", "-v")
+        {
+            Description = "Console format: also list clean and skipped artifacts and suppressed findings.",
+        };
+        var noProgress = new Option<bool>("--no-progress")
+        {
+            Description = "Never show progress on standard error.",
+        };
+
+        var command = new Command("scan", "Scan model files without loading them; the exit code says whether they are safe to load.")
+        {
+            paths, format, output, failOn, policy, verbose, noProgress,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            new ScanOptions(
+                parse.GetValue(paths) ?? [],
+                parse.GetValue(format) ?? ReporterRegistry.DefaultFormat,
+                parse.GetValue(output),
+                parse.GetValue(failOn),
+                parse.GetValue(policy),
+                parse.GetValue(verbose),
+                parse.GetValue(noProgress)),
+            environment,
+            cancellationToken));
+        return command;
+    }
+
+    internal sealed record ScanOptions(
+        IReadOnlyList<string> Paths,
+        string Format,
+        string? Output,
+        string? FailOn,
+        string? PolicyFile,
+        bool Verbose,
+        bool NoProgress);
+
+    internal static async Task<int> RunAsync(ScanOptions options, CliEnvironment environment, CancellationToken cancellationToken)
+    {
+        var policy = await LoadPolicyAsync(options.PolicyFile, cancellationToken).ConfigureAwait(false);
+        if (options.FailOn is not null)
+        {
+            if (!SeverityNames.TryParse(options.FailOn, out var failOn))
+            {
+                throw new UsageException($"--fail-on must be one of info, low, medium, high, critical (got '{options.FailOn}')");
+            }
+
+            policy = policy with { FailOn = failOn };
+        }
+
+        if (options.Output is not null)
+        {
+            var folder = Path.GetDirectoryName(Path.GetFullPath(options.Output));
+            if (folder is not null && !Directory.Exists(folder))
+            {
+                throw new UsageException($"cannot write the report to '{options.Output}': the folder '{folder}' does not exist");
+            }
+
+            if (Directory.Exists(options.Output))
+            {
+                throw new UsageException($"cannot write the report to '{options.Output}': it is a folder");
+            }
+        }
+
+        var toFile = options.Output is not null;
+        var reporter = ReporterRegistry.Create(options.Format, new ReporterOptions(
+            Color: !toFile && environment.OutIsTerminal && !environment.NoColor,
+            Verbose: options.Verbose,
+            Width: !toFile && environment.OutIsTerminal ? environment.TerminalWidth : ConsoleReporter.UnlimitedWidth,
+            BaseDirectory: environment.CurrentDirectory));
+
+        var scanner = Scanner.CreateDefault(environment.Time);
+        Core.Reporting.ScanReport report;
+        using (var progress = !options.NoProgress && environment.ErrorIsTerminal ? new ProgressDisplay(environment.Error, environment.Time) : null)
+        {
+            try
+            {
+                report = await scanner.ScanAsync(options.Paths, policy, progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ScanTargetException e)
+            {
+                throw new UsageException(e.Message);
+            }
+        }
+
+        if (options.Output is null)
+        {
+            await reporter.WriteAsync(report, environment.Out, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            try
+            {
+                var file = new FileStream(options.Output, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024, useAsync: true);
+                await using (file.ConfigureAwait(false))
+                {
+                    await reporter.WriteAsync(report, file, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"cannot write the report to '{options.Output}': {e.Message}");
+            }
+
+            await environment.Error.WriteLineAsync(
+                $"rampart: {reporter.Format} report written to {options.Output}; verdict {report.Verdict.ToWire()}, exit {report.ExitCode}").ConfigureAwait(false);
+        }
+
+        return report.ExitCode;
+    }
+
+    /// <summary>Reads the policy named by --policy, or the built-in defaults. Never looks for ./rampart.yaml on its own.</summary>
+    internal static async Task<ScanPolicy> LoadPolicyAsync(string? path, CancellationToken cancellationToken)
+    {
+        if (path is null)
+        {
+            return ScanPolicy.Default;
+        }
+
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot read the policy file '{path}': {e.Message}");
+        }
+
+        try
+        {
+            return PolicyParser.Parse(text, path);
+        }
+        catch (PolicyException e)
+        {
+            throw new UsageException($"invalid policy: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Rampart.Cli;
+
+return await RampartCli.RunAsync(args, CliEnvironment.FromProcess(), CancellationToken.None).ConfigureAwait(false);

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Text;
+using Rampart.Cli.Commands;
+using Rampart.Core;
+
+namespace Rampart.Cli;
+
+/// <summary>
+/// The command tree and the one place where errors become exit codes: usage errors exit 3 with one line on stderr,
+/// anything unexpected exits 70 with a short "internal error" line, never a stack trace.
+/// </summary>
+internal static class RampartCli
+{
+    public static RootCommand BuildRoot(CliEnvironment environment)
+    {
+        var root = new RootCommand("Rampart: scan machine-learning model files for code that would run when they are loaded, without loading them.");
+        root.Subcommands.Add(ScanCommand.Create(environment));
+        root.Subcommands.Add(RulesCommand.Create(environment));
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, CliEnvironment environment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(environment);
+        var stdout = new StreamWriter(environment.Out, new UTF8Encoding(false), bufferSize: 4096, leaveOpen: true) { AutoFlush = true };
+        await using (stdout.ConfigureAwait(false))
+        {
+            try
+            {
+                var parse = BuildRoot(environment).Parse(args);
+                if (parse.Errors.Count > 0)
+                {
+                    return Usage(environment, parse.Errors[0].Message);
+                }
+
+                var configuration = new InvocationConfiguration
+                {
+                    Output = stdout,
+                    Error = environment.Error,
+                    EnableDefaultExceptionHandler = false,
+                };
+                return await parse.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+            }
+            catch (UsageException e)
+            {
+                return Usage(environment, e.Message);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                await environment.Error.WriteLineAsync("rampart: cancelled; no report was written").ConfigureAwait(false);
+                return ExitCodes.Inconclusive;
+            }
+#pragma warning disable CA1031 // The top level turns every unexpected failure into exit 70 instead of a stack trace.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                await environment.Error.WriteLineAsync(
+                    $"rampart: internal error ({e.GetType().Name}: {OneLine(e.Message)}). This is a bug in Rampart; please report it.").ConfigureAwait(false);
+                return ExitCodes.InternalError;
+            }
+        }
+    }
+
+    private static int Usage(CliEnvironment environment, string message)
+    {
+        var text = OneLine(message);
+        environment.Error.WriteLine(text.Contains("(see '", StringComparison.Ordinal) ? $"rampart: {text}" : $"rampart: {text} (see 'rampart --help')");
+        return ExitCodes.UsageError;
+    }
+
+    private static string OneLine(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ").Trim();
+}
