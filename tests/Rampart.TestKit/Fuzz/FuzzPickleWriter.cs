@@ -127,5 +127,8 @@ public sealed class FuzzPickleWriter
         return Raw(b);
     }
 
+    /// <summary>Bytes written so far.</summary>
+    public int Length => _bytes.Count;
+
     public byte[] ToArray() => [.. _bytes];
 }
