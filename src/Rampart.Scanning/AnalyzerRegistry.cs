@@ -17,5 +17,6 @@ public static class AnalyzerRegistry
 
     public static ImmutableArray<IArtifactAnalyzer> CreateAll() =>
     [
+        new Analyzers.Archives.ZipAnalyzer(),
     ];
 }
