@@ -18,5 +18,7 @@ public static class AnalyzerRegistry
     public static ImmutableArray<IArtifactAnalyzer> CreateAll() =>
     [
         new Analyzers.Archives.ZipAnalyzer(),
+        new Analyzers.Archives.TarAnalyzer(),
+        new Analyzers.Compressed.CompressedAnalyzer(),
     ];
 }

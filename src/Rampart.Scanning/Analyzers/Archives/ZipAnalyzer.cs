@@ -214,7 +214,7 @@ internal sealed class ZipAnalyzer : IArtifactAnalyzer
             var copy = seen[entry.Name] = seen.GetValueOrDefault(entry.Name) + 1;
             var path = artifact.Path + "!/" + entry.Name + (copy > 1 ? $"#duplicate[{copy}]" : string.Empty);
 
-            if (UnsafeReason(entry.Name) is { } unsafeReason)
+            if (ArchivePaths.UnsafeReason(entry.Name) is { } unsafeReason)
             {
                 result.Report(UnsafePath, $"member name '{entry.Name}' {unsafeReason}; extracting the archive writes outside the target folder", location, member);
             }
@@ -238,7 +238,7 @@ internal sealed class ZipAnalyzer : IArtifactAnalyzer
                 result.Report(LocalCentralMismatch,
                     $"member '{entry.Name}' is called '{localName}' in its local header; tools that read local headers see a different archive than those that read the central directory",
                     location, [.. member, new("localName", localName)]);
-                if (UnsafeReason(localName) is { } localUnsafe)
+                if (ArchivePaths.UnsafeReason(localName) is { } localUnsafe)
                 {
                     result.Report(UnsafePath, $"the local name '{localName}' {localUnsafe}; streaming extractors write outside the target folder", location, member);
                 }
@@ -377,22 +377,6 @@ internal sealed class ZipAnalyzer : IArtifactAnalyzer
         return entry.UncompressedSize > BoundedReadStream.RatioGraceBytes && ratio > limits.MaxCompressionRatio
             ? $"declares a compression ratio of {ratio:N0}:1 (more than {limits.MaxCompressionRatio:N0}:1), a compression bomb"
             : null;
-    }
-
-    /// <summary>Why extracting a member of this name escapes the target folder, or null when it does not.</summary>
-    internal static string? UnsafeReason(string name)
-    {
-        if (name.StartsWith('/') || name.StartsWith('\\'))
-        {
-            return "is an absolute path";
-        }
-
-        if (name.Length >= 2 && name[1] == ':' && char.IsAsciiLetter(name[0]))
-        {
-            return "starts with a drive letter";
-        }
-
-        return name.Split('/', '\\').Any(segment => segment == "..") ? "climbs out of the archive with '..'" : null;
     }
 
     private static string MethodName(ushort method) => method switch

@@ -58,3 +58,9 @@ put('delta.xz', lzma.compress(a, format=lzma.FORMAT_XZ, filters=[{'id': lzma.FIL
 
 with open('vectors.json', 'w') as f:
     json.dump(manifest, f, indent=1, sort_keys=True)
+
+# Compression bombs: 40 MB of zeros (excluded from the round-trip list; the analyzer must stop them by ratio).
+bombs = {}
+for name, data in (('bomb40m.bz2', bz2.compress(b'\0' * 40_000_000, 9)), ('bomb40m.xz', lzma.compress(b'\0' * 40_000_000))):
+    with open(name, 'wb') as f:
+        f.write(data)
