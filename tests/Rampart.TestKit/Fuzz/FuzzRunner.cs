@@ -72,7 +72,7 @@ public sealed record FuzzOptions
         {
             TimePerFile = TimePerInput,
             MaxFileBytes = 64L * 1024 * 1024,
-            MaxDecompressedBytes = 16L * 1024 * 1024,
+            MaxDecompressedBytes = 4L * 1024 * 1024,
             MaxCompressionRatio = 1000,
             MaxDepth = 8,
             MaxMembers = 1000,

@@ -25,6 +25,9 @@ public static class FuzzSeedCorpus
     /// <summary>Fixtures larger than this are scanned once unmutated but not used as mutation seeds.</summary>
     public const int MaxSeedBytes = 256 * 1024;
 
+    /// <summary>Committed vectors larger than this are left out of the corpus.</summary>
+    public const int MaxVectorBytes = 64 * 1024;
+
     public static IReadOnlyList<FuzzSeed> Build()
     {
         var seeds = new List<FuzzSeed>();
@@ -32,7 +35,40 @@ public static class FuzzSeedCorpus
         seeds.AddRange(Containers(seeds.Where(s => s.FileName.EndsWith(".pkl", StringComparison.Ordinal)).ToList()));
         seeds.AddRange(Extremes());
         seeds.AddRange(FromFixtures());
+        seeds.AddRange(FromCommittedVectors(RepositoryPaths.Root));
         return seeds;
+    }
+
+    /// <summary>
+    /// Small binary test vectors other helpers committed (made by real tools: bzip2, xz, lzma streams) under any
+    /// tests/**/Vectors folder; scripts and JSON manifests are left out.
+    /// </summary>
+    public static IEnumerable<FuzzSeed> FromCommittedVectors(string repositoryRoot)
+    {
+        var tests = Path.Combine(repositoryRoot, "tests");
+        if (!Directory.Exists(tests))
+        {
+            yield break;
+        }
+
+        var folders = Directory.EnumerateDirectories(tests, "*", SearchOption.AllDirectories)
+            .Where(d => string.Equals(Path.GetFileName(d), "Vectors", StringComparison.OrdinalIgnoreCase)
+                && !d.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !d.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal);
+        foreach (var folder in folders)
+        {
+            foreach (var file in Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal))
+            {
+                var extension = Path.GetExtension(file);
+                if (extension is ".py" or ".json" or ".md" or ".txt" || new FileInfo(file).Length is 0 or > MaxVectorBytes)
+                {
+                    continue;
+                }
+
+                yield return new FuzzSeed("vector:" + Path.GetRelativePath(repositoryRoot, file).Replace('\\', '/'), Path.GetFileName(file), File.ReadAllBytes(file));
+            }
+        }
     }
 
     /// <summary>Test-kit fixtures (from every area) that materialise as ordinary bytes.</summary>

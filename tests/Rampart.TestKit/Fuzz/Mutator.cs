@@ -28,7 +28,11 @@ public sealed class Mutator(IReadOnlyList<FuzzSeed> seeds, long masterSeed)
         "(]e"u8.ToArray(), "N\x85R"u8.ToArray(), "cos\nsystem\n"u8.ToArray(), [0x95, 8, 0, 0, 0, 0, 0, 0, 0],
     ];
 
+    /// <summary>All committed vectors together weigh as much as this many ordinary seeds (there are dozens of them).</summary>
+    private const double VectorsWeight = 6;
+
     private readonly IReadOnlyList<FuzzSeed> _seeds = seeds;
+    private readonly double[] _cumulativeWeights = CumulativeWeights(seeds);
 
     public long MasterSeed { get; } = masterSeed;
 
@@ -43,7 +47,7 @@ public sealed class Mutator(IReadOnlyList<FuzzSeed> seeds, long masterSeed)
     public FuzzInput Create(long index)
     {
         var random = RandomFor(MasterSeed, index);
-        var seed = _seeds[random.Next(_seeds.Count)];
+        var seed = PickSeed(random);
         var data = new List<byte>(seed.Bytes);
         var recipe = new StringBuilder();
 
@@ -166,7 +170,7 @@ public sealed class Mutator(IReadOnlyList<FuzzSeed> seeds, long masterSeed)
 
             case < 83:
             {
-                var other = _seeds[random.Next(_seeds.Count)];
+                var other = PickSeed(random);
                 var cut = random.Next(data.Count + 1);
                 var otherCut = random.Next(other.Bytes.Length + 1);
                 data.RemoveRange(cut, data.Count - cut);
@@ -176,7 +180,7 @@ public sealed class Mutator(IReadOnlyList<FuzzSeed> seeds, long masterSeed)
 
             case < 86:
             {
-                var other = _seeds[random.Next(_seeds.Count)];
+                var other = PickSeed(random);
                 data.AddRange(other.Bytes);
                 return "append:" + other.Name;
             }
@@ -247,6 +251,26 @@ public sealed class Mutator(IReadOnlyList<FuzzSeed> seeds, long masterSeed)
         }
 
         return F($"huge{field.Width}@{field.Offset}={Convert.ToHexString(bytes[..field.Width])}");
+    }
+
+    private static double[] CumulativeWeights(IReadOnlyList<FuzzSeed> seeds)
+    {
+        var vectors = seeds.Count(s => s.Name.StartsWith("vector:", StringComparison.Ordinal));
+        var cumulative = new double[seeds.Count];
+        var total = 0.0;
+        for (var i = 0; i < seeds.Count; i++)
+        {
+            total += seeds[i].Name.StartsWith("vector:", StringComparison.Ordinal) ? Math.Min(1, VectorsWeight / vectors) : 1;
+            cumulative[i] = total;
+        }
+
+        return cumulative;
+    }
+
+    private FuzzSeed PickSeed(Random random)
+    {
+        var at = Array.BinarySearch(_cumulativeWeights, random.NextDouble() * _cumulativeWeights[^1]);
+        return _seeds[Math.Min(_seeds.Count - 1, at < 0 ? ~at : at)];
     }
 
     private static int PickBoundary(List<byte> data, StructureMap? map, Random random)
