@@ -20,5 +20,6 @@ public static class AnalyzerRegistry
         new Analyzers.Archives.ZipAnalyzer(),
         new Analyzers.Archives.TarAnalyzer(),
         new Analyzers.Compressed.CompressedAnalyzer(),
+        new Analyzers.Pickle.PickleAnalyzer(),
     ];
 }

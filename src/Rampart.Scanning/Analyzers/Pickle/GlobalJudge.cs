@@ -1,0 +1,263 @@
+using System.Collections.Frozen;
+using System.Text;
+using System.Text.Json;
+using Rampart.Core.Policy;
+using Rampart.Core.Rules;
+
+namespace Rampart.Scanning.Analyzers.Pickle;
+
+internal enum GlobalClass
+{
+    /// <summary>Plain data: nothing to report.</summary>
+    Clean,
+
+    /// <summary>A legitimate class whose own code runs on load: RAMP-PKL-002.</summary>
+    Review,
+
+    /// <summary>Not known to be safe: RAMP-PKL-001 or the deny rule that names it.</summary>
+    Malicious,
+}
+
+/// <summary>The judgement of one resolved global.</summary>
+/// <param name="Class">Clean, review or malicious.</param>
+/// <param name="RuleId">The rule to report (null for Clean).</param>
+/// <param name="Source">Which profile, policy entry or deny rule decided.</param>
+internal sealed record GlobalJudgement(GlobalClass Class, string? RuleId, string Source);
+
+/// <summary>One allow-list profile from rules/profiles/*.json.</summary>
+internal sealed record GlobalProfile(string Id, string Description, IReadOnlyList<string> Clean, IReadOnlyList<string> Review);
+
+/// <summary>
+/// Decides what a pickle global means, allow-list first: deny rules (matched on every dotted suffix) win, then
+/// the policy's and the profiles' clean names, then their review names; anything else is not known to be safe.
+/// Glob entries only accept a plain identifier after the module ("torch.nn.modules.linear.Linear"), never a
+/// dotted or dunder attribute path, because protocol 4 resolves "a.b.c" by getattr and can walk into any module
+/// the allowed one imports ("torch.nn.modules.module" + "os.system" is os.system).
+/// </summary>
+internal sealed class GlobalJudge
+{
+    public const string UnknownGlobalRule = "RAMP-PKL-001";
+    public const string ReviewGlobalRule = "RAMP-PKL-002";
+    public const string DenyTag = "pickle-deny";
+
+    private static readonly Lazy<IReadOnlyList<GlobalProfile>> LazyProfiles = new(LoadProfiles);
+
+    private readonly RuleCatalog _rules;
+    private readonly NameSet _clean;
+    private readonly NameSet _review;
+    private readonly NameSet _policyClean;
+    private readonly NameSet _policyReview;
+
+    public GlobalJudge(RuleCatalog rules, ScanPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        _rules = rules;
+        _clean = new NameSet(Profiles.SelectMany(p => p.Clean.Select(n => (n, p.Id))));
+        _review = new NameSet(Profiles.SelectMany(p => p.Review.Select(n => (n, p.Id))));
+        _policyClean = new NameSet(policy.AllowedGlobals.Select(n => (n, "policy allowedGlobals")));
+        _policyReview = new NameSet(policy.ReviewGlobals.Select(n => (n, "policy reviewGlobals")));
+    }
+
+    public static IReadOnlyList<GlobalProfile> Profiles => LazyProfiles.Value;
+
+    public GlobalJudgement Judge(string module, string name, string rawFullName)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(name);
+        var normalizedModule = Normalize(module);
+        var normalizedName = Normalize(name);
+        var full = normalizedModule + "." + normalizedName;
+
+        if ((DenyRule(full) ?? DenyRule(Normalize(rawFullName))) is { } deny)
+        {
+            return new GlobalJudgement(GlobalClass.Malicious, deny.Id, deny.Name);
+        }
+
+        var plain = IsPlainAttribute(normalizedModule, normalizedName);
+        if ((_policyClean.Match(full, plain) ?? _clean.Match(full, plain)) is { } clean)
+        {
+            return new GlobalJudgement(GlobalClass.Clean, null, clean);
+        }
+
+        if ((_policyReview.Match(full, plain) ?? _review.Match(full, plain)) is { } review)
+        {
+            return new GlobalJudgement(GlobalClass.Review, ReviewGlobalRule, review);
+        }
+
+        return new GlobalJudgement(GlobalClass.Malicious, UnknownGlobalRule, "not in any allow-list profile");
+    }
+
+    /// <summary>The most severe deny rule matching the name or any of its dotted suffixes.</summary>
+    private RuleDefinition? DenyRule(string fullName)
+    {
+        RuleDefinition? best = null;
+        var suffix = fullName;
+        while (true)
+        {
+            foreach (var rule in _rules.MatchName(suffix, DenyTag))
+            {
+                if (best is null || rule.Severity > best.Severity)
+                {
+                    best = rule;
+                }
+            }
+
+            var dot = suffix.IndexOf('.', StringComparison.Ordinal);
+            if (dot < 0 || dot == suffix.Length - 1)
+            {
+                return best;
+            }
+
+            suffix = suffix[(dot + 1)..];
+        }
+    }
+
+    /// <summary>True when the attribute is one identifier and no part of the name is empty or a dunder.</summary>
+    internal static bool IsPlainAttribute(string module, string name)
+    {
+        if (name.Length == 0 || name.Contains('.', StringComparison.Ordinal) || IsDunderOrEmpty(name))
+        {
+            return false;
+        }
+
+        foreach (var part in module.Split('.'))
+        {
+            if (IsDunderOrEmpty(part))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsDunderOrEmpty(string part) => part.Length == 0 || part.StartsWith("__", StringComparison.Ordinal);
+
+    /// <summary>NFKC, as Python normalises identifiers; names that cannot be normalised stay as written.</summary>
+    internal static string Normalize(string text)
+    {
+        if (System.Text.Ascii.IsValid(text))
+        {
+            return text;
+        }
+
+        string normalized;
+        try
+        {
+            normalized = text.Normalize(NormalizationForm.FormKC);
+        }
+        catch (Exception e) when (e is ArgumentException or PlatformNotSupportedException)
+        {
+            normalized = text;
+        }
+
+        return System.Text.Ascii.IsValid(normalized) ? normalized : FoldCompatibilityLetters(normalized);
+    }
+
+    /// <summary>
+    /// The NFKC folds that matter for identifiers, done by hand because invariant-globalization builds may not
+    /// normalise: fullwidth ASCII (U+FF01-U+FF5E) and the mathematical alphanumeric letters and digits.
+    /// </summary>
+    private static string FoldCompatibilityLetters(string text)
+    {
+        var builder = new StringBuilder(text.Length);
+        foreach (var rune in text.EnumerateRunes())
+        {
+            var v = rune.Value;
+            if (v is >= 0xFF01 and <= 0xFF5E)
+            {
+                builder.Append((char)(v - 0xFF01 + 0x21));
+            }
+            else if (v is >= 0x1D400 and <= 0x1D6A3)
+            {
+                var index = (v - 0x1D400) % 52;
+                builder.Append((char)(index < 26 ? 'A' + index : 'a' + index - 26));
+            }
+            else if (v is >= 0x1D7CE and <= 0x1D7FF)
+            {
+                builder.Append((char)('0' + ((v - 0x1D7CE) % 10)));
+            }
+            else
+            {
+                builder.Append(rune.ToString());
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    private static List<GlobalProfile> LoadProfiles()
+    {
+        var assembly = typeof(GlobalJudge).Assembly;
+        var profiles = new List<GlobalProfile>();
+        foreach (var resource in assembly.GetManifestResourceNames()
+                     .Where(n => n.StartsWith("profiles/", StringComparison.Ordinal) && n.EndsWith(".json", StringComparison.Ordinal))
+                     .Order(StringComparer.Ordinal))
+        {
+            using var stream = assembly.GetManifestResourceStream(resource)
+                ?? throw new InvalidOperationException($"Resource {resource} vanished.");
+            using var document = JsonDocument.Parse(stream, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+            var root = document.RootElement;
+            profiles.Add(new GlobalProfile(
+                root.GetProperty("id").GetString() ?? throw new InvalidDataException($"{resource}: missing id"),
+                root.GetProperty("description").GetString() ?? string.Empty,
+                Strings(root, "clean"),
+                Strings(root, "review")));
+        }
+
+        return profiles;
+    }
+
+    private static string[] Strings(JsonElement root, string property) =>
+        root.TryGetProperty(property, out var array) ? [.. array.EnumerateArray().Select(e => e.GetString() ?? throw new InvalidDataException($"null in {property}"))] : [];
+
+    /// <summary>Exact names (any shape) and glob patterns (plain attributes only), each with where it came from.</summary>
+    private sealed class NameSet
+    {
+        private readonly FrozenDictionary<string, string> _exact;
+        private readonly (NamePattern Pattern, string Source)[] _globs;
+
+        public NameSet(IEnumerable<(string Name, string Source)> entries)
+        {
+            var exact = new Dictionary<string, string>(StringComparer.Ordinal);
+            var globs = new List<(NamePattern, string)>();
+            foreach (var (name, source) in entries)
+            {
+                if (name.Contains('*', StringComparison.Ordinal))
+                {
+                    globs.Add((new NamePattern(name), source));
+                }
+                else
+                {
+                    exact.TryAdd(name, source);
+                }
+            }
+
+            _exact = exact.ToFrozenDictionary(StringComparer.Ordinal);
+            _globs = [.. globs];
+        }
+
+        public string? Match(string fullName, bool plainAttribute)
+        {
+            if (_exact.TryGetValue(fullName, out var source))
+            {
+                return source;
+            }
+
+            if (!plainAttribute)
+            {
+                return null;
+            }
+
+            foreach (var (pattern, globSource) in _globs)
+            {
+                if (pattern.IsMatch(fullName))
+                {
+                    return globSource;
+                }
+            }
+
+            return null;
+        }
+    }
+}

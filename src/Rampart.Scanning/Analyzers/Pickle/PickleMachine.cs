@@ -1,0 +1,970 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using Rampart.Core;
+using Rampart.Scanning.IO;
+
+namespace Rampart.Scanning.Analyzers.Pickle;
+
+/// <summary>Lets a format built on pickle (joblib) act right after a BUILD, as its own unpickler subclass does.</summary>
+internal interface IPickleBuildHook
+{
+    /// <summary>
+    /// Called after BUILD set the state of <paramref name="instance"/> (an instance of <paramref name="type"/>).
+    /// Returns the value that replaces it on the stack, or null to leave the stack alone.
+    /// </summary>
+    PValue? AfterBuild(PickleMachine machine, PObject instance, PGlobal type);
+}
+
+/// <summary>How one emulated pickle ended.</summary>
+/// <param name="Completed">STOP was reached.</param>
+/// <param name="Opcodes">Opcodes executed in this pickle.</param>
+/// <param name="Error">The malformation that stopped it, if any.</param>
+/// <param name="ErrorOpcode">The opcode being executed when it broke.</param>
+internal sealed record PickleRunResult(bool Completed, long Opcodes, PickleFormatException? Error, string? ErrorOpcode)
+{
+    /// <summary>What STOP returned, symbolically.</summary>
+    public PValue? Value { get; init; }
+}
+
+/// <summary>
+/// Emulates CPython's pure-Python <c>pickle._Unpickler</c> opcode by opcode over symbolic values: the same stack
+/// and mark discipline, the same memo, the same argument encodings and the same failures, but nothing is ever
+/// imported, called or constructed. Every reference to a global is recorded in <see cref="PickleObservations"/>.
+/// One instance runs one pickle; <see cref="RunNested"/> runs a pickle embedded in the stream (joblib object arrays).
+/// </summary>
+internal sealed class PickleMachine
+{
+    /// <summary>Strings longer than this keep only this prefix (they are skipped, not copied).</summary>
+    public const int KeptStringBytes = 64 * 1024;
+
+    private const int MaxNesting = 4;
+
+    private static readonly System.Buffers.SearchValues<char> FloatStart = System.Buffers.SearchValues.Create("eE.0123456789");
+
+    private readonly PickleInput _input;
+    private readonly PickleObservations _seen;
+    private readonly ScanLimits _limits;
+    private readonly IPickleBuildHook? _hook;
+    private readonly CancellationToken _cancellationToken;
+    private readonly int _nesting;
+    private readonly List<PValue> _stack = [];
+    private readonly List<int> _marks = [];
+    private readonly Dictionary<long, PValue> _memo = [];
+    private int _protocol;
+    private long _opcodes;
+    private PValue? _result;
+
+    public PickleMachine(PickleInput input, PickleObservations seen, ScanLimits limits, IPickleBuildHook? hook, CancellationToken cancellationToken, int nesting = 0)
+    {
+        _input = input;
+        _seen = seen;
+        _limits = limits;
+        _hook = hook;
+        _cancellationToken = cancellationToken;
+        _nesting = nesting;
+    }
+
+    public PickleInput Input => _input;
+
+    public PickleObservations Seen => _seen;
+
+    /// <summary>The protocol announced by PROTO (0 when there was none), as the unpickler tracks it.</summary>
+    public int Protocol => _protocol;
+
+    /// <summary>Runs one pickle from the current position to its STOP. Never throws for malformed input.</summary>
+    public PickleRunResult Run()
+    {
+        var opcode = -1;
+        long offset = 0;
+        try
+        {
+            while (true)
+            {
+                offset = _input.Position;
+                opcode = _input.ReadByte();
+                if (opcode < 0)
+                {
+                    throw new PickleFormatException("the stream ends before STOP (pickle data was truncated)", offset, atEnd: true);
+                }
+
+                _opcodes++;
+                if (++_seen.Opcodes > _limits.MaxPickleOpcodes)
+                {
+                    throw new LimitExceededException("max-pickle-opcodes", $"more than {_limits.MaxPickleOpcodes:N0} pickle opcodes");
+                }
+
+                if ((_opcodes & 0xFFFF) == 0)
+                {
+                    _cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                if (Step((byte)opcode, offset))
+                {
+                    return new PickleRunResult(true, _opcodes, null, null) { Value = _result };
+                }
+            }
+        }
+        catch (PickleFormatException e)
+        {
+            // Findings point at the opcode; where inside its argument things went wrong goes into the message.
+            var error = e.Offset == offset ? e : new PickleFormatException($"{e.Message} (at byte {e.Offset})", offset, e.AtEnd, e.RuleId);
+            return new PickleRunResult(false, _opcodes, error, PickleOpcodes.NameOf(opcode) ?? (opcode < 0 ? "end of stream" : $"0x{opcode:x2}"));
+        }
+    }
+
+    /// <summary>Runs a complete pickle that is embedded at the current position (used by format hooks).</summary>
+    public PickleRunResult RunNested()
+    {
+        if (_nesting >= MaxNesting)
+        {
+            throw new LimitExceededException("max-pickle-nesting", $"pickles nested more than {MaxNesting} deep inside one stream");
+        }
+
+        _seen.NestedPickles++;
+        return new PickleMachine(_input, _seen, _limits, hook: null, _cancellationToken, _nesting + 1).Run();
+    }
+
+    /// <summary>Executes one opcode; true at STOP.</summary>
+    private bool Step(byte op, long offset)
+    {
+        switch (op)
+        {
+            case PickleOpcodes.Proto:
+            {
+                var version = _input.Read(1, "PROTO argument")[0];
+                if (version > PickleOpcodes.HighestProtocol)
+                {
+                    throw new PickleFormatException($"unsupported pickle protocol: {version}", offset);
+                }
+
+                _protocol = version;
+                _seen.Protocols.Add(version);
+                return false;
+            }
+
+            case PickleOpcodes.Frame:
+                _input.Read(8, "FRAME length");
+                return false;
+            case PickleOpcodes.Stop:
+                _result = Pop(offset);
+                return true;
+            case PickleOpcodes.Mark:
+                _marks.Add(_stack.Count);
+                CheckStack();
+                return false;
+            case PickleOpcodes.Pop:
+                if (_stack.Count > Base)
+                {
+                    _stack.RemoveAt(_stack.Count - 1);
+                }
+                else
+                {
+                    PopMark(offset);
+                }
+
+                return false;
+            case PickleOpcodes.PopMark:
+                PopMark(offset);
+                return false;
+            case PickleOpcodes.Dup:
+                Push(Top(offset));
+                return false;
+            case PickleOpcodes.None:
+                Push(PAtom.None);
+                return false;
+            case PickleOpcodes.NewTrue:
+                Push(PAtom.True);
+                return false;
+            case PickleOpcodes.NewFalse:
+                Push(PAtom.False);
+                return false;
+            case PickleOpcodes.Int:
+            {
+                var line = _input.ReadLine(4096, "INT");
+                if (line.SequenceEqual("00"u8))
+                {
+                    Push(PAtom.False);
+                }
+                else if (line.SequenceEqual("01"u8))
+                {
+                    Push(PAtom.True);
+                }
+                else
+                {
+                    Push(ParseInt(line, allowLongSuffix: false, offset, "INT"));
+                }
+
+                return false;
+            }
+
+            case PickleOpcodes.Long:
+                Push(ParseInt(_input.ReadLine(_limits.MaxPickleStringBytes, "LONG"), allowLongSuffix: true, offset, "LONG"));
+                return false;
+            case PickleOpcodes.BinInt:
+                Push(PInt.Of(BinaryPrimitives.ReadInt32LittleEndian(_input.Read(4, "BININT argument"))));
+                return false;
+            case PickleOpcodes.BinInt1:
+                Push(PInt.Of(_input.Read(1, "BININT1 argument")[0]));
+                return false;
+            case PickleOpcodes.BinInt2:
+                Push(PInt.Of(BinaryPrimitives.ReadUInt16LittleEndian(_input.Read(2, "BININT2 argument"))));
+                return false;
+            case PickleOpcodes.Long1:
+                Push(ReadLong(_input.Read(1, "LONG1 length")[0], "LONG1"));
+                return false;
+            case PickleOpcodes.Long4:
+            {
+                var length = BinaryPrimitives.ReadInt32LittleEndian(_input.Read(4, "LONG4 length"));
+                if (length < 0)
+                {
+                    throw new PickleFormatException("LONG pickle has negative byte count", offset);
+                }
+
+                Push(ReadLong(length, "LONG4"));
+                return false;
+            }
+
+            case PickleOpcodes.Float:
+            {
+                var line = _input.ReadLine(4096, "FLOAT");
+                if (!IsPythonFloat(line))
+                {
+                    throw new PickleFormatException("could not convert the FLOAT argument to a float", offset);
+                }
+
+                Push(PAtom.Float);
+                return false;
+            }
+
+            case PickleOpcodes.BinFloat:
+                _input.Read(8, "BINFLOAT argument");
+                Push(PAtom.Float);
+                return false;
+            case PickleOpcodes.String:
+                Push(ReadQuotedString(offset));
+                return false;
+            case PickleOpcodes.BinString:
+            {
+                var length = BinaryPrimitives.ReadInt32LittleEndian(_input.Read(4, "BINSTRING length"));
+                if (length < 0)
+                {
+                    throw new PickleFormatException("BINSTRING pickle has negative byte count", offset);
+                }
+
+                Push(ReadCountedString(length, "BINSTRING", Encoding.Latin1));
+                return false;
+            }
+
+            case PickleOpcodes.ShortBinString:
+                Push(ReadCountedString(_input.Read(1, "SHORT_BINSTRING length")[0], "SHORT_BINSTRING", Encoding.Latin1));
+                return false;
+            case PickleOpcodes.Unicode:
+                Push(new PStr(DecodeRawUnicodeEscape(_input.ReadLine(_limits.MaxPickleStringBytes, "UNICODE"), offset), false, "UNICODE"));
+                return false;
+            case PickleOpcodes.BinUnicode:
+                Push(ReadCountedString(BinaryPrimitives.ReadUInt32LittleEndian(_input.Read(4, "BINUNICODE length")), "BINUNICODE", Encoding.UTF8));
+                return false;
+            case PickleOpcodes.ShortBinUnicode:
+                Push(ReadCountedString(_input.Read(1, "SHORT_BINUNICODE length")[0], "SHORT_BINUNICODE", Encoding.UTF8));
+                return false;
+            case PickleOpcodes.BinUnicode8:
+                Push(ReadCountedString(ReadLength8("BINUNICODE8", offset), "BINUNICODE8", Encoding.UTF8));
+                return false;
+            case PickleOpcodes.BinBytes:
+                Push(SkipBytes(BinaryPrimitives.ReadUInt32LittleEndian(_input.Read(4, "BINBYTES length")), "BINBYTES", mutable: false));
+                return false;
+            case PickleOpcodes.ShortBinBytes:
+                Push(SkipBytes(_input.Read(1, "SHORT_BINBYTES length")[0], "SHORT_BINBYTES", mutable: false));
+                return false;
+            case PickleOpcodes.BinBytes8:
+                Push(SkipBytes(ReadLength8("BINBYTES8", offset), "BINBYTES8", mutable: false));
+                return false;
+            case PickleOpcodes.ByteArray8:
+                Push(SkipBytes(ReadLength8("BYTEARRAY8", offset), "BYTEARRAY8", mutable: true));
+                return false;
+            case PickleOpcodes.NextBuffer:
+                _seen.OutOfBandBuffers++;
+                Push(PAtom.Buffer);
+                return false;
+            case PickleOpcodes.ReadOnlyBuffer:
+                Top(offset);
+                return false;
+            case PickleOpcodes.PersId:
+            {
+                var line = _input.ReadLine(_limits.MaxPickleStringBytes, "PERSID");
+                _seen.PersistentIds++;
+                Push(new PPersistent(new PStr(Keep(line, Encoding.Latin1), line.Length > KeptStringBytes, "PERSID")));
+                return false;
+            }
+
+            case PickleOpcodes.BinPersId:
+                _seen.PersistentIds++;
+                Push(new PPersistent(Pop(offset)));
+                return false;
+            case PickleOpcodes.EmptyTuple:
+                Push(new PSeq(SeqKind.Tuple));
+                return false;
+            case PickleOpcodes.Tuple:
+                Push(new PSeq(SeqKind.Tuple, PopMark(offset)));
+                return false;
+            case PickleOpcodes.Tuple1:
+            {
+                var a = Pop(offset);
+                Push(new PSeq(SeqKind.Tuple, [a]));
+                return false;
+            }
+
+            case PickleOpcodes.Tuple2:
+            {
+                var b = Pop(offset);
+                var a = Pop(offset);
+                Push(new PSeq(SeqKind.Tuple, [a, b]));
+                return false;
+            }
+
+            case PickleOpcodes.Tuple3:
+            {
+                var c = Pop(offset);
+                var b = Pop(offset);
+                var a = Pop(offset);
+                Push(new PSeq(SeqKind.Tuple, [a, b, c]));
+                return false;
+            }
+
+            case PickleOpcodes.EmptyList:
+                Push(new PSeq(SeqKind.List));
+                return false;
+            case PickleOpcodes.List:
+                Push(new PSeq(SeqKind.List, PopMark(offset)));
+                return false;
+            case PickleOpcodes.EmptyDict:
+                Push(new PSeq(SeqKind.Dict));
+                return false;
+            case PickleOpcodes.Dict:
+            {
+                var items = PopMark(offset);
+                if (items.Count % 2 != 0)
+                {
+                    throw new PickleFormatException("DICT needs key/value pairs but the mark holds an odd number of items", offset);
+                }
+
+                Push(new PSeq(SeqKind.Dict, items));
+                return false;
+            }
+
+            case PickleOpcodes.EmptySet:
+                Push(new PSeq(SeqKind.Set));
+                return false;
+            case PickleOpcodes.FrozenSet:
+                Push(new PSeq(SeqKind.FrozenSet, PopMark(offset)));
+                return false;
+            case PickleOpcodes.Append:
+            {
+                var value = Pop(offset);
+                AddTo(Top(offset), value);
+                return false;
+            }
+
+            case PickleOpcodes.Appends:
+            case PickleOpcodes.AddItems:
+            {
+                var items = PopMark(offset);
+                var target = Top(offset);
+                foreach (var item in items)
+                {
+                    AddTo(target, item);
+                }
+
+                return false;
+            }
+
+            case PickleOpcodes.SetItem:
+            {
+                var value = Pop(offset);
+                var key = Pop(offset);
+                var target = Top(offset);
+                AddTo(target, key);
+                AddTo(target, value);
+                return false;
+            }
+
+            case PickleOpcodes.SetItems:
+            {
+                var items = PopMark(offset);
+                if (items.Count % 2 != 0)
+                {
+                    throw new PickleFormatException("SETITEMS needs key/value pairs but the mark holds an odd number of items", offset);
+                }
+
+                var target = Top(offset);
+                foreach (var item in items)
+                {
+                    AddTo(target, item);
+                }
+
+                return false;
+            }
+
+            case PickleOpcodes.Get:
+                Push(MemoGet(ParseMemoKey(_input.ReadLine(64, "GET"), offset, "GET"), offset));
+                return false;
+            case PickleOpcodes.BinGet:
+                Push(MemoGet(_input.Read(1, "BINGET argument")[0], offset));
+                return false;
+            case PickleOpcodes.LongBinGet:
+                Push(MemoGet(BinaryPrimitives.ReadUInt32LittleEndian(_input.Read(4, "LONG_BINGET argument")), offset));
+                return false;
+            case PickleOpcodes.Put:
+                MemoPut(ParseMemoKey(_input.ReadLine(64, "PUT"), offset, "PUT"), offset);
+                return false;
+            case PickleOpcodes.BinPut:
+                MemoPut(_input.Read(1, "BINPUT argument")[0], offset);
+                return false;
+            case PickleOpcodes.LongBinPut:
+                MemoPut(BinaryPrimitives.ReadUInt32LittleEndian(_input.Read(4, "LONG_BINPUT argument")), offset);
+                return false;
+            case PickleOpcodes.Memoize:
+                MemoPut(_memo.Count, offset);
+                return false;
+            case PickleOpcodes.Global:
+            {
+                var module = ReadNameLine("GLOBAL module");
+                var name = ReadNameLine("GLOBAL name");
+                Push(MakeGlobal(module, name, "GLOBAL", "GLOBAL", offset));
+                return false;
+            }
+
+            case PickleOpcodes.StackGlobal:
+                Push(StackGlobal(offset));
+                return false;
+            case PickleOpcodes.Inst:
+            {
+                var module = ReadNameLine("INST module");
+                var name = ReadNameLine("INST name");
+                var type = MakeGlobal(module, name, "INST", "INST", offset);
+                var args = PopMark(offset);
+                Push(new PObject(type, new PSeq(SeqKind.Tuple, args), "INST"));
+                return false;
+            }
+
+            case PickleOpcodes.Obj:
+            {
+                var args = PopMark(offset);
+                if (args.Count == 0)
+                {
+                    throw new PickleFormatException("OBJ needs a class after the mark but the mark is empty", offset);
+                }
+
+                var type = args[0];
+                args.RemoveAt(0);
+                Push(new PObject(type, new PSeq(SeqKind.Tuple, args), "OBJ"));
+                return false;
+            }
+
+            case PickleOpcodes.NewObj:
+            {
+                var args = Pop(offset);
+                var type = Pop(offset);
+                Push(new PObject(type, args, "NEWOBJ"));
+                return false;
+            }
+
+            case PickleOpcodes.NewObjEx:
+            {
+                Pop(offset);
+                var args = Pop(offset);
+                var type = Pop(offset);
+                Push(new PObject(type, args, "NEWOBJ_EX"));
+                return false;
+            }
+
+            case PickleOpcodes.Reduce:
+            {
+                var args = Pop(offset);
+                var callable = Top(offset);
+                _stack[^1] = new PObject(callable, args, "REDUCE");
+                return false;
+            }
+
+            case PickleOpcodes.Build:
+                Build(offset);
+                return false;
+            case PickleOpcodes.Ext1:
+                Push(Extension(_input.Read(1, "EXT1 argument")[0], "EXT1", offset));
+                return false;
+            case PickleOpcodes.Ext2:
+                Push(Extension(BinaryPrimitives.ReadUInt16LittleEndian(_input.Read(2, "EXT2 argument")), "EXT2", offset));
+                return false;
+            case PickleOpcodes.Ext4:
+                Push(Extension(BinaryPrimitives.ReadInt32LittleEndian(_input.Read(4, "EXT4 argument")), "EXT4", offset));
+                return false;
+            default:
+                throw new PickleFormatException($"invalid load key 0x{op:x2}: not a pickle opcode", offset);
+        }
+    }
+
+    private int Base => _marks.Count == 0 ? 0 : _marks[^1];
+
+    private void Push(PValue value)
+    {
+        _stack.Add(value);
+        CheckStack();
+    }
+
+    private void CheckStack()
+    {
+        if (_stack.Count + _marks.Count > _limits.MaxPickleStack)
+        {
+            throw new LimitExceededException("max-pickle-stack", $"the pickle stack grows past {_limits.MaxPickleStack:N0} entries");
+        }
+    }
+
+    private PValue Pop(long offset)
+    {
+        if (_stack.Count <= Base)
+        {
+            throw new PickleFormatException("unpickling stack underflow", offset);
+        }
+
+        var value = _stack[^1];
+        _stack.RemoveAt(_stack.Count - 1);
+        return value;
+    }
+
+    private PValue Top(long offset) =>
+        _stack.Count > Base ? _stack[^1] : throw new PickleFormatException("unpickling stack underflow", offset);
+
+    private List<PValue> PopMark(long offset)
+    {
+        if (_marks.Count == 0)
+        {
+            throw new PickleFormatException("could not find MARK", offset);
+        }
+
+        var start = _marks[^1];
+        _marks.RemoveAt(_marks.Count - 1);
+        var items = _stack.GetRange(start, _stack.Count - start);
+        _stack.RemoveRange(start, _stack.Count - start);
+        return items;
+    }
+
+    private static void AddTo(PValue target, PValue item)
+    {
+        if (target is PSeq seq)
+        {
+            seq.Add(item);
+        }
+    }
+
+    private PValue MemoGet(long key, long offset)
+    {
+        if (!_memo.TryGetValue(key, out var value))
+        {
+            throw new PickleFormatException($"memo value not found at index {key}", offset);
+        }
+
+        return value is PStr s ? s.FromMemo() : value;
+    }
+
+    private void MemoPut(long key, long offset)
+    {
+        var value = Top(offset);
+        _memo[key] = value;
+        if (_memo.Count > _limits.MaxPickleStack)
+        {
+            throw new LimitExceededException("max-pickle-stack", $"the pickle memo grows past {_limits.MaxPickleStack:N0} entries");
+        }
+    }
+
+    private void Build(long offset)
+    {
+        var state = Pop(offset);
+        var instance = Top(offset);
+        if (instance is not PObject obj)
+        {
+            return;
+        }
+
+        obj.State = state;
+        if (_hook is not null && ClassOf(obj) is { } type && _hook.AfterBuild(this, obj, type) is { } replacement)
+        {
+            _stack[^1] = replacement;
+        }
+    }
+
+    /// <summary>The class an object was made from: the callable of NEWOBJ/OBJ/INST, or the class passed to copyreg._reconstructor.</summary>
+    public static PGlobal? ClassOf(PObject obj)
+    {
+        if (obj.Callable is not PGlobal g)
+        {
+            return null;
+        }
+
+        if (g.FullName == "copyreg._reconstructor" && obj.Args is PSeq { Items.Count: > 0 } args && args.Items[0] is PGlobal inner)
+        {
+            return inner;
+        }
+
+        return g;
+    }
+
+    private PGlobal MakeGlobal(string module, string name, string opcode, string via, long offset)
+    {
+        var (fixedModule, fixedName) = _protocol < 3 ? PythonNames.FixImports(module, name) : (module, name);
+        _seen.AddGlobal(new GlobalUse(fixedModule, fixedName, module + "." + name, opcode, via, offset));
+        return new PGlobal(fixedModule, fixedName, resolved: true);
+    }
+
+    private PGlobal StackGlobal(long offset)
+    {
+        var name = Pop(offset);
+        var module = Pop(offset);
+        if (module is PStr m && name is PStr n && !m.Truncated && !n.Truncated)
+        {
+            var via = m.ViaMemo || n.ViaMemo ? "STACK_GLOBAL via memo" : "STACK_GLOBAL";
+            return MakeGlobal(m.Value, n.Value, "STACK_GLOBAL", $"{via} (module from {m.Source}, name from {n.Source})", offset);
+        }
+
+        if (module is PStr or PObject or PPersistent && name is PStr or PObject or PPersistent)
+        {
+            // A call result may be a str at load time: the name is computed by the loader and cannot be judged here.
+            _seen.Dynamic.Add(new UnresolvedGlobal("STACK_GLOBAL", $"module {module.Describe()}, name {name.Describe()}", offset));
+            return new PGlobal("<computed>", "<computed>", resolved: false);
+        }
+
+        throw new PickleFormatException($"STACK_GLOBAL requires str operands, got {module.Describe()} and {name.Describe()}", offset);
+    }
+
+    private PGlobal Extension(long code, string opcode, long offset)
+    {
+        _seen.Extensions.Add(new UnresolvedGlobal(opcode, code.ToString(CultureInfo.InvariantCulture), offset));
+        return new PGlobal("<copyreg extension>", code.ToString(CultureInfo.InvariantCulture), resolved: false);
+    }
+
+    private string ReadNameLine(string what)
+    {
+        var line = _input.ReadLine(KeptStringBytes, what);
+        return Encoding.UTF8.GetString(line);
+    }
+
+    private long ReadLength8(string what, long offset)
+    {
+        var length = BinaryPrimitives.ReadUInt64LittleEndian(_input.Read(8, what + " length"));
+        if (length > long.MaxValue)
+        {
+            throw new PickleFormatException($"{what} exceeds system's maximum size", offset);
+        }
+
+        return (long)length;
+    }
+
+    private PStr ReadCountedString(long length, string source, Encoding encoding)
+    {
+        if (length <= KeptStringBytes)
+        {
+            return new PStr(encoding.GetString(_input.Read((int)length, source + " argument")), false, source);
+        }
+
+        var prefix = encoding.GetString(_input.Read(KeptStringBytes, source + " argument"));
+        _input.Skip(length - KeptStringBytes, source + " argument");
+        return new PStr(prefix, true, source);
+    }
+
+    private PBytes SkipBytes(long length, string source, bool mutable)
+    {
+        _input.Skip(length, source + " argument");
+        return new PBytes(length, mutable);
+    }
+
+    private PInt ReadLong(int length, string source)
+    {
+        var bytes = _input.Read(length, source + " argument");
+        if (length == 0)
+        {
+            return PInt.Of(0);
+        }
+
+        if (length > 8)
+        {
+            return PInt.Big;
+        }
+
+        long value = 0;
+        for (var i = length - 1; i >= 0; i--)
+        {
+            value = (value << 8) | bytes[i];
+        }
+
+        if (length < 8 && (bytes[length - 1] & 0x80) != 0)
+        {
+            value -= 1L << (8 * length);
+        }
+
+        return PInt.Of(value);
+    }
+
+    private static string Keep(ReadOnlySpan<byte> bytes, Encoding encoding) =>
+        encoding.GetString(bytes.Length > KeptStringBytes ? bytes[..KeptStringBytes] : bytes);
+
+    private PStr ReadQuotedString(long offset)
+    {
+        var line = _input.ReadLine(_limits.MaxPickleStringBytes, "STRING");
+        if (line.Length < 2 || line[0] != line[^1] || (line[0] != '\'' && line[0] != '"'))
+        {
+            throw new PickleFormatException("the STRING opcode argument must be quoted", offset);
+        }
+
+        var inner = line[1..^1];
+        var kept = inner.Length > KeptStringBytes ? inner[..KeptStringBytes] : inner;
+        return new PStr(DecodeEscapes(kept, offset), inner.Length > KeptStringBytes, "STRING");
+    }
+
+    /// <summary>Python's escape_decode (the STRING opcode), producing Latin-1 text.</summary>
+    internal static string DecodeEscapes(ReadOnlySpan<byte> data, long offset)
+    {
+        var builder = new StringBuilder(data.Length);
+        for (var i = 0; i < data.Length; i++)
+        {
+            var c = data[i];
+            if (c != '\\' || i + 1 >= data.Length)
+            {
+                if (c == '\\')
+                {
+                    throw new PickleFormatException("trailing \\ in a STRING argument", offset);
+                }
+
+                builder.Append((char)c);
+                continue;
+            }
+
+            var e = data[++i];
+            switch (e)
+            {
+                case (byte)'\n':
+                    break;
+                case (byte)'\\':
+                case (byte)'\'':
+                case (byte)'"':
+                    builder.Append((char)e);
+                    break;
+                case (byte)'a': builder.Append('\a'); break;
+                case (byte)'b': builder.Append('\b'); break;
+                case (byte)'f': builder.Append('\f'); break;
+                case (byte)'n': builder.Append('\n'); break;
+                case (byte)'r': builder.Append('\r'); break;
+                case (byte)'t': builder.Append('\t'); break;
+                case (byte)'v': builder.Append('\v'); break;
+                case (byte)'x':
+                    if (i + 2 >= data.Length || HexValue(data[i + 1]) < 0 || HexValue(data[i + 2]) < 0)
+                    {
+                        throw new PickleFormatException("invalid \\x escape in a STRING argument", offset);
+                    }
+
+                    builder.Append((char)((HexValue(data[i + 1]) << 4) | HexValue(data[i + 2])));
+                    i += 2;
+                    break;
+                case >= (byte)'0' and <= (byte)'7':
+                {
+                    var value = e - '0';
+                    for (var k = 0; k < 2 && i + 1 < data.Length && data[i + 1] is >= (byte)'0' and <= (byte)'7'; k++)
+                    {
+                        value = (value * 8) + (data[++i] - '0');
+                    }
+
+                    builder.Append((char)(value & 0xFF));
+                    break;
+                }
+
+                default:
+                    builder.Append('\\').Append((char)e);
+                    break;
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>Python's raw-unicode-escape codec (the UNICODE opcode): \uXXXX and \UXXXXXXXX, else Latin-1.</summary>
+    internal static string DecodeRawUnicodeEscape(ReadOnlySpan<byte> data, long offset)
+    {
+        var kept = data.Length > KeptStringBytes ? data[..KeptStringBytes] : data;
+        var builder = new StringBuilder(kept.Length);
+        for (var i = 0; i < kept.Length; i++)
+        {
+            var c = kept[i];
+            var backslashes = 0;
+            for (var j = i - 1; j >= 0 && kept[j] == '\\'; j--)
+            {
+                backslashes++;
+            }
+
+            if (c == '\\' && i + 1 < kept.Length && (kept[i + 1] == 'u' || kept[i + 1] == 'U') && backslashes % 2 == 0)
+            {
+                var digits = kept[i + 1] == 'u' ? 4 : 8;
+                if (i + 2 + digits > kept.Length)
+                {
+                    throw new PickleFormatException("truncated \\uXXXX escape in a UNICODE argument", offset);
+                }
+
+                var value = 0;
+                for (var k = 0; k < digits; k++)
+                {
+                    var h = HexValue(kept[i + 2 + k]);
+                    if (h < 0)
+                    {
+                        throw new PickleFormatException("truncated \\uXXXX escape in a UNICODE argument", offset);
+                    }
+
+                    value = (value << 4) | h;
+                }
+
+                if (value > 0x10FFFF)
+                {
+                    throw new PickleFormatException("\\Uxxxxxxxx out of range in a UNICODE argument", offset);
+                }
+
+                if (value is >= 0xD800 and <= 0xDFFF)
+                {
+                    builder.Append((char)value);
+                }
+                else
+                {
+                    builder.Append(char.ConvertFromUtf32(value));
+                }
+
+                i += 1 + digits;
+                continue;
+            }
+
+            builder.Append((char)c);
+        }
+
+        return builder.ToString();
+    }
+
+    private static int HexValue(byte b) => b switch
+    {
+        >= (byte)'0' and <= (byte)'9' => b - '0',
+        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+        _ => -1,
+    };
+
+    private static long ParseMemoKey(ReadOnlySpan<byte> line, long offset, string opcode)
+    {
+        var trimmed = Trim(line);
+        if (!long.TryParse(trimmed, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var key))
+        {
+            throw new PickleFormatException($"{opcode} argument is not an integer", offset);
+        }
+
+        if (key < 0 && opcode == "PUT")
+        {
+            throw new PickleFormatException("negative PUT argument", offset);
+        }
+
+        return key;
+    }
+
+    /// <summary>Python's int(text, 0) as INT and LONG use it (sign, 0x/0o/0b prefixes, underscores).</summary>
+    internal static PInt ParseInt(ReadOnlySpan<byte> line, bool allowLongSuffix, long offset, string opcode)
+    {
+        var text = Trim(line);
+        if (allowLongSuffix && text.Length > 0 && text[^1] == 'L')
+        {
+            text = text[..^1];
+        }
+
+        var negative = false;
+        if (text.Length > 0 && (text[0] == '-' || text[0] == '+'))
+        {
+            negative = text[0] == '-';
+            text = text[1..];
+        }
+
+        var radix = 10;
+        if (text.Length > 2 && text[0] == '0' && (text[1] | 0x20) is 'x' or 'o' or 'b')
+        {
+            radix = (text[1] | 0x20) switch { 'x' => 16, 'o' => 8, _ => 2 };
+            text = text[2..];
+            if (text.Length > 0 && text[0] == '_')
+            {
+                text = text[1..];
+            }
+        }
+
+        if (text.Length == 0 || text[0] == '_' || text[^1] == '_')
+        {
+            throw new PickleFormatException($"invalid literal for int() in the {opcode} argument", offset);
+        }
+
+        if (radix == 10 && text.Length > 1 && text[0] == '0' && text.IndexOfAnyExcept("0_"u8) >= 0)
+        {
+            throw new PickleFormatException($"invalid literal for int() in the {opcode} argument (leading zeros)", offset);
+        }
+
+        long value = 0;
+        var overflow = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var b = text[i];
+            if (b == '_')
+            {
+                if (text[i - 1] == '_')
+                {
+                    throw new PickleFormatException($"invalid literal for int() in the {opcode} argument", offset);
+                }
+
+                continue;
+            }
+
+            var digit = HexValue(b);
+            if (digit < 0 || digit >= radix)
+            {
+                throw new PickleFormatException($"invalid literal for int() in the {opcode} argument", offset);
+            }
+
+            if (!overflow)
+            {
+                var next = (value * radix) + digit;
+                if (value > (long.MaxValue - digit) / radix)
+                {
+                    overflow = true;
+                }
+                else
+                {
+                    value = next;
+                }
+            }
+        }
+
+        return overflow ? PInt.Big : PInt.Of(negative ? -value : value);
+    }
+
+    private static bool IsPythonFloat(ReadOnlySpan<byte> line)
+    {
+        var text = Trim(line);
+        if (text.Length == 0 || text.Length > 512)
+        {
+            return false;
+        }
+
+        Span<char> chars = stackalloc char[text.Length];
+        for (var i = 0; i < text.Length; i++)
+        {
+            chars[i] = (char)text[i];
+        }
+
+        ReadOnlySpan<char> s = chars;
+        var body = s.TrimStart("+-");
+        if (body.Equals("inf", StringComparison.OrdinalIgnoreCase) || body.Equals("infinity", StringComparison.OrdinalIgnoreCase) || body.Equals("nan", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        return body.IndexOfAny(FloatStart) == 0 && double.TryParse(s.ToString().Replace("_", string.Empty, StringComparison.Ordinal), NumberStyles.Float, CultureInfo.InvariantCulture, out _);
+    }
+
+    private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> line) => line.Trim(" \t\r\f\v"u8);
+}
