@@ -129,9 +129,11 @@ internal sealed class GlobalJudge
             return false;
         }
 
-        foreach (var part in module.Split('.'))
+        var parts = module.Split('.');
+        for (var i = 0; i < parts.Length; i++)
         {
-            if (IsDunderOrEmpty(part))
+            // TorchScript archives name their compiled classes under the root "__torch__" (see rules/profiles/torchscript.json).
+            if (IsDunderOrEmpty(parts[i]) && !(i == 0 && parts[i] == TorchScriptRoot))
             {
                 return false;
             }
@@ -139,6 +141,8 @@ internal sealed class GlobalJudge
 
         return true;
     }
+
+    private const string TorchScriptRoot = "__torch__";
 
     private static bool IsDunderOrEmpty(string part) => part.Length == 0 || part.StartsWith("__", StringComparison.Ordinal);
 

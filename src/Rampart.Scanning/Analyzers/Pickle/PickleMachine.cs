@@ -40,6 +40,10 @@ internal sealed class PickleMachine
 
     private const int MaxNesting = 4;
 
+    private const int CachedStringBytes = 32;
+
+    private const int StringCacheSize = 1024;
+
     private static readonly System.Buffers.SearchValues<char> FloatStart = System.Buffers.SearchValues.Create("eE.0123456789");
 
     private readonly PickleInput _input;
@@ -50,7 +54,10 @@ internal sealed class PickleMachine
     private readonly int _nesting;
     private readonly List<PValue> _stack = [];
     private readonly List<int> _marks = [];
-    private readonly Dictionary<long, PValue> _memo = [];
+    private readonly (byte[] Key, PStr? Value)[] _stringCache = new (byte[], PStr?)[StringCacheSize];
+    private readonly List<PValue?> _denseMemo = [];
+    private readonly Dictionary<long, PValue> _sparseMemo = [];
+    private int _memoCount;
     private int _protocol;
     private long _opcodes;
     private PValue? _result;
@@ -368,16 +375,8 @@ internal sealed class PickleMachine
 
             case PickleOpcodes.Appends:
             case PickleOpcodes.AddItems:
-            {
-                var items = PopMark(offset);
-                var target = Top(offset);
-                foreach (var item in items)
-                {
-                    AddTo(target, item);
-                }
-
+                AddMarkedItemsToTop(offset, pairs: false);
                 return false;
-            }
 
             case PickleOpcodes.SetItem:
             {
@@ -390,21 +389,8 @@ internal sealed class PickleMachine
             }
 
             case PickleOpcodes.SetItems:
-            {
-                var items = PopMark(offset);
-                if (items.Count % 2 != 0)
-                {
-                    throw new PickleFormatException("SETITEMS needs key/value pairs but the mark holds an odd number of items", offset);
-                }
-
-                var target = Top(offset);
-                foreach (var item in items)
-                {
-                    AddTo(target, item);
-                }
-
+                AddMarkedItemsToTop(offset, pairs: true);
                 return false;
-            }
 
             case PickleOpcodes.Get:
                 Push(MemoGet(ParseMemoKey(_input.ReadLine(64, "GET"), offset, "GET"), offset));
@@ -425,7 +411,7 @@ internal sealed class PickleMachine
                 MemoPut(BinaryPrimitives.ReadUInt32LittleEndian(_input.Read(4, "LONG_BINPUT argument")), offset);
                 return false;
             case PickleOpcodes.Memoize:
-                MemoPut(_memo.Count, offset);
+                MemoPut(_memoCount, offset);
                 return false;
             case PickleOpcodes.Global:
             {
@@ -549,6 +535,39 @@ internal sealed class PickleMachine
         return items;
     }
 
+    /// <summary>APPENDS, ADDITEMS, SETITEMS: pops to the mark and adds the items to the container below it, in place.</summary>
+    private void AddMarkedItemsToTop(long offset, bool pairs)
+    {
+        if (_marks.Count == 0)
+        {
+            throw new PickleFormatException("could not find MARK", offset);
+        }
+
+        var start = _marks[^1];
+        var count = _stack.Count - start;
+        if (pairs && count % 2 != 0)
+        {
+            throw new PickleFormatException("SETITEMS needs key/value pairs but the mark holds an odd number of items", offset);
+        }
+
+        _marks.RemoveAt(_marks.Count - 1);
+        if (start <= Base)
+        {
+            _marks.Add(start);
+            throw new PickleFormatException("unpickling stack underflow", offset);
+        }
+
+        if (_stack[start - 1] is PSeq seq)
+        {
+            for (var i = start; i < _stack.Count; i++)
+            {
+                seq.Add(_stack[i]);
+            }
+        }
+
+        _stack.RemoveRange(start, count);
+    }
+
     private static void AddTo(PValue target, PValue item)
     {
         if (target is PSeq seq)
@@ -559,7 +578,8 @@ internal sealed class PickleMachine
 
     private PValue MemoGet(long key, long offset)
     {
-        if (!_memo.TryGetValue(key, out var value))
+        var value = key < _denseMemo.Count ? _denseMemo[(int)key] : _sparseMemo.GetValueOrDefault(key);
+        if (value is null)
         {
             throw new PickleFormatException($"memo value not found at index {key}", offset);
         }
@@ -567,11 +587,36 @@ internal sealed class PickleMachine
         return value is PStr s ? s.FromMemo() : value;
     }
 
+    /// <summary>Stores the top of the stack; indices near the end of the dense part stay dense (MEMOIZE, BINPUT in order).</summary>
     private void MemoPut(long key, long offset)
     {
         var value = Top(offset);
-        _memo[key] = value;
-        if (_memo.Count > _limits.MaxPickleStack)
+        bool added;
+        if (key < _denseMemo.Count)
+        {
+            added = _denseMemo[(int)key] is null;
+            _denseMemo[(int)key] = value;
+        }
+        else if (key <= _denseMemo.Count + 64 && _sparseMemo.Count == 0)
+        {
+            while (_denseMemo.Count < key)
+            {
+                _denseMemo.Add(null);
+            }
+
+            _denseMemo.Add(value);
+            added = true;
+        }
+        else
+        {
+            added = _sparseMemo.TryAdd(key, value);
+            if (!added)
+            {
+                _sparseMemo[key] = value;
+            }
+        }
+
+        if (added && ++_memoCount > _limits.MaxPickleStack)
         {
             throw new LimitExceededException("max-pickle-stack", $"the pickle memo grows past {_limits.MaxPickleStack:N0} entries");
         }
@@ -661,6 +706,11 @@ internal sealed class PickleMachine
 
     private PStr ReadCountedString(long length, string source, Encoding encoding)
     {
+        if (length <= CachedStringBytes)
+        {
+            return CachedString(_input.Read((int)length, source + " argument"), source, encoding);
+        }
+
         if (length <= KeptStringBytes)
         {
             return new PStr(encoding.GetString(_input.Read((int)length, source + " argument")), false, source);
@@ -669,6 +719,29 @@ internal sealed class PickleMachine
         var prefix = encoding.GetString(_input.Read(KeptStringBytes, source + " argument"));
         _input.Skip(length - KeptStringBytes, source + " argument");
         return new PStr(prefix, true, source);
+    }
+
+    /// <summary>
+    /// Short strings (dict keys, attribute and module names) repeat all over large pickles: a small direct-mapped
+    /// cache hands out the same immutable <see cref="PStr"/> for the same bytes and opcode instead of decoding again.
+    /// </summary>
+    private PStr CachedString(ReadOnlySpan<byte> bytes, string source, Encoding encoding)
+    {
+        var hash = 2166136261u;
+        foreach (var b in bytes)
+        {
+            hash = (hash ^ b) * 16777619u;
+        }
+
+        ref var slot = ref _stringCache[hash & (StringCacheSize - 1)];
+        if (slot.Value is { } cached && ReferenceEquals(cached.Source, source) && bytes.SequenceEqual(slot.Key))
+        {
+            return cached;
+        }
+
+        var value = new PStr(encoding.GetString(bytes), false, source);
+        slot = (bytes.ToArray(), value);
+        return value;
     }
 
     private PBytes SkipBytes(long length, string source, bool mutable)

@@ -54,7 +54,9 @@ internal sealed class PStr(string value, bool truncated, string source, bool via
     /// <summary>True when this copy was fetched from the memo.</summary>
     public bool ViaMemo { get; } = viaMemo;
 
-    public PStr FromMemo() => ViaMemo ? this : new PStr(Value, Truncated, Source, viaMemo: true);
+    private PStr? _memoCopy;
+
+    public PStr FromMemo() => ViaMemo ? this : _memoCopy ??= new PStr(Value, Truncated, Source, viaMemo: true);
 
     public override string Describe() => Truncated ? $"'{Value}...'" : $"'{Value}'";
 }

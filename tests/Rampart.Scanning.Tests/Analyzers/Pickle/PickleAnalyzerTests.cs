@@ -157,6 +157,71 @@ public sealed class PickleAnalyzerTests
     }
 
     [Fact]
+    public async Task Scan_TorchScriptData_NeedsReviewForTheArchiveClassesOnly()
+    {
+        var bytes = new PickleBuilder().Proto(2).Mark()
+            .Global("__torch__", "M").EmptyTuple().NewObj()
+            .Global("__torch__.torch.nn.modules.linear", "Linear").EmptyTuple().NewObj()
+            .Global("torch.jit._pickle", "build_intlist").Mark().BinInt1(1).List().Tuple1().Reduce()
+            .Tuple().Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "data.pkl");
+
+        report.Findings.Should().OnlyContain(f => f.RuleId == "RAMP-PKL-002");
+        report.Findings.Select(f => f.Property("name")).Should().BeEquivalentTo("__torch__.M", "__torch__.torch.nn.modules.linear.Linear");
+    }
+
+    [Fact]
+    public async Task Scan_TorchScriptRootDoesNotExcuseOtherDunders()
+    {
+        var bytes = new PickleBuilder().Proto(2).Global("__torch__.__builtins__", "M").Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "data.pkl");
+
+        report.Findings.Should().ContainSingle().Which.RuleId.Should().Be("RAMP-PKL-001");
+    }
+
+    [Fact]
+    public async Task Scan_DefaultdictWithADataFactory_IsClean()
+    {
+        var bytes = new PickleBuilder().Proto(2).Global("collections", "defaultdict").Global("builtins", "list").Tuple1().Reduce().Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "model.pkl");
+
+        report.Findings.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Scan_DefaultdictWithADangerousFactory_ReportsTheFactory()
+    {
+        var bytes = new PickleBuilder().Proto(2).Global("collections", "defaultdict").Global("builtins", "eval").Tuple1().Reduce().Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "model.pkl");
+
+        report.Findings.Should().ContainSingle().Which.Property("name").Should().Be("builtins.eval");
+    }
+
+    [Fact]
+    public async Task Scan_OldJoblibSideFileWrapper_NeedsReview()
+    {
+        var bytes = new PickleBuilder().Proto(2).Global("joblib.numpy_pickle", "NDArrayWrapper").EmptyTuple().NewObj().Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "old.pkl");
+
+        report.Findings.Should().ContainSingle().Which.RuleId.Should().Be("RAMP-PKL-002");
+    }
+
+    [Fact]
+    public async Task Scan_TypingEvaluatorUnderAReviewedModule_IsDenied()
+    {
+        var bytes = new PickleBuilder().Proto(4).StackGlobal("typing", "ForwardRef").Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "model.pkl");
+
+        report.Findings.Should().ContainSingle().Which.RuleId.Should().Be("RAMP-PKL-105");
+    }
+
+    [Fact]
     public async Task Scan_DenyRuleBeatsAReviewGlob()
     {
         var report = await ScanHelper.ScanBytesAsync(PickleBuilder.CallPickle("pandas", "read_pickle", "x.pkl"), "model.pkl");
@@ -347,6 +412,18 @@ public sealed class PickleAnalyzerTests
         var report = await ScanHelper.ScanBytesAsync(System.Text.Encoding.UTF8.GetBytes(text), name);
 
         report.Artifacts[0].Formats.Should().NotContain("pickle");
+    }
+
+    [Theory]
+    [InlineData("byteorder", "little")]
+    [InlineData("version", "3\n")]
+    [InlineData(".format_version", "1")]
+    [InlineData("serialization_id", "1234567890123456789")]
+    public void CanAnalyze_SmallTorchArchiveMembers_AreNotPickles(string name, string text)
+    {
+        var artifact = Rampart.Scanning.Engine.ArtifactFactory.FromBytes("model.pt!/archive/" + name, "model.pt", 1, System.Text.Encoding.ASCII.GetBytes(text), name);
+
+        new PickleAnalyzer().CanAnalyze(artifact).Should().BeFalse();
     }
 
     [Fact]

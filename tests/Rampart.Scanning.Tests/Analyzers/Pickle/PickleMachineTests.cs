@@ -64,6 +64,8 @@ public sealed class PickleMachineTests
         { "BINPUT BINGET", P().BinInt1(9).BinPut(1).Pop().BinGet(1).Stop().ToArray(), "9" },
         { "LONG_BINPUT sparse", P().BinInt1(9).LongBinPut(1_000_000).Pop().LongBinGet(1_000_000).Stop().ToArray(), "9" },
         { "MEMOIZE counts entries, not the highest index", P(4).BinInt1(5).LongBinPut(500).BinInt1(6).Memoize().Pop().Pop().BinGet(1).Stop().ToArray(), "6" },
+        { "sparse then dense memo", P(4).BinInt1(1).LongBinPut(4_000_000_000).BinInt1(2).Memoize().BinInt1(3).BinPut(2).Pop().Pop().Pop().LongBinGet(4_000_000_000).BinGet(1).BinGet(2).Tuple3().Stop().ToArray(), "tuple[3]" },
+        { "PUT overwrites", P().BinInt1(1).BinPut(0).BinInt1(2).BinPut(0).Pop().Pop().BinGet(0).Stop().ToArray(), "2" },
         { "FRAME", P(4).Frame(3).None().Stop().ToArray(), "None" },
         { "NEXT_BUFFER READONLY_BUFFER", P(5).NextBuffer().ReadOnlyBuffer().Stop().ToArray(), "buffer" },
         { "PERSID", new PickleBuilder().PersId("storage0").Stop().ToArray(), "persistent('storage0')" },
@@ -119,6 +121,8 @@ public sealed class PickleMachineTests
         { "GLOBAL without newline", P().Op('c').Raw("os"u8.ToArray()).ToArray(), "no end of line", 2, "GLOBAL" },
         { "negative PUT", new PickleBuilder().None().Op('p').Raw("-1\n"u8.ToArray()).Stop().ToArray(), "negative PUT", 1, "PUT" },
         { "PUT on empty stack", P().BinPut(0).ToArray(), "stack underflow", 2, "BINPUT" },
+        { "APPENDS without a list below the mark", P().Mark().None().Appends().ToArray(), "stack underflow", 4, "APPENDS" },
+        { "APPENDS without a mark", P().EmptyList().None().Appends().ToArray(), "could not find MARK", 4, "APPENDS" },
     };
 
     [Theory]
@@ -275,6 +279,38 @@ public sealed class PickleMachineTests
         var act = () => PickleTestRunner.Run(builder.Stop().ToArray(), ScanLimits.Default with { MaxPickleStack = 100 });
 
         act.Should().Throw<LimitExceededException>().Which.LimitName.Should().Be("max-pickle-stack");
+    }
+
+    [Fact]
+    public void Run_MemoOverwrites_DoNotCountTowardsTheLimitTwice()
+    {
+        var builder = P().None();
+        for (var i = 0; i < 50; i++)
+        {
+            builder.BinPut(0).LongBinPut(1_000_000);
+        }
+
+        var (result, _) = PickleTestRunner.Run(builder.Stop().ToArray(), ScanLimits.Default with { MaxPickleStack = 2 });
+
+        result.Completed.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Run_CancelledToken_StopsALongStream()
+    {
+        var builder = P();
+        for (var i = 0; i < 70_000; i++)
+        {
+            builder.None().Pop();
+        }
+
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var machine = new PickleMachine(new PickleInput(new MemoryStream(builder.None().Stop().ToArray())), new PickleObservations(), ScanLimits.Default, null, cancelled.Token);
+
+        var act = () => machine.Run();
+
+        act.Should().Throw<OperationCanceledException>();
     }
 
     [Fact]
