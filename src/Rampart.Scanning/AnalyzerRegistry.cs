@@ -21,5 +21,7 @@ public static class AnalyzerRegistry
         new Analyzers.Archives.TarAnalyzer(),
         new Analyzers.Compressed.CompressedAnalyzer(),
         new Analyzers.Pickle.PickleAnalyzer(),
+        new Analyzers.Numpy.NumpyAnalyzer(),
+        new Analyzers.PyTorch.PyTorchAnalyzer(),
     ];
 }

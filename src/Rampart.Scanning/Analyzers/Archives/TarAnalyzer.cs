@@ -30,9 +30,12 @@ internal sealed class TarAnalyzer : IArtifactAnalyzer
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);
-        var head = artifact.Head.Span;
-        return head.Length >= Block && head.Slice(257, 5).SequenceEqual("ustar"u8) && ChecksumMatches(head[..Block]);
+        return StartsLikeTar(artifact.Head.Span);
     }
+
+    /// <summary>A ustar (POSIX or GNU) header with a valid checksum at the start.</summary>
+    public static bool StartsLikeTar(ReadOnlySpan<byte> head) =>
+        head.Length >= Block && head.Slice(257, 5).SequenceEqual("ustar"u8) && ChecksumMatches(head[..Block]);
 
     public async ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken)
     {
@@ -41,8 +44,10 @@ internal sealed class TarAnalyzer : IArtifactAnalyzer
         var result = new AnalysisResult(Id, artifact, context);
         var members = new List<(string Name, long Offset, long Size)>();
         var stream = await artifact.OpenAsync(cancellationToken).ConfigureAwait(false);
+        bool seekable;
         await using (stream.ConfigureAwait(false))
         {
+            seekable = stream.CanSeek;
             try
             {
                 await WalkAsync(stream, result, members, cancellationToken).ConfigureAwait(false);
@@ -65,22 +70,15 @@ internal sealed class TarAnalyzer : IArtifactAnalyzer
         {
             var copy = seen[name] = seen.GetValueOrDefault(name) + 1;
             var path = artifact.Path + "!/" + name + (copy > 1 ? $"#duplicate[{copy}]" : string.Empty);
-            result.AddChild(await MakeChildAsync(artifact, path, name, offset, size, cancellationToken).ConfigureAwait(false));
+            result.AddChild(await MakeChildAsync(artifact, seekable, path, name, offset, size, cancellationToken).ConfigureAwait(false));
         }
 
         return result;
     }
 
-    private static async ValueTask<Artifact> MakeChildAsync(Artifact artifact, string path, string name, long offset, long size, CancellationToken cancellationToken)
+    private static async ValueTask<Artifact> MakeChildAsync(Artifact artifact, bool seekable, string path, string name, long offset, long size, CancellationToken cancellationToken)
     {
         // Seekable parents are sliced without copying; decompressed streams are re-read up to the member.
-        var probe = await artifact.OpenAsync(cancellationToken).ConfigureAwait(false);
-        bool seekable;
-        await using (probe.ConfigureAwait(false))
-        {
-            seekable = probe.CanSeek;
-        }
-
         if (seekable)
         {
             return await ArtifactFactory.FromSliceAsync(path, artifact, offset, size, cancellationToken, name).ConfigureAwait(false);

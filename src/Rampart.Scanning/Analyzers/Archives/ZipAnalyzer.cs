@@ -59,9 +59,10 @@ internal sealed class ZipAnalyzer : IArtifactAnalyzer
                 return result;
             }
 
-            if (directory.Entries.Count == 0 && !ZipReader.StartsLikeZip(artifact.Head.Span))
+            if (!ZipReader.StartsLikeZip(artifact.Head.Span) && (directory.Entries.Count == 0 || TarAnalyzer.StartsLikeTar(artifact.Head.Span)))
             {
-                // An empty directory behind other content holds nothing a loader could read.
+                // An empty directory behind other content holds nothing a loader could read; a zip at the end of a
+                // tar is its last member, which the tar analyzer exposes and which is analysed as a zip in its own right.
                 result.MarkNotThisFormat();
                 return result;
             }

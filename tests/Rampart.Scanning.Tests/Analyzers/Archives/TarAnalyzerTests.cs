@@ -107,6 +107,18 @@ public sealed class TarAnalyzerTests
     }
 
     [Fact]
+    public async Task Analyze_ZipAsLastMember_ZipViewLeftToTheMember()
+    {
+        // zipfile would find the member's end record in the tar's tail; the member itself is what holds the zip.
+        var report = await Scan(new TarBuilder().Add("notes.txt", "x").Add("inner.zip", ZipFixtures.Plain()).Build());
+
+        report.Findings.Should().BeEmpty();
+        report.Artifacts[0].Formats.Should().Equal("tar");
+        report.Artifacts.Single(a => a.Path == "archive.tar!/inner.zip").Formats.Should().Contain("zip");
+        report.Artifacts.Should().Contain(a => a.Path == "archive.tar!/inner.zip!/notes.txt");
+    }
+
+    [Fact]
     public void CanAnalyze_HeaderWithoutUstarMagic_False()
     {
         var bytes = new TarBuilder().Add("a.txt", "x").Build();

@@ -308,4 +308,46 @@ public sealed class ZipAnalyzerTests
     }
 
     private const string PythonZip = "504B0304140000000800000021505873D21A090000000700000005000000772E7478742B4FCD4CCF28290600504B01021403140000000800000021505873D21A0900000007000000050000000000000000000000800100000000772E747874504B05060000000001000100330000002C0000000000";
+
+    [Fact]
+    public async Task Analyze_Zip64WithPrependedData_OffsetsRebasedLikeZipfile()
+    {
+        var report = await Scan(new ZipBuilder().Zip64().Prepend(ZipFixtures.PicklePrefix).Add("a.txt", "one").Build());
+
+        report.Findings.Should().ContainSingle(f => f.RuleId == ZipAnalyzer.HiddenData);
+        report.Artifacts.Should().Contain(a => a.Path == "archive.zip!/a.txt" && a.Length == 3);
+    }
+
+    [Fact]
+    public async Task Analyze_LargeStoredMember_NotReadForCrc()
+    {
+        var big = new byte[ZipAnalyzer.StoredCrcCheckBytes + 1];
+        var report = await Scan(new ZipBuilder().Add(new ZipMember("archive/data/0", big) { CrcOverride = 7 }).Build());
+
+        report.Findings.Should().NotContain(f => f.RuleId == ZipAnalyzer.IntegrityMismatch, "large stored tensors are sliced, not read");
+        report.Artifacts.Should().Contain(a => a.Path == "archive.zip!/archive/data/0" && a.Length == big.Length);
+    }
+
+    [Fact]
+    public async Task AnalyzeAsync_Cancelled_Throws()
+    {
+        var artifact = Engine.ArtifactFactory.FromBytes("a.zip", null, 0, ZipFixtures.Plain());
+        var context = new Engine.AnalysisContext(AnalyzerRegistry.Rules, ScanPolicy.Default, new Engine.ArtifactFactory(ScanLimits.Default));
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var act = async () => await new ZipAnalyzer().AnalyzeAsync(artifact, context, cancelled.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+    }
+
+    [Fact]
+    public async Task Analyze_CorruptDeflateMember_Inconclusive()
+    {
+        var bytes = new ZipBuilder().Add(new ZipMember("a.txt", [0xff, 0xff, 0xff, 0xff]) { MethodOverride = 8 }).Build();
+
+        var report = await Scan(bytes);
+
+        report.Findings.Should().ContainSingle(f => f.RuleId == "RAMP-GEN-001").Which.Message.Should().Contain("deflate");
+    }
 }
