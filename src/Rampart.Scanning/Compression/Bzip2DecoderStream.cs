@@ -487,6 +487,29 @@ internal sealed class Bzip2DecoderStream : DecompressingStream
 
     private int DecodeSymbol(HuffmanTable table, int alphaSize)
     {
+        // Fast path: codes of up to FastBits bits are looked up directly.
+        while (_bitCount < HuffmanTable.FastBits)
+        {
+            var next = Input.TryReadByte();
+            if (next < 0)
+            {
+                break;
+            }
+
+            _bits = (_bits << 8) | (uint)next;
+            _bitCount += 8;
+        }
+
+        if (_bitCount >= HuffmanTable.FastBits)
+        {
+            var entry = table.Fast[(int)(_bits >> (_bitCount - HuffmanTable.FastBits)) & ((1 << HuffmanTable.FastBits) - 1)];
+            if (entry != 0)
+            {
+                _bitCount -= entry & 31;
+                return entry >> 5;
+            }
+        }
+
         var length = table.MinLength;
         var code = (int)ReadBits(length);
         while (true)
@@ -537,6 +560,11 @@ internal sealed class Bzip2DecoderStream : DecompressingStream
     /// <summary>A canonical Huffman code: codes of each length are consecutive, assigned in symbol order.</summary>
     private sealed class HuffmanTable
     {
+        public const int FastBits = 10;
+
+        /// <summary>By the next <see cref="FastBits"/> bits: symbol &lt;&lt; 5 | code length, or 0 for longer codes.</summary>
+        public int[] Fast { get; } = new int[1 << FastBits];
+
         public int[] Limit { get; } = new int[MaxCodeLength + 2];
 
         public int[] FirstCode { get; } = new int[MaxCodeLength + 2];
@@ -582,6 +610,22 @@ internal sealed class Bzip2DecoderStream : DecompressingStream
                 Limit[l] = code + counts[l] - 1;
                 offset += counts[l];
                 code = (code + counts[l]) << 1;
+            }
+
+            Array.Clear(Fast);
+            for (var l = 1; l <= FastBits; l++)
+            {
+                for (var k = 0; k < counts[l]; k++)
+                {
+                    var span = 1 << (FastBits - l);
+                    var start = (FirstCode[l] + k) << (FastBits - l);
+                    if (start + span > Fast.Length)
+                    {
+                        return; // over-subscribed lengths: the slow path reports what does not fit
+                    }
+
+                    Fast.AsSpan(start, span).Fill((Symbols[Offset[l] + k] << 5) | l);
+                }
             }
         }
     }

@@ -47,11 +47,13 @@ internal sealed class CompressedInput
     {
         if (_end - _start < expected.Length)
         {
-            // Move what is left to the front and top up, so that a short look-ahead never spans two buffers.
-            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
-            _bufferOrigin += _start;
-            _end -= _start;
-            _start = 0;
+            // Move what is left (and a few consumed bytes, for Unread) to the front and top up, so that a short
+            // look-ahead never spans two buffers.
+            var keep = Math.Min(UnreadCapacity, _start);
+            _buffer.AsSpan(_start - keep, _end - _start + keep).CopyTo(_buffer);
+            _bufferOrigin += _start - keep;
+            _end -= _start - keep;
+            _start = keep;
             while (!_eof && _end < expected.Length)
             {
                 var n = _stream.Read(_buffer, _end, _buffer.Length - _end);
@@ -118,6 +120,23 @@ internal sealed class CompressedInput
 
     public MalformedContentException Error(string message) => new(message, Position);
 
+    /// <summary>
+    /// Gives back the last <paramref name="count"/> (at most <see cref="UnreadCapacity"/>) consumed bytes, for a
+    /// bit reader that fetched whole bytes ahead of the end of its data.
+    /// </summary>
+    public void Unread(int count)
+    {
+        if (count < 0 || count > UnreadCapacity || count > _start)
+        {
+            throw new InvalidOperationException("cannot give back that many bytes");
+        }
+
+        _start -= count;
+    }
+
+    /// <summary>How many consumed bytes can always be given back.</summary>
+    public const int UnreadCapacity = 8;
+
     private bool Fill()
     {
         if (_start < _end)
@@ -130,16 +149,19 @@ internal sealed class CompressedInput
             return false;
         }
 
-        _bufferOrigin += _end;
-        _start = 0;
-        _end = _stream.Read(_buffer, 0, _buffer.Length);
-        if (_end <= 0)
+        // Keep the last few consumed bytes in front so that Unread works across refills.
+        var keep = Math.Min(UnreadCapacity, _end);
+        _buffer.AsSpan(_end - keep, keep).CopyTo(_buffer);
+        _bufferOrigin += _end - keep;
+        _start = _end = keep;
+        var n = _stream.Read(_buffer, keep, _buffer.Length - keep);
+        if (n <= 0)
         {
-            _end = 0;
             _eof = true;
             return false;
         }
 
+        _end += n;
         return true;
     }
 }

@@ -17,6 +17,7 @@ internal sealed class GzipDecoderStream : DecompressingStream
 
     private readonly long _maxHeaderBytes;
     private DeflateBody? _body;
+    private Inflater? _inflater;
     private bool _done;
 
     public GzipDecoderStream(Stream compressed, long maxHeaderBytes, bool leaveOpen = false)
@@ -25,7 +26,7 @@ internal sealed class GzipDecoderStream : DecompressingStream
         _maxHeaderBytes = maxHeaderBytes;
     }
 
-    /// <summary>The FNAME field of the first member (first 256 bytes, Latin-1), if any.</summary>
+    /// <summary>The FNAME field of the first member (first 256 bytes, Latin-1, control characters as '?'), if any.</summary>
     public string? OriginalName { get; private set; }
 
     /// <summary>The FCOMMENT field of the first member (first 256 bytes, Latin-1), if any.</summary>
@@ -44,7 +45,7 @@ internal sealed class GzipDecoderStream : DecompressingStream
                 }
 
                 ReadHeader();
-                _body = new DeflateBody(Input, computeAdler: false);
+                _body = new DeflateBody(_inflater ??= new Inflater(Input), computeAdler: false);
             }
 
             var n = _body.Read(buffer);
@@ -65,7 +66,6 @@ internal sealed class GzipDecoderStream : DecompressingStream
                 throw Input.Error($"gzip member size mismatch (stored {size}, decompressed {_body.Size} mod 2^32)");
             }
 
-            _body.Dispose();
             _body = null;
             StreamCount++;
         }
@@ -148,18 +148,9 @@ internal sealed class GzipDecoderStream : DecompressingStream
 
             if (kept.Length < KeptTextBytes)
             {
-                kept.Append((char)b);
+                // Control characters (terminal escape sequences) never reach reports.
+                kept.Append(b is < 0x20 or (>= 0x7F and < 0xA0) ? '?' : (char)b);
             }
         }
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _body?.Dispose();
-        }
-
-        base.Dispose(disposing);
     }
 }

@@ -69,7 +69,7 @@ internal sealed class LzmaDecoder
         // Output never needs more window than it has bytes, so a small known output caps the allocation too.
         var effective = knownOutputSize is { } known ? (uint)Math.Min(_dictionarySize, Math.Max(known, 4096)) : _dictionarySize;
         _dictionarySize = effective;
-        _window = new byte[Math.Min(effective, 1u << 20)];
+        _window = new byte[Math.Min(effective, 1u << 16)];
     }
 
     /// <summary>True when no match is half-copied (container chunks must end on a symbol boundary).</summary>

@@ -38,7 +38,7 @@ internal sealed class ZlibDecoderStream : DecompressingStream
                 throw new UnsupportedCompressionException("zlib-preset-dictionary", "zlib stream needs a preset dictionary that is not part of the file", Input.Position);
             }
 
-            _body = new DeflateBody(Input, computeAdler: true);
+            _body = new DeflateBody(new Inflater(Input), computeAdler: true);
         }
 
         var n = _body.Read(buffer);
@@ -64,15 +64,5 @@ internal sealed class ZlibDecoderStream : DecompressingStream
         }
 
         return 0;
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _body?.Dispose();
-        }
-
-        base.Dispose(disposing);
     }
 }

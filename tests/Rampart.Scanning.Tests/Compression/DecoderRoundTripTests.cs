@@ -35,6 +35,18 @@ public sealed class DecoderRoundTripTests
     }
 
     [Fact]
+    public void Read_Bzip2RandomisedBlock_UndoesTheRandomisation()
+    {
+        var bytes = CompressionVectors.Read("randomised.bz2");
+        (bytes[14] & 0x80).Should().NotBe(0, "the vector's block has its randomised bit set");
+
+        var (output, _) = CompressionVectors.DecodeAll("bz2", bytes);
+
+        Convert.ToHexStringLower(SHA256.HashData(output)).Should().Be(CompressionVectors.Manifest["randomised.bz2"].Sha256);
+        output.Should().OnlyContain(b => b >= 'a' && b <= 'h', "without de-randomisation some bytes would be off by one bit");
+    }
+
+    [Fact]
     public void Read_GzipWithAllHeaderFields_ParsesAndChecksThem()
     {
         var (_, stream) = CompressionVectors.DecodeAll("gz", CompressionVectors.Read("fields.gz"));

@@ -32,6 +32,8 @@ internal sealed class CompressedAnalyzer : IArtifactAnalyzer
     /// <summary>How much a zlib candidate must inflate cleanly (or end) before it is believed.</summary>
     private const int ZlibProbeBytes = 4096;
 
+    private const int ReadChunkBytes = 1 << 20;
+
     private static readonly byte[] XzMagic = [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00];
     private static readonly byte[] Bzip2BlockMagic = [0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
     private static readonly byte[] Bzip2EndMagic = [0x17, 0x72, 0x45, 0x38, 0x50, 0x90];
@@ -105,7 +107,8 @@ internal sealed class CompressedAnalyzer : IArtifactAnalyzer
                             Array.Resize(ref buffer, Math.Min(ArtifactFactory.MaterializeBytes, buffer.Length * 2));
                         }
 
-                        target = buffer.AsMemory(filled);
+                        // Bounded reads, so that cancellation (the per-file time limit) is seen often.
+                        target = buffer.AsMemory(filled, Math.Min(ReadChunkBytes, buffer.Length - filled));
                     }
                     else
                     {
@@ -144,7 +147,7 @@ internal sealed class CompressedAnalyzer : IArtifactAnalyzer
             result.LimitReached(e.LimitName, e.Message);
         }
 
-        result.SetFact("decompressed.complete", failed ? "false" : "true");
+        result.SetFact("complete", failed ? "false" : "true");
         if (failed)
         {
             // What was decoded before the failure is still analysed: a payload in it is worth knowing about.
@@ -189,8 +192,8 @@ internal sealed class CompressedAnalyzer : IArtifactAnalyzer
     private static void ReportStreamFacts(AnalysisResult result, DecompressingStream decoder, long produced)
     {
         result.SetFact("streams", decoder.StreamCount);
-        result.SetFact("compressed.bytes", decoder.TrailingDataOffset ?? decoder.CompressedPosition);
-        result.SetFact("decompressed.bytes", produced);
+        result.SetFact("input-bytes", decoder.TrailingDataOffset ?? decoder.CompressedPosition);
+        result.SetFact("output-bytes", produced);
         switch (decoder)
         {
             case GzipDecoderStream { OriginalName: { } name }:

@@ -23,7 +23,7 @@ public sealed class CompressedAnalyzerTests
 
         var root = report.Artifacts.Single(a => a.Path == name);
         root.Formats.Should().Contain("compressed");
-        root.Facts["compressed.decompressed.complete"].Should().Be("true");
+        root.Facts["compressed.complete"].Should().Be("true");
         var child = report.Artifacts.Single(a => a.Path == name + "#decompressed");
         child.Length.Should().Be(CompressionVectors.Manifest[name].Length);
         report.Findings.Where(f => f.ArtifactPath == name).Should().BeEmpty();
@@ -85,7 +85,7 @@ public sealed class CompressedAnalyzerTests
 
         result.Findings.Should().BeEmpty();
         result.Children.Should().ContainSingle().Which.Head.Length.Should().Be(Artifact.HeadSize);
-        result.Facts["decompressed.bytes"].Should().Be("150000");
+        result.Facts["output-bytes"].Should().Be("150000");
     }
 
     [Theory]
@@ -109,7 +109,7 @@ public sealed class CompressedAnalyzerTests
         var report = await ScanHelper.ScanBytesAsync(CompressionVectors.Read("repeat2500k.crc64.xz"), "big.xz", policy);
 
         report.Findings.Should().Contain(f => f.RuleId == RuleIds.LimitReached && f.Property("limit") == "max-decompressed-bytes");
-        report.Artifacts.Single(a => a.Path == "big.xz").Facts["compressed.decompressed.complete"].Should().Be("false");
+        report.Artifacts.Single(a => a.Path == "big.xz").Facts["compressed.complete"].Should().Be("false");
         report.Artifacts.Should().Contain(a => a.Path == "big.xz#decompressed");
     }
 
@@ -147,6 +147,70 @@ public sealed class CompressedAnalyzerTests
         var finding = report.Findings.Should().ContainSingle(f => f.ArtifactPath == "model.gz").Subject;
         finding.RuleId.Should().Be(RuleIds.ParseError);
         finding.Message.Should().Contain("truncated");
+    }
+
+    [Fact]
+    public async Task Scan_GzipInsideXz_IsDecompressedAgainThroughTheDispatch()
+    {
+        var inner = CompressionFixtures.Gzip(CompressionFixtures.SampleText);
+
+        var report = await ScanHelper.ScanBytesAsync(XzBuilder.Build(inner), "notes.txt.gz.xz");
+
+        report.Artifacts.Select(a => a.Path).Should().Contain("notes.txt.gz.xz#decompressed#decompressed");
+        report.Artifacts.Single(a => a.Path == "notes.txt.gz.xz#decompressed").Formats.Should().Contain("compressed");
+        report.Artifacts.Single(a => a.Path == "notes.txt.gz.xz#decompressed#decompressed").Length.Should().Be(CompressionFixtures.SampleText.Length);
+        report.Verdict.Should().Be(Verdict.Clean);
+    }
+
+    [Fact]
+    public async Task Scan_GzipFileNameLongerThanHeaderLimit_ReportsLimit()
+    {
+        var member = CompressionFixtures.Gzip(CompressionFixtures.SampleText);
+        member[3] |= 0x08; // FNAME follows the 10-byte fixed header
+        byte[] bytes = [.. member[..10], .. Enumerable.Repeat((byte)'a', 5000), 0, .. member[10..]];
+        var policy = ScanPolicy.Default with { Limits = ScanLimits.Default with { MaxHeaderBytes = 1000 } };
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "named.gz", policy);
+
+        report.Findings.Should().ContainSingle(f => f.ArtifactPath == "named.gz").Which.Property("limit").Should().Be("max-header-bytes");
+    }
+
+    [Fact]
+    public async Task Analyze_GzipFileNameWithEscapeSequence_FactHasNoControlCharacters()
+    {
+        var member = CompressionFixtures.Gzip(CompressionFixtures.SampleText);
+        member[3] |= 0x08;
+        byte[] bytes = [.. member[..10], .. "evil\u001b[2Jname.pkl"u8, 0, .. member[10..]];
+
+        var (result, _) = await AnalyzeAsync(bytes, "named.gz");
+
+        result.Facts["gzip.name"].Should().Be("evil?[2Jname.pkl");
+    }
+
+    [Fact]
+    public async Task Analyze_ManyTinyGzipMembers_DecodesAllOfThem()
+    {
+        var member = CompressionFixtures.Gzip("x"u8.ToArray());
+        var bytes = Enumerable.Repeat(member, 20_000).SelectMany(m => m).ToArray();
+
+        var (result, _) = await AnalyzeAsync(bytes, "many.gz");
+
+        result.Findings.Should().BeEmpty();
+        result.Facts["streams"].Should().Be("20000");
+        result.Facts["output-bytes"].Should().Be("20000");
+    }
+
+    [Fact]
+    public async Task Analyze_CancelledToken_StopsWithCancellation()
+    {
+        var artifact = ArtifactFactory.FromBytes("big.xz", null, 0, CompressionVectors.Read("repeat2500k.crc64.xz"), "big.xz");
+        var context = new AnalysisContext(AnalyzerRegistry.Rules, ScanPolicy.Default, new ArtifactFactory(ScanLimits.Default));
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var act = async () => await new CompressedAnalyzer().AnalyzeAsync(artifact, context, cancelled.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
     }
 
     [Theory]

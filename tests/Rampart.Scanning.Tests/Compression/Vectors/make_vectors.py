@@ -64,3 +64,44 @@ bombs = {}
 for name, data in (('bomb40m.bz2', bz2.compress(b'\0' * 40_000_000, 9)), ('bomb40m.xz', lzma.compress(b'\0' * 40_000_000))):
     with open(name, 'wb') as f:
         f.write(data)
+
+# A bzip2 "randomised" block (written only by bzip2 0.9.0; modern encoders never do): compress D' = D xor mask with
+# a normal encoder, set the block's randomised bit and put the CRC of D in the block and stream CRC fields.
+# libbz2 still decodes such blocks, so bz2.decompress checks the construction.
+import ctypes, ctypes.util
+rnums = list((ctypes.c_int32 * 512).in_dll(ctypes.CDLL(ctypes.util.find_library('bz2')), 'BZ2_rNums'))
+
+def bzip2_crc(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) & 0xFFFFFFFF if crc & 0x80000000 else (crc << 1) & 0xFFFFFFFF
+    return crc ^ 0xFFFFFFFF
+
+def no_runs(data):
+    return all(not (data[i] == data[i + 1] == data[i + 2] == data[i + 3]) for i in range(len(data) - 3))
+
+rnd = random.Random(2024)
+while True:
+    plain = bytes(rnd.choice(b'abcdefgh') for _ in range(3000))
+    to_go, pos, masked = 0, 0, bytearray()
+    for b in plain:
+        if to_go == 0:
+            to_go, pos = rnums[pos], (pos + 1) % 512
+        to_go -= 1
+        masked.append(b ^ (1 if to_go == 1 else 0))
+    if no_runs(plain) and no_runs(masked):
+        break
+stream = bytearray(bz2.compress(bytes(masked), 9))
+crc = bzip2_crc(plain)
+stream[10:14] = crc.to_bytes(4, 'big')
+stream[14] |= 0x80
+bits = ''.join(f'{b:08b}' for b in stream)
+end = bits.rfind(f'{0x177245385090:048b}')
+bits = bits[:end + 48] + f'{crc:032b}' + bits[end + 80:]
+stream = bytes(int(bits[i:i + 8], 2) for i in range(0, len(bits), 8))
+assert bz2.decompress(stream) == plain
+put('randomised.bz2', stream, plain)
+with open('vectors.json', 'w') as f:
+    json.dump(manifest, f, indent=1, sort_keys=True)
