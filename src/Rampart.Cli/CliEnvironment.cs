@@ -1,3 +1,5 @@
+using Rampart.Scanning.Engine;
+
 namespace Rampart.Cli;
 
 /// <summary>
@@ -12,6 +14,7 @@ namespace Rampart.Cli;
 /// <param name="TerminalWidth">Width of the terminal, when standard output is one.</param>
 /// <param name="CurrentDirectory">Base for relative paths in SARIF output.</param>
 /// <param name="Time">The clock, for the report timestamp and suppression expiry.</param>
+/// <param name="ScannerFactory">Builds the scanner; null means the default one with every built-in analyzer (tests substitute).</param>
 internal sealed record CliEnvironment(
     Stream Out,
     TextWriter Error,
@@ -20,7 +23,8 @@ internal sealed record CliEnvironment(
     bool NoColor,
     int TerminalWidth,
     string CurrentDirectory,
-    TimeProvider Time)
+    TimeProvider Time,
+    Func<Scanner>? ScannerFactory = null)
 {
     public static CliEnvironment FromProcess()
     {
@@ -30,7 +34,8 @@ internal sealed record CliEnvironment(
         {
             try
             {
-                width = Math.Max(Console.WindowWidth, 40);
+                var columns = Console.WindowWidth;
+                width = columns > 0 ? Math.Max(columns, 40) : width;
             }
             catch (IOException)
             {

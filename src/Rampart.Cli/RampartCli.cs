@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using System.Text;
 using Rampart.Cli.Commands;
 using Rampart.Core;
+using Rampart.Scanning;
 
 namespace Rampart.Cli;
 
@@ -16,7 +18,22 @@ internal static class RampartCli
         var root = new RootCommand("Rampart: scan machine-learning model files for code that would run when they are loaded, without loading them.");
         root.Subcommands.Add(ScanCommand.Create(environment));
         root.Subcommands.Add(RulesCommand.Create(environment));
+        foreach (var option in root.Options.OfType<VersionOption>())
+        {
+            // The default prints the entry assembly's version, which under a test host is the host's.
+            option.Action = new PrintVersion();
+        }
+
         return root;
+    }
+
+    private sealed class PrintVersion : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(RampartTool.Info.Version);
+            return ExitCodes.Clean;
+        }
     }
 
     public static async Task<int> RunAsync(string[] args, CliEnvironment environment, CancellationToken cancellationToken)
@@ -31,7 +48,7 @@ internal static class RampartCli
                 var parse = BuildRoot(environment).Parse(args);
                 if (parse.Errors.Count > 0)
                 {
-                    return Usage(environment, parse.Errors[0].Message);
+                    return Usage(environment, string.Join(" ", parse.Errors.Select(e => e.Message).Distinct(StringComparer.Ordinal)));
                 }
 
                 var configuration = new InvocationConfiguration
@@ -46,8 +63,9 @@ internal static class RampartCli
             {
                 return Usage(environment, e.Message);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
+                // Ctrl+C: System.CommandLine cancels its own token, not the caller's, so no filter here.
                 await environment.Error.WriteLineAsync("rampart: cancelled; no report was written").ConfigureAwait(false);
                 return ExitCodes.Inconclusive;
             }

@@ -123,7 +123,7 @@ internal static class ScanCommand
             Width: !toFile && environment.OutIsTerminal ? environment.TerminalWidth : ConsoleReporter.UnlimitedWidth,
             BaseDirectory: environment.CurrentDirectory));
 
-        var scanner = Scanner.CreateDefault(environment.Time);
+        var scanner = environment.ScannerFactory?.Invoke() ?? Scanner.CreateDefault(environment.Time);
         Core.Reporting.ScanReport report;
         using (var progress = !options.NoProgress && environment.ErrorIsTerminal ? new ProgressDisplay(environment.Error, environment.Time) : null)
         {

@@ -15,19 +15,10 @@ public sealed class JsonReporter : IReporter
 
     public string FileExtension => "json";
 
-    public async ValueTask WriteAsync(ScanReport report, Stream output, CancellationToken cancellationToken)
+    public ValueTask WriteAsync(ScanReport report, Stream output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(report);
-        ArgumentNullException.ThrowIfNull(output);
-        var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
-        await using (writer.ConfigureAwait(false))
-        {
-            Write(writer, report);
-            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await output.WriteAsync("\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
-        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return JsonOutput.WriteDocumentAsync(output, writer => Write(writer, report), cancellationToken);
     }
 
     private static void Write(Utf8JsonWriter w, ScanReport report)
@@ -39,7 +30,7 @@ public sealed class JsonReporter : IReporter
         w.WriteString("version", report.Tool.Version);
         w.WriteString("informationUri", report.Tool.InformationUri.AbsoluteUri);
         w.WriteEndObject();
-        w.WriteString("startedAt", report.StartedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        w.WriteString("startedAt", JsonOutput.Timestamp(report.StartedAt));
         w.WriteNumber("durationMs", (long)Math.Round(report.Duration.TotalMilliseconds));
         WriteStrings(w, "targets", report.Targets);
         w.WriteString("failOn", report.FailOn.ToWire());
@@ -87,6 +78,7 @@ public sealed class JsonReporter : IReporter
             WriteStringOrNull(w, "skipReason", artifact.SkipReason);
             WriteMap(w, "facts", artifact.Facts);
             w.WriteEndObject();
+            JsonOutput.FlushIfLarge(w);
         }
 
         w.WriteEndArray();
@@ -95,6 +87,7 @@ public sealed class JsonReporter : IReporter
         foreach (var finding in report.Findings)
         {
             WriteFinding(w, report, finding);
+            JsonOutput.FlushIfLarge(w);
         }
 
         w.WriteEndArray();

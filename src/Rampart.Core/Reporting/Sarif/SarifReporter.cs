@@ -27,19 +27,10 @@ public sealed class SarifReporter(string? baseDirectory = null) : IReporter
 
     public string FileExtension => "sarif";
 
-    public async ValueTask WriteAsync(ScanReport report, Stream output, CancellationToken cancellationToken)
+    public ValueTask WriteAsync(ScanReport report, Stream output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(report);
-        ArgumentNullException.ThrowIfNull(output);
-        var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
-        await using (writer.ConfigureAwait(false))
-        {
-            Write(writer, report);
-            await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await output.WriteAsync("\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
-        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return JsonOutput.WriteDocumentAsync(output, writer => Write(writer, report), cancellationToken);
     }
 
     /// <summary>SARIF level for a severity: high and critical fail a check, medium warns, the rest are notes.</summary>
@@ -104,8 +95,8 @@ public sealed class SarifReporter(string? baseDirectory = null) : IReporter
         w.WriteBoolean("executionSuccessful", true);
         w.WriteNumber("exitCode", report.ExitCode);
         w.WriteString("exitCodeDescription", ReportText.ExitCodeMeaning(report.ExitCode, report.FailOn));
-        w.WriteString("startTimeUtc", Timestamp(report.StartedAt));
-        w.WriteString("endTimeUtc", Timestamp(report.StartedAt + report.Duration));
+        w.WriteString("startTimeUtc", JsonOutput.Timestamp(report.StartedAt));
+        w.WriteString("endTimeUtc", JsonOutput.Timestamp(report.StartedAt + report.Duration));
         w.WriteStartArray("toolExecutionNotifications");
         foreach (var warning in report.Warnings)
         {
@@ -296,6 +287,7 @@ public sealed class SarifReporter(string? baseDirectory = null) : IReporter
         w.WriteEndObject();
         w.WriteEndObject();
         w.WriteEndObject();
+        JsonOutput.FlushIfLarge(w);
     }
 
     /// <summary>The top-level file a logical path lives in: follow parents; without them, cut at the first "!/" or "#".</summary>
@@ -345,7 +337,4 @@ public sealed class SarifReporter(string? baseDirectory = null) : IReporter
     }
 
     private static string EscapeSegments(string path) => string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
-
-    private static string Timestamp(DateTimeOffset time) =>
-        time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,61 @@
+using System.Text;
+using Rampart.Core;
+using Rampart.Core.Rules;
+using Rampart.Core.Tests.Reporting;
+using Rampart.Scanning;
+using Rampart.Scanning.Engine;
+
+namespace Rampart.Cli.Tests;
+
+/// <summary>What one in-process run of the command line printed and returned.</summary>
+internal sealed record CliRun(int ExitCode, string Stdout, string Stderr);
+
+/// <summary>Runs the root command in-process with captured standard output and error.</summary>
+internal static class CliRunner
+{
+    public static CliEnvironment Environment(string? currentDirectory = null) => new(
+        Stream.Null,
+        TextWriter.Null,
+        OutIsTerminal: false,
+        ErrorIsTerminal: false,
+        NoColor: false,
+        TerminalWidth: 100,
+        CurrentDirectory: currentDirectory ?? Directory.GetCurrentDirectory(),
+        Time: TimeProvider.System);
+
+    public static async Task<CliRun> RunAsync(string[] args, Func<CliEnvironment, CliEnvironment>? configure = null)
+    {
+        using var stdout = new MemoryStream();
+        using var stderr = new StringWriter();
+        var environment = Environment() with { Out = stdout, Error = stderr };
+        environment = configure?.Invoke(environment) ?? environment;
+        environment = environment with { Out = stdout, Error = stderr };
+        var code = await RampartCli.RunAsync(args, environment, CancellationToken.None);
+        return new CliRun(code, Encoding.UTF8.GetString(stdout.ToArray()), stderr.ToString());
+    }
+
+    /// <summary>The rule the marker analyzer raises: high severity, malicious.</summary>
+    public const string MarkerRuleId = "RAMP-TEST-001";
+
+    /// <summary>A scanner with the built-in rules plus one test analyzer that flags files starting with "EVIL".</summary>
+    public static Scanner MarkerScanner() => new(
+        [new MarkerAnalyzer()],
+        new RuleCatalog([.. AnalyzerRegistry.Rules.Rules, SampleReports.Rule(MarkerRuleId, Severity.High, Verdict.Malicious, "evil-marker")]),
+        RampartTool.Info);
+
+    private sealed class MarkerAnalyzer : IArtifactAnalyzer
+    {
+        public string Id => "marker";
+
+        public int Version => 1;
+
+        public bool CanAnalyze(Artifact artifact) => artifact.Head.Span.StartsWith("EVIL"u8);
+
+        public ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken)
+        {
+            var result = new AnalysisResult(Id, artifact, context);
+            result.Report(MarkerRuleId, "the file starts with the evil marker", FindingLocation.AtOffset(0, "marker"), [new("name", "evil.marker")]);
+            return ValueTask.FromResult(result);
+        }
+    }
+}

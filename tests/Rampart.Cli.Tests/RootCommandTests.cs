@@ -1,0 +1,58 @@
+using Rampart.Cli.Reporting;
+using Rampart.Core;
+using Rampart.Core.Tests.Reporting;
+using Rampart.Scanning;
+
+namespace Rampart.Cli.Tests;
+
+public sealed class RootCommandTests
+{
+    [Fact]
+    public async Task Version_PrintsTheToolVersion()
+    {
+        var run = await CliRunner.RunAsync(["--version"]);
+        run.ExitCode.Should().Be(ExitCodes.Clean);
+        run.Stdout.Should().StartWith(RampartTool.Info.Version);
+    }
+
+    [Fact]
+    public async Task ScanHelp_ListsEveryOption()
+    {
+        var run = await CliRunner.RunAsync(["scan", "--help"]);
+        run.ExitCode.Should().Be(ExitCodes.Clean);
+        run.Stdout.Should().Contain("--format").And.Contain("--output").And.Contain("--fail-on").And.Contain("--policy")
+            .And.Contain("--verbose").And.Contain("--no-progress").And.Contain("console, json, sarif");
+    }
+
+    [Fact]
+    public async Task RulesList_ListsEveryBuiltInRule()
+    {
+        var run = await CliRunner.RunAsync(["rules", "list"]);
+        run.ExitCode.Should().Be(ExitCodes.Clean);
+        var lines = run.Stdout.TrimEnd().Split('\n');
+        lines[0].Should().MatchRegex("^ID +SEVERITY +VERDICT +TITLE");
+        lines.Should().HaveCount(AnalyzerRegistry.Rules.Rules.Length + 1);
+        run.Stdout.Should().MatchRegex("RAMP-GEN-003 +medium +inconclusive +A model file whose content Rampart does not recognise");
+    }
+
+    [Fact]
+    public async Task RulesShow_KnownIdInAnyCase_PrintsItsTexts()
+    {
+        var rule = AnalyzerRegistry.Rules["RAMP-GEN-001"];
+        var run = await CliRunner.RunAsync(["rules", "show", "ramp-gen-001"]);
+        run.ExitCode.Should().Be(ExitCodes.Clean);
+        run.Stdout.Should().StartWith($"RAMP-GEN-001: {rule.Title}").And.Contain(rule.Summary).And.Contain(rule.Fix)
+            .And.Contain("AML.T0010").And.Contain("Documentation: ");
+    }
+
+    [Fact]
+    public void ReporterRegistry_Formats_AreConsoleJsonSarifAndMatchTheirReporters()
+    {
+        ReporterRegistry.Formats.Should().Equal("console", "json", "sarif");
+        var options = new ReporterOptions(false, false, 80, "/");
+        foreach (var format in ReporterRegistry.Formats)
+        {
+            ReporterRegistry.Create(format, options).Format.Should().Be(format);
+        }
+    }
+}
