@@ -17,11 +17,11 @@ public static class AnalyzerRegistry
 
     public static ImmutableArray<IArtifactAnalyzer> CreateAll() =>
     [
+        new Analyzers.Pickle.PickleAnalyzer(),
         new Analyzers.Archives.ZipAnalyzer(),
         new Analyzers.Archives.TarAnalyzer(),
-        new Analyzers.Compressed.CompressedAnalyzer(),
-        new Analyzers.Pickle.PickleAnalyzer(),
         new Analyzers.Numpy.NumpyAnalyzer(),
         new Analyzers.PyTorch.PyTorchAnalyzer(),
+        new Analyzers.Compressed.CompressedAnalyzer(),
     ];
 }

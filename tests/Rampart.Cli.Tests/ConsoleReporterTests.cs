@@ -35,7 +35,7 @@ public sealed class ConsoleReporterTests
     {
         var text = await RenderAsync(SampleReports.Full());
         text.Should().Contain("CLEAN  1 artifact(s) with no findings (--verbose lists them)")
-            .And.Contain("SKIPPED  1 file(s)")
+            .And.Contain("SKIPPED  1 artifact(s)")
             .And.Contain("SUPPRESSED  1 finding(s) accepted by the policy")
             .And.NotContain("models/good.pt").And.NotContain("README.md").And.NotContain("mylib is our own package");
     }

@@ -46,7 +46,7 @@ public sealed class ScanCommandTests : IDisposable
     {
         var run = await CliRunner.RunAsync(["scan", Write("README.md", "# hello")]);
         run.ExitCode.Should().Be(ExitCodes.Clean);
-        run.Stdout.Should().Contain("SKIPPED  1 file(s)").And.Contain("Exit 0:").And.NotContain("README.md");
+        run.Stdout.Should().Contain("SKIPPED  1 artifact(s)").And.Contain("Exit 0:").And.NotContain("README.md");
     }
 
     [Fact]

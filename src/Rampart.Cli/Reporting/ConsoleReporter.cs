@@ -80,7 +80,7 @@ internal sealed class ConsoleReporter(ReporterOptions options) : IReporter
 
         if (skipped.Count > 0)
         {
-            console.MarkupLine(Invariant($"[grey]SKIPPED[/]  {skipped.Count} file(s) that are not a model format Rampart analyses{(options.Verbose ? ":" : "")}"));
+            console.MarkupLine(Invariant($"[grey]SKIPPED[/]  {skipped.Count} artifact(s) that are not a model format Rampart analyses (archive members included){(options.Verbose ? ":" : "")}"));
             if (options.Verbose)
             {
                 foreach (var a in skipped)

@@ -1,3 +1,5 @@
+using Rampart.Scanning.IO;
+
 namespace Rampart.Scanning.Compression;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace Rampart.Scanning.Compression;
 /// Bytes after the last complete compressed stream are not an error here: they stop decoding and are recorded in
 /// <see cref="TrailingDataOffset"/> for the analyzer to judge.
 /// </summary>
-internal abstract class DecompressingStream : Stream
+internal abstract class DecompressingStream : ReadOnlyStream
 {
     private readonly bool _leaveOpen;
     private long _produced;
@@ -31,21 +33,11 @@ internal abstract class DecompressingStream : Stream
     /// <summary>True once the end of the last stream was reached and checked.</summary>
     public bool Completed { get; private set; }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
     public override long Position
     {
         get => _produced;
         set => throw new NotSupportedException();
     }
-
-    public sealed override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public sealed override int Read(Span<byte> buffer)
     {
@@ -109,16 +101,6 @@ internal abstract class DecompressingStream : Stream
         TrailingDataOffset = paddingOk ? Input.Position : paddingStart;
         return false;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,3 +1,5 @@
+using Rampart.Scanning.IO;
+
 namespace Rampart.Scanning.Compression;
 
 /// <summary>

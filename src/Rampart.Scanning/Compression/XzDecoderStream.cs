@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
+using Rampart.Scanning.IO;
+
 namespace Rampart.Scanning.Compression;
 
 /// <summary>

@@ -22,8 +22,16 @@ public sealed class ArtifactFactory(ScanLimits limits)
         await using (fileStream.ConfigureAwait(false))
         {
             var length = fileStream.Length;
+            if (length <= Artifact.HeadSize + Artifact.TailSize)
+            {
+                // Small files are read whole for sniffing anyway: analyzers read that copy instead of reopening the file.
+                var all = new byte[length];
+                await fileStream.ReadExactlyAsync(all, cancellationToken).ConfigureAwait(false);
+                return FromBytes(displayPath, null, 0, all, Path.GetFileName(fullPath));
+            }
+
             var (head, tail) = await ReadHeadAndTailAsync(fileStream, length, cancellationToken).ConfigureAwait(false);
-            return new Artifact(displayPath, null, 0, length, head, tail, _ => ValueTask.FromResult<Stream>(OpenFile(fullPath)));
+            return new Artifact(displayPath, null, 0, length, head, tail, _ => ValueTask.FromResult<Stream>(OpenFile(fullPath)), Path.GetFileName(fullPath));
         }
     }
 

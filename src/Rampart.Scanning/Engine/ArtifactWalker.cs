@@ -1,12 +1,15 @@
+using Rampart.Scanning.IO;
+
 namespace Rampart.Scanning.Engine;
 
-/// <summary>A regular file found under the scan targets.</summary>
-public sealed record WalkedFile(string FullPath, string DisplayPath, long Length);
+/// <summary>A file found under the scan targets. Only <see cref="FileKindValue.Regular"/> files are ever opened.</summary>
+public sealed record WalkedFile(string FullPath, string DisplayPath, long Length, FileKindValue Kind = FileKindValue.Regular);
 
 /// <summary>
 /// Expands command-line targets into files: a file is itself, a folder is every regular file below it, in
 /// ordinal path order so reports are stable. Symbolic links to folders are not followed (no cycles, no escaping
 /// the scanned tree); symbolic links to files are scanned as the file they point to, under the link's name.
+/// FIFOs, sockets and devices are listed with their kind and never opened (a FIFO would block, /dev/zero never ends).
 /// </summary>
 public static class ArtifactWalker
 {
@@ -37,6 +40,11 @@ public static class ArtifactWalker
                     Add(file, Path.Combine(target, Path.GetRelativePath(full, file)).Replace('\\', '/'));
                 }
             }
+            else if (Path.Exists(full))
+            {
+                // A FIFO, socket or device named directly: listed with its kind, never opened.
+                Add(full, target);
+            }
             else
             {
                 throw new ScanTargetException($"'{target}' does not exist or is not a file or folder");
@@ -49,9 +57,12 @@ public static class ArtifactWalker
         {
             if (seen.Add(fullPath))
             {
+                var kind = FileKind.Of(fullPath);
                 var info = new FileInfo(fullPath);
-                var length = info.LinkTarget is not null ? new FileInfo(info.ResolveLinkTarget(true)?.FullName ?? fullPath).Length : info.Length;
-                files.Add(new WalkedFile(fullPath, display, length));
+                var length = kind != FileKindValue.Regular ? 0
+                    : info.LinkTarget is not null ? new FileInfo(info.ResolveLinkTarget(true)?.FullName ?? fullPath).Length
+                    : info.Length;
+                files.Add(new WalkedFile(fullPath, display, length, kind));
             }
         }
     }

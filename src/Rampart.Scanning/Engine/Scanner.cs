@@ -96,6 +96,14 @@ public sealed class Scanner
 
     private async Task<FileResult> ScanFileAsync(WalkedFile file, AnalysisContext context, CancellationToken cancellationToken)
     {
+        if (file.Kind != FileKindValue.Regular)
+        {
+            var node = new Node(file.DisplayPath, null, null);
+            node.Findings.Add(EngineFinding(RuleIds.Unreadable, file.DisplayPath,
+                $"'{file.DisplayPath}' is a {file.Kind} rather than a regular file; it was not read"));
+            return new FileResult([node]);
+        }
+
         if (file.Length > context.Limits.MaxFileBytes)
         {
             var node = new Node(file.DisplayPath, null, file.Length);

@@ -5,7 +5,7 @@ namespace Rampart.Scanning.IO;
 /// <c>maxBytes</c> have been produced, or once the output grows past <c>maxRatio</c> times the compressed input
 /// consumed so far (reported by <c>compressedPosition</c>), so that a compression bomb is stopped early.
 /// </summary>
-public sealed class BoundedReadStream : Stream
+public sealed class BoundedReadStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly long _maxBytes;
@@ -29,21 +29,11 @@ public sealed class BoundedReadStream : Stream
 
     public long Produced => _produced;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
     public override long Position
     {
         get => _produced;
         set => throw new NotSupportedException();
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -58,9 +48,6 @@ public sealed class BoundedReadStream : Stream
         Account(read);
         return read;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     private void Account(int read)
     {
@@ -79,16 +66,6 @@ public sealed class BoundedReadStream : Stream
             }
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

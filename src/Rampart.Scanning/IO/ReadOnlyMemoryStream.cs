@@ -1,17 +1,13 @@
 namespace Rampart.Scanning.IO;
 
 /// <summary>A seekable read-only stream over memory, without copying it.</summary>
-public sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory) : Stream
+public sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory) : ReadOnlyStream
 {
     private int _position;
 
     public ReadOnlyMemory<byte> Memory { get; } = memory;
 
-    public override bool CanRead => true;
-
     public override bool CanSeek => true;
-
-    public override bool CanWrite => false;
 
     public override long Length => Memory.Length;
 
@@ -20,8 +16,6 @@ public sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory) : Stream
         get => _position;
         set => _position = (int)Math.Clamp(value, 0, Memory.Length);
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -53,12 +47,4 @@ public sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory) : Stream
         };
         return _position;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -1,7 +1,7 @@
 namespace Rampart.Scanning.IO;
 
 /// <summary>A read-only, seekable window [offset, offset+length) over a seekable stream it owns.</summary>
-public sealed class SubStream : Stream
+public sealed class SubStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly long _offset;
@@ -23,11 +23,7 @@ public sealed class SubStream : Stream
         _length = Math.Max(0, Math.Min(length, inner.Length - offset));
     }
 
-    public override bool CanRead => true;
-
     public override bool CanSeek => true;
-
-    public override bool CanWrite => false;
 
     public override long Length => _length;
 
@@ -40,8 +36,6 @@ public sealed class SubStream : Stream
             _position = value;
         }
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -64,9 +58,6 @@ public sealed class SubStream : Stream
         return ValueTask.FromResult(Read(buffer.Span));
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override long Seek(long offset, SeekOrigin origin)
     {
         Position = origin switch
@@ -78,14 +69,6 @@ public sealed class SubStream : Stream
         };
         return _position;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -22,12 +22,22 @@ public static class JsonSchemaValidator
 
     public sealed record Result(bool Available, bool Valid, string Output);
 
-    public static Result Validate(string json, string schemaPath)
+    private static readonly Lazy<string?> LazyUnavailableReason = new(() =>
     {
         var probe = Run("-c \"import jsonschema\"", null);
-        if (probe is null || probe.Value.ExitCode != 0)
+        return probe is null ? "python3 is not on PATH"
+            : probe.Value.ExitCode != 0 ? "the python3 module 'jsonschema' is not installed"
+            : null;
+    });
+
+    /// <summary>Why schema validation cannot run here, or null when it can.</summary>
+    public static string? UnavailableReason => LazyUnavailableReason.Value;
+
+    public static Result Validate(string json, string schemaPath)
+    {
+        if (UnavailableReason is { } reason)
         {
-            return new Result(false, false, probe is null ? "python3 is not on PATH" : "the python3 module 'jsonschema' is not installed");
+            return new Result(false, false, reason);
         }
 
         var script = Path.Combine(Path.GetTempPath(), $"rampart-validate-{Guid.NewGuid():N}.py");
@@ -79,6 +89,18 @@ public static class JsonSchemaValidator
             }
 
             return (process.ExitCode, stdout.Result + stderr.Result);
+        }
+    }
+}
+
+/// <summary>A fact that is reported as skipped, with the reason, where python3 with jsonschema is not available.</summary>
+public sealed class JsonSchemaFactAttribute : FactAttribute
+{
+    public JsonSchemaFactAttribute()
+    {
+        if (JsonSchemaValidator.UnavailableReason is { } reason)
+        {
+            Skip = "JSON schema validation needs python3 with jsonschema: " + reason;
         }
     }
 }

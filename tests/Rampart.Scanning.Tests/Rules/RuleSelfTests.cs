@@ -58,7 +58,8 @@ public sealed class RuleSelfTests
         var fixture = FixtureCatalog.Get(fixtureId);
         using var temp = new TempDirectory();
         var path = fixture.Materialize(temp.Path);
-        var report = await ScanHelper.ScanPathsAsync([path]);
+        var scanner = new Scanning.Engine.Scanner(AnalyzerRegistry.CreateAll().Concat(fixture.ExtraAnalyzers), AnalyzerRegistry.Rules, RampartTool.Info);
+        var report = await scanner.ScanAsync([path], Core.Policy.ScanPolicy.Default);
         return [.. report.Findings.Select(f => f.RuleId)];
     }
 }

@@ -6,6 +6,9 @@ namespace Rampart.TestKit.Fixtures;
 /// </summary>
 public sealed record Fixture(string Id, string FileName, Func<byte[]> Build)
 {
+    /// <summary>Analyzers added to the default set when this fixture is scanned (e.g. one that fails on purpose).</summary>
+    public IReadOnlyList<Rampart.Scanning.Engine.IArtifactAnalyzer> ExtraAnalyzers { get; init; } = [];
+
     /// <summary>Optional custom materialisation (e.g. a special file); default writes <see cref="Build"/>'s bytes.</summary>
     public Func<string, string>? Custom { get; init; }
 

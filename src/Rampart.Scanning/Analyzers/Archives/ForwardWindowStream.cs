@@ -1,18 +1,14 @@
+using Rampart.Scanning.IO;
+
 namespace Rampart.Scanning.Analyzers.Archives;
 
 /// <summary>
 /// A read-only window over a forward-only stream it owns: skips to <c>offset</c> by reading, then yields at most
 /// <c>length</c> bytes. Used for members of archives that arrive as non-seekable (decompressed) streams.
 /// </summary>
-internal sealed class ForwardWindowStream(Stream inner, long offset, long length) : Stream
+internal sealed class ForwardWindowStream(Stream inner, long offset, long length) : ReadOnlyStream
 {
     private long _position = -1;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
 
     public override long Length => length;
 
@@ -21,8 +17,6 @@ internal sealed class ForwardWindowStream(Stream inner, long offset, long length
         get => Math.Max(0, _position);
         set => throw new NotSupportedException();
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -43,9 +37,6 @@ internal sealed class ForwardWindowStream(Stream inner, long offset, long length
         cancellationToken.ThrowIfCancellationRequested();
         return ValueTask.FromResult(Read(buffer.Span));
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     private void SkipToStart()
     {
@@ -69,16 +60,6 @@ internal sealed class ForwardWindowStream(Stream inner, long offset, long length
 
         _position = 0;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

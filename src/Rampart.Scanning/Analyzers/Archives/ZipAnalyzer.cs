@@ -304,6 +304,12 @@ internal sealed class ZipAnalyzer : IArtifactAnalyzer
         {
             var data = await ZipReader.ReadAtAsync(stream, entry.DataOffset, (int)entry.CompressedSize, cancellationToken).ConfigureAwait(false);
             ReportCrc(entry, Crc32.Compute(data), result);
+            if (data.Length <= Artifact.HeadSize + Artifact.TailSize)
+            {
+                // A slice would hold the same bytes as its head and tail; reuse them instead of reopening the file.
+                result.AddChild(ArtifactFactory.FromBytes(path, artifact, data, entry.Name));
+                return;
+            }
         }
 
         result.AddChild(await ArtifactFactory.FromSliceAsync(path, artifact, entry.DataOffset, entry.CompressedSize, cancellationToken, entry.Name).ConfigureAwait(false));

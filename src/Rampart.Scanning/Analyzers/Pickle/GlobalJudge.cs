@@ -130,10 +130,12 @@ internal sealed class GlobalJudge
         }
 
         var parts = module.Split('.');
+        var torchScript = parts[0] == TorchScriptRoot;
         for (var i = 0; i < parts.Length; i++)
         {
-            // TorchScript archives name their compiled classes under the root "__torch__" (see rules/profiles/torchscript.json).
-            if (IsDunderOrEmpty(parts[i]) && !(i == 0 && parts[i] == TorchScriptRoot))
+            // TorchScript archives name their compiled classes under the root "__torch__" (see rules/profiles/torchscript.json),
+            // and tell apart several compiled copies of one class by a "___torch_mangle_<N>" module segment.
+            if (IsDunderOrEmpty(parts[i]) && !(torchScript && (i == 0 || IsTorchMangle(parts[i]))))
             {
                 return false;
             }
@@ -143,6 +145,13 @@ internal sealed class GlobalJudge
     }
 
     private const string TorchScriptRoot = "__torch__";
+
+    private const string TorchManglePrefix = "___torch_mangle_";
+
+    private static bool IsTorchMangle(string part) =>
+        part.Length > TorchManglePrefix.Length
+        && part.StartsWith(TorchManglePrefix, StringComparison.Ordinal)
+        && part.AsSpan(TorchManglePrefix.Length).ContainsAnyExceptInRange('0', '9') is false;
 
     private static bool IsDunderOrEmpty(string part) => part.Length == 0 || part.StartsWith("__", StringComparison.Ordinal);
 

@@ -331,8 +331,8 @@ public sealed class ZipAnalyzerTests
     [Fact]
     public async Task AnalyzeAsync_Cancelled_Throws()
     {
-        var artifact = Engine.ArtifactFactory.FromBytes("a.zip", null, 0, ZipFixtures.Plain());
-        var context = new Engine.AnalysisContext(AnalyzerRegistry.Rules, ScanPolicy.Default, new Engine.ArtifactFactory(ScanLimits.Default));
+        var artifact = Rampart.Scanning.Engine.ArtifactFactory.FromBytes("a.zip", null, 0, ZipFixtures.Plain());
+        var context = new Rampart.Scanning.Engine.AnalysisContext(AnalyzerRegistry.Rules, ScanPolicy.Default, new Rampart.Scanning.Engine.ArtifactFactory(ScanLimits.Default));
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 

@@ -172,6 +172,32 @@ public sealed class PickleAnalyzerTests
     }
 
     [Fact]
+    public async Task Scan_TorchScriptMangledClassCopy_NeedsReviewNotMalicious()
+    {
+        // torch.jit.script names a second compiled copy of a class "...___torch_mangle_<N>.Linear".
+        var bytes = new PickleBuilder().Proto(2)
+            .Global("__torch__.torch.nn.modules.linear.___torch_mangle_0", "Linear").EmptyTuple().NewObj()
+            .Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "data.pkl");
+
+        report.Findings.Should().ContainSingle().Which.RuleId.Should().Be("RAMP-PKL-002");
+    }
+
+    [Theory]
+    [InlineData("__torch__.torch.nn.___torch_mangle_", "Linear")]
+    [InlineData("__torch__.torch.nn.___torch_mangle_1x", "Linear")]
+    [InlineData("torch.nn.___torch_mangle_0", "Linear")]
+    public async Task Scan_MangleLookalikesOutsideTorchScript_AreNotExcused(string module, string name)
+    {
+        var bytes = new PickleBuilder().Proto(2).Global(module, name).Stop().ToArray();
+
+        var report = await ScanHelper.ScanBytesAsync(bytes, "data.pkl");
+
+        report.Findings.Should().ContainSingle().Which.RuleId.Should().Be("RAMP-PKL-001");
+    }
+
+    [Fact]
     public async Task Scan_TorchScriptRootDoesNotExcuseOtherDunders()
     {
         var bytes = new PickleBuilder().Proto(2).Global("__torch__.__builtins__", "M").Stop().ToArray();

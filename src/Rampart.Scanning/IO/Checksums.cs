@@ -1,4 +1,4 @@
-namespace Rampart.Scanning.Compression;
+namespace Rampart.Scanning.IO;
 
 /// <summary>CRC-32 as used by gzip, zip and xz (reflected, polynomial 0x04C11DB7).</summary>
 internal static class Crc32
