@@ -190,14 +190,15 @@ public sealed class Scanner
         var understood = false;
         foreach (var analyzer in _analyzers)
         {
-            if (!analyzer.CanAnalyze(artifact))
-            {
-                continue;
-            }
-
             AnalysisResult result;
             try
             {
+                // The content sniff runs untrusted bytes too: a failure there is reported like one in AnalyzeAsync.
+                if (!analyzer.CanAnalyze(artifact))
+                {
+                    continue;
+                }
+
                 result = await analyzer.AnalyzeAsync(artifact, context, cancellationToken).ConfigureAwait(false);
             }
             catch (LimitExceededException e)

@@ -60,6 +60,9 @@ internal sealed class GlobalJudge
 
     public static IReadOnlyList<GlobalProfile> Profiles => LazyProfiles.Value;
 
+    /// <summary>How many dotted suffixes of a global's name are checked against the deny rules.</summary>
+    private const int MaxDenySuffixes = 64;
+
     public GlobalJudgement Judge(string module, string name, string rawFullName)
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -87,12 +90,16 @@ internal sealed class GlobalJudge
         return new GlobalJudgement(GlobalClass.Malicious, UnknownGlobalRule, "not in any allow-list profile");
     }
 
-    /// <summary>The most severe deny rule matching the name or any of its dotted suffixes.</summary>
+    /// <summary>
+    /// The most severe deny rule matching the name or any of its first <see cref="MaxDenySuffixes"/> dotted suffixes.
+    /// The cap keeps a name of thousands of dots from costing quadratic time and memory; a longer name that no
+    /// checked suffix denies still falls through to "not in any allow-list profile" (fail closed).
+    /// </summary>
     private RuleDefinition? DenyRule(string fullName)
     {
         RuleDefinition? best = null;
         var suffix = fullName;
-        while (true)
+        for (var checkedSuffixes = 0; checkedSuffixes <= MaxDenySuffixes; checkedSuffixes++)
         {
             foreach (var rule in _rules.MatchName(suffix, DenyTag))
             {
@@ -110,6 +117,8 @@ internal sealed class GlobalJudge
 
             suffix = suffix[(dot + 1)..];
         }
+
+        return best;
     }
 
     /// <summary>True when the attribute is one identifier and no part of the name is empty or a dunder.</summary>

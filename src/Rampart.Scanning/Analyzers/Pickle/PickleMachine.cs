@@ -752,15 +752,17 @@ internal sealed class PickleMachine
 
     private PInt ReadLong(int length, string source)
     {
+        if (length > 8)
+        {
+            // The value is only "big"; skip its bytes rather than buffer them (LONG4 may declare 2 GiB).
+            _input.Skip(length, source + " argument");
+            return PInt.Big;
+        }
+
         var bytes = _input.Read(length, source + " argument");
         if (length == 0)
         {
             return PInt.Of(0);
-        }
-
-        if (length > 8)
-        {
-            return PInt.Big;
         }
 
         long value = 0;
