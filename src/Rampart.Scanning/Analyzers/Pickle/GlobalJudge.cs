@@ -48,14 +48,26 @@ internal sealed class GlobalJudge
     private readonly NameSet _policyClean;
     private readonly NameSet _policyReview;
 
+    // The built-in profiles are compiled once per process; only the policy's own names differ between scans.
+    private static readonly Lazy<NameSet> ProfileClean = new(() => new NameSet(Profiles.SelectMany(p => p.Clean.Select(n => (n, p.Id)))));
+    private static readonly Lazy<NameSet> ProfileReview = new(() => new NameSet(Profiles.SelectMany(p => p.Review.Select(n => (n, p.Id)))));
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Engine.AnalysisContext, GlobalJudge> PerScan = [];
+
     public GlobalJudge(RuleCatalog rules, ScanPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
         _rules = rules;
-        _clean = new NameSet(Profiles.SelectMany(p => p.Clean.Select(n => (n, p.Id))));
-        _review = new NameSet(Profiles.SelectMany(p => p.Review.Select(n => (n, p.Id))));
+        _clean = ProfileClean.Value;
+        _review = ProfileReview.Value;
         _policyClean = new NameSet(policy.AllowedGlobals.Select(n => (n, "policy allowedGlobals")));
         _policyReview = new NameSet(policy.ReviewGlobals.Select(n => (n, "policy reviewGlobals")));
+    }
+
+    /// <summary>The judge for one scan (its rules and policy), built on first use and shared by every pickle in it.</summary>
+    public static GlobalJudge For(Engine.AnalysisContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return PerScan.GetValue(context, c => new GlobalJudge(c.Rules, c.Policy));
     }
 
     public static IReadOnlyList<GlobalProfile> Profiles => LazyProfiles.Value;

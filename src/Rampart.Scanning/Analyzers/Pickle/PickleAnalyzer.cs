@@ -113,7 +113,7 @@ internal sealed class PickleAnalyzer : IArtifactAnalyzer
 
     private static void ReportGlobals(AnalysisResult result, PickleObservations seen, AnalysisContext context)
     {
-        var judge = new GlobalJudge(context.Rules, context.Policy);
+        var judge = GlobalJudge.For(context);
         foreach (var use in seen.Globals.OrderBy(g => g.Offset))
         {
             var judgement = judge.Judge(use.Module, use.Name, use.RawName);

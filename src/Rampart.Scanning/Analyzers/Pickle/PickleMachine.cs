@@ -44,6 +44,9 @@ internal sealed class PickleMachine
 
     private const int StringCacheSize = 1024;
 
+    /// <summary>Strings decoded before the cache pays for its 16 KB.</summary>
+    private const int UncachedStringsBeforeCache = 64;
+
     private static readonly System.Buffers.SearchValues<char> FloatStart = System.Buffers.SearchValues.Create("eE.0123456789");
 
     private readonly PickleInput _input;
@@ -54,7 +57,9 @@ internal sealed class PickleMachine
     private readonly int _nesting;
     private readonly List<PValue> _stack = [];
     private readonly List<int> _marks = [];
-    private readonly (byte[] Key, PStr? Value)[] _stringCache = new (byte[], PStr?)[StringCacheSize];
+    // Allocated on first use: most pickles a scan meets (sniffed heads, small members) decode a handful of strings.
+    private (byte[] Key, PStr? Value)[]? _stringCache;
+    private int _uncachedStrings;
     private readonly List<PValue?> _denseMemo = [];
     private readonly Dictionary<long, PValue> _sparseMemo = [];
     private int _memoCount;
@@ -731,6 +736,16 @@ internal sealed class PickleMachine
         foreach (var b in bytes)
         {
             hash = (hash ^ b) * 16777619u;
+        }
+
+        if (_stringCache is null)
+        {
+            if (++_uncachedStrings <= UncachedStringsBeforeCache)
+            {
+                return new PStr(encoding.GetString(bytes), false, source);
+            }
+
+            _stringCache = new (byte[], PStr?)[StringCacheSize];
         }
 
         ref var slot = ref _stringCache[hash & (StringCacheSize - 1)];
