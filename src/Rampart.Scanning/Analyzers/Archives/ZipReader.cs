@@ -102,7 +102,23 @@ internal static class ZipReader
         return index < 0 || windowStart + index + EndSize > tail.Length ? -1 : windowStart + index;
     }
 
+    // The zip and PyTorch analyzers both need the directory of the same artifact; it is parsed once per artifact.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Artifact, ZipDirectory> Parsed = [];
+
     public static async ValueTask<ZipDirectory> ReadAsync(Artifact artifact, Stream stream, ScanLimits limits, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        if (Parsed.TryGetValue(artifact, out var cached))
+        {
+            return cached;
+        }
+
+        var directory = await ReadUncachedAsync(artifact, stream, limits, cancellationToken).ConfigureAwait(false);
+        Parsed.AddOrUpdate(artifact, directory);
+        return directory;
+    }
+
+    private static async ValueTask<ZipDirectory> ReadUncachedAsync(Artifact artifact, Stream stream, ScanLimits limits, CancellationToken cancellationToken)
     {
         if (artifact.Length is not { } length || artifact.Tail.IsEmpty || !stream.CanSeek)
         {
