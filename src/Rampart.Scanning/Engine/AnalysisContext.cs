@@ -7,11 +7,10 @@ namespace Rampart.Scanning.Engine;
 /// <summary>Everything an analyzer may consult during one scan. Shared by all artifacts of the scan; thread-safe.</summary>
 public sealed class AnalysisContext
 {
-    public AnalysisContext(RuleCatalog rules, ScanPolicy policy, ArtifactFactory artifacts)
+    public AnalysisContext(RuleCatalog rules, ScanPolicy policy)
     {
         Rules = rules;
         Policy = policy;
-        Artifacts = artifacts;
     }
 
     public RuleCatalog Rules { get; }
@@ -19,7 +18,4 @@ public sealed class AnalysisContext
     public ScanPolicy Policy { get; }
 
     public ScanLimits Limits => Policy.Limits;
-
-    /// <summary>Makes child artifacts (reads their head and tail, applies byte limits).</summary>
-    public ArtifactFactory Artifacts { get; }
 }

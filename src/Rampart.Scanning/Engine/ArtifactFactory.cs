@@ -1,4 +1,3 @@
-using Rampart.Core;
 using Rampart.Scanning.IO;
 
 namespace Rampart.Scanning.Engine;
@@ -7,12 +6,10 @@ namespace Rampart.Scanning.Engine;
 /// Makes <see cref="Artifact"/>s: reads the head and tail that sniffing needs, and wires up openers that re-read
 /// the content on demand (a slice of a seekable parent, a decompressing stream, bytes already in memory).
 /// </summary>
-public sealed class ArtifactFactory(ScanLimits limits)
+public static class ArtifactFactory
 {
     /// <summary>Decompressed children up to this size are kept in memory: complete head and tail, cheap re-reads.</summary>
     public const int MaterializeBytes = 32 * 1024 * 1024;
-
-    public ScanLimits Limits { get; } = limits;
 
     /// <summary>A file on disk given (directly or through a folder) on the command line.</summary>
     public static async ValueTask<Artifact> FromFileAsync(string fullPath, string displayPath, CancellationToken cancellationToken)

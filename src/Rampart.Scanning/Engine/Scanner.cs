@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Rampart.Core;
@@ -47,7 +46,7 @@ public sealed class Scanner
         var stopwatch = Stopwatch.StartNew();
         var files = ArtifactWalker.Expand(targets);
         var totalBytes = files.Sum(f => f.Length);
-        var context = new AnalysisContext(Rules, policy, new ArtifactFactory(policy.Limits));
+        var context = new AnalysisContext(Rules, policy);
 
         var results = new FileResult[files.Count];
         var done = 0;
@@ -63,21 +62,7 @@ public sealed class Scanner
                 progress?.Report(new ScanProgress(n, files.Count, b, totalBytes, files[i].DisplayPath));
             }).ConfigureAwait(false);
 
-        var nodes = results.SelectMany(r => r.Nodes).ToList();
-        var outcome = PolicyEvaluator.Apply(nodes.SelectMany(n => n.Findings), policy, DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime));
-        var artifacts = ComputeVerdicts(nodes, outcome.Kept);
-        stopwatch.Stop();
-        return new ScanReport(
-            Tool,
-            started,
-            stopwatch.Elapsed,
-            [.. targets],
-            policy.FailOn,
-            artifacts,
-            outcome.Kept,
-            outcome.Suppressed,
-            outcome.Warnings,
-            Rules);
+        return BuildReport([.. results.SelectMany(r => r.Nodes)], targets, policy, started, stopwatch);
     }
 
     /// <summary>Scans a single in-memory artifact (used by tests, fuzzing and benchmarks).</summary>
@@ -87,11 +72,19 @@ public sealed class Scanner
         ArgumentNullException.ThrowIfNull(policy);
         var started = _time.GetUtcNow();
         var stopwatch = Stopwatch.StartNew();
-        var context = new AnalysisContext(Rules, policy, new ArtifactFactory(policy.Limits));
+        var context = new AnalysisContext(Rules, policy);
         var result = await ScanTreeAsync(artifact, context, cancellationToken).ConfigureAwait(false);
-        var outcome = PolicyEvaluator.Apply(result.Nodes.SelectMany(n => n.Findings), policy, DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime));
-        return new ScanReport(Tool, started, stopwatch.Elapsed, [artifact.Path], policy.FailOn,
-            ComputeVerdicts(result.Nodes, outcome.Kept), outcome.Kept, outcome.Suppressed, outcome.Warnings, Rules);
+        return BuildReport(result.Nodes, [artifact.Path], policy, started, stopwatch);
+    }
+
+    /// <summary>Applies the policy's suppressions, folds verdicts upwards and assembles the report.</summary>
+    private ScanReport BuildReport(List<Node> nodes, IReadOnlyList<string> targets, ScanPolicy policy, DateTimeOffset started, Stopwatch stopwatch)
+    {
+        var outcome = PolicyEvaluator.Apply(nodes.SelectMany(n => n.Findings), policy, DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime));
+        var artifacts = ComputeVerdicts(nodes, outcome.Kept);
+        stopwatch.Stop();
+        return new ScanReport(Tool, started, stopwatch.Elapsed, [.. targets], policy.FailOn, artifacts,
+            outcome.Kept, outcome.Suppressed, outcome.Warnings, Rules);
     }
 
     private async Task<FileResult> ScanFileAsync(WalkedFile file, AnalysisContext context, CancellationToken cancellationToken)
@@ -260,7 +253,7 @@ public sealed class Scanner
             own[finding.ArtifactPath] = own.GetValueOrDefault(finding.ArtifactPath).Worst(finding.Verdict);
         }
 
-        var verdicts = new ConcurrentDictionary<string, Verdict>(StringComparer.Ordinal);
+        var verdicts = new Dictionary<string, Verdict>(StringComparer.Ordinal);
         foreach (var node in nodes)
         {
             verdicts[node.Path] = own.GetValueOrDefault(node.Path);

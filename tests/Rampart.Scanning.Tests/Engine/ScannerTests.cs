@@ -65,14 +65,9 @@ public sealed class ScannerTests
         await act.Should().ThrowAsync<ScanTargetException>().WithMessage("*does not exist*");
     }
 
-    [Fact]
+    [LinuxFact]
     public async Task ScanAsync_FifoInFolder_IsReportedWithoutBlocking()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         using var temp = new TempDirectory();
         var fifo = temp.File("pipe.pkl");
         using (var mkfifo = Process.Start("mkfifo", [fifo]))
@@ -179,4 +174,16 @@ public sealed class ScannerTests
 
     private static Task<ScanReport> ScanBytes(Scanner scanner, string content, ScanPolicy? policy = null) =>
         scanner.ScanArtifactAsync(ArtifactFactory.FromBytes("test.bin", null, 0, Encoding.ASCII.GetBytes(content)), policy ?? ScanPolicy.Default);
+}
+
+/// <summary>A fact that needs Linux (mkfifo, statx); reported as skipped elsewhere.</summary>
+public sealed class LinuxFactAttribute : FactAttribute
+{
+    public LinuxFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Skip = "needs Linux (mkfifo and statx)";
+        }
+    }
 }

@@ -133,7 +133,7 @@ public sealed class TarAnalyzerTests
         var bytes = new TarBuilder().Add("a.txt", "first").Add("b.txt", "second member").Build();
         var artifact = new Artifact("archive.tar", null, 0, null, bytes, ReadOnlyMemory<byte>.Empty,
             _ => ValueTask.FromResult<Stream>(new NonSeekable(bytes)));
-        var context = new AnalysisContext(Scanning.AnalyzerRegistry.Rules, Core.Policy.ScanPolicy.Default, new ArtifactFactory(ScanLimits.Default));
+        var context = new AnalysisContext(Scanning.AnalyzerRegistry.Rules, Core.Policy.ScanPolicy.Default);
 
         var result = await new TarAnalyzer().AnalyzeAsync(artifact, context, CancellationToken.None);
 

@@ -332,7 +332,7 @@ public sealed class ZipAnalyzerTests
     public async Task AnalyzeAsync_Cancelled_Throws()
     {
         var artifact = Rampart.Scanning.Engine.ArtifactFactory.FromBytes("a.zip", null, 0, ZipFixtures.Plain());
-        var context = new Rampart.Scanning.Engine.AnalysisContext(AnalyzerRegistry.Rules, ScanPolicy.Default, new Rampart.Scanning.Engine.ArtifactFactory(ScanLimits.Default));
+        var context = new Rampart.Scanning.Engine.AnalysisContext(AnalyzerRegistry.Rules, ScanPolicy.Default);
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 

@@ -204,7 +204,7 @@ public sealed class CompressedAnalyzerTests
     public async Task Analyze_CancelledToken_StopsWithCancellation()
     {
         var artifact = ArtifactFactory.FromBytes("big.xz", null, 0, CompressionVectors.Read("repeat2500k.crc64.xz"), "big.xz");
-        var context = new AnalysisContext(AnalyzerRegistry.Rules, ScanPolicy.Default, new ArtifactFactory(ScanLimits.Default));
+        var context = new AnalysisContext(AnalyzerRegistry.Rules, ScanPolicy.Default);
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
@@ -258,7 +258,7 @@ public sealed class CompressedAnalyzerTests
         var artifact = ArtifactFactory.FromBytes(name, null, 0, bytes, name);
         var analyzer = new CompressedAnalyzer();
         analyzer.CanAnalyze(artifact).Should().BeTrue();
-        var context = new AnalysisContext(AnalyzerRegistry.Rules, ScanPolicy.Default, new ArtifactFactory(ScanLimits.Default));
+        var context = new AnalysisContext(AnalyzerRegistry.Rules, ScanPolicy.Default);
         return (await analyzer.AnalyzeAsync(artifact, context, CancellationToken.None), null);
     }
 }
