@@ -24,4 +24,9 @@ public static class AnalyzerRegistry
         new Analyzers.PyTorch.PyTorchAnalyzer(),
         new Analyzers.Compressed.CompressedAnalyzer(),
     ];
+
+    /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>
+    public static ImmutableArray<IFolderAnalyzer> CreateFolderAnalyzers() =>
+    [
+    ];
 }

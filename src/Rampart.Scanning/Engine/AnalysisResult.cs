@@ -4,7 +4,9 @@ using Rampart.Core;
 
 namespace Rampart.Scanning.Engine;
 
-/// <summary>What one analyzer learnt about one artifact: findings, facts, and artifacts found inside it.</summary>
+/// <summary>
+/// What one analyzer learnt about one artifact (or one folder): findings, facts, and artifacts found inside it.
+/// </summary>
 public sealed class AnalysisResult
 {
     private readonly List<Finding> _findings = [];
@@ -13,15 +15,31 @@ public sealed class AnalysisResult
 
     public AnalysisResult(string analyzerId, Artifact artifact, AnalysisContext context)
     {
+        ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(context);
         AnalyzerId = analyzerId;
         Artifact = artifact;
+        Path = artifact.Path;
+        Context = context;
+    }
+
+    /// <summary>A result about a whole folder (see <see cref="IFolderAnalyzer"/>): findings carry its display path.</summary>
+    public AnalysisResult(string analyzerId, FolderView folder, AnalysisContext context)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(context);
+        AnalyzerId = analyzerId;
+        Path = folder.DisplayPath;
         Context = context;
     }
 
     public string AnalyzerId { get; }
 
-    public Artifact Artifact { get; }
+    /// <summary>The artifact analysed, or null when the result is about a folder.</summary>
+    public Artifact? Artifact { get; }
+
+    /// <summary>The logical path findings are reported against.</summary>
+    public string Path { get; }
 
     public AnalysisContext Context { get; }
 
@@ -43,7 +61,7 @@ public sealed class AnalysisResult
             severity ?? rule.Severity,
             rule.Verdict,
             message,
-            Artifact.Path,
+            Path,
             location ?? FindingLocation.None,
             properties?.ToImmutableSortedDictionary(StringComparer.Ordinal));
         _findings.Add(finding);
@@ -62,6 +80,11 @@ public sealed class AnalysisResult
     public void AddChild(Artifact child)
     {
         ArgumentNullException.ThrowIfNull(child);
+        if (Artifact is null)
+        {
+            throw new InvalidOperationException("A folder result has no children: the files of a folder are scanned on their own.");
+        }
+
         _children.Add(child);
     }
 

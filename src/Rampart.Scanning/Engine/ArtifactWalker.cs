@@ -13,7 +13,11 @@ public sealed record WalkedFile(string FullPath, string DisplayPath, long Length
 /// </summary>
 public static class ArtifactWalker
 {
-    public static IReadOnlyList<WalkedFile> Expand(IReadOnlyList<string> targets)
+    /// <summary>The files under the targets, in the order they are reported.</summary>
+    public static IReadOnlyList<WalkedFile> Expand(IReadOnlyList<string> targets) => ExpandTree(targets).Files;
+
+    /// <summary>The files under the targets, and every folder visited (for <see cref="IFolderAnalyzer"/>s).</summary>
+    public static WalkResult ExpandTree(IReadOnlyList<string> targets)
     {
         ArgumentNullException.ThrowIfNull(targets);
         if (targets.Count == 0)
@@ -22,6 +26,7 @@ public static class ArtifactWalker
         }
 
         var files = new List<WalkedFile>();
+        var folders = new List<FolderView>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var target in targets)
         {
@@ -33,12 +38,16 @@ public static class ArtifactWalker
             else if (Directory.Exists(full))
             {
                 var found = new List<string>();
-                Walk(full, found);
+                var dirs = new List<string>();
+                Walk(full, found, dirs);
                 found.Sort(StringComparer.Ordinal);
+                var first = files.Count;
                 foreach (var file in found)
                 {
-                    Add(file, Path.Combine(target, Path.GetRelativePath(full, file)).Replace('\\', '/'));
+                    Add(file, Display(target, full, file));
                 }
+
+                AddFolders(target, full, files.GetRange(first, files.Count - first), dirs);
             }
             else if (Path.Exists(full))
             {
@@ -51,7 +60,33 @@ public static class ArtifactWalker
             }
         }
 
-        return files;
+        return new WalkResult(files, folders);
+
+        void AddFolders(string target, string root, List<WalkedFile> below, List<string> dirs)
+        {
+            // Sorted by full path, the files of one folder (and its subfolders) are one contiguous range.
+            var regular = below.Where(f => f.Kind == FileKindValue.Regular).ToList();
+            var paths = regular.Select(f => f.FullPath).ToList();
+            dirs.Sort(StringComparer.Ordinal);
+            foreach (var dir in dirs)
+            {
+                var prefix = dir + Path.DirectorySeparatorChar;
+                var start = paths.BinarySearch(prefix, StringComparer.Ordinal);
+                start = start < 0 ? ~start : start;
+                var inside = new List<FolderFile>();
+                for (var i = start; i < paths.Count && paths[i].StartsWith(prefix, StringComparison.Ordinal); i++)
+                {
+                    var f = regular[i];
+                    inside.Add(new FolderFile(f.FullPath[prefix.Length..].Replace('\\', '/'), f.FullPath, f.DisplayPath, f.Length));
+                }
+
+                var subfolders = dirs
+                    .Where(d => d.StartsWith(prefix, StringComparison.Ordinal) && d.IndexOf(Path.DirectorySeparatorChar, prefix.Length) < 0)
+                    .Select(d => d[prefix.Length..])
+                    .ToList();
+                folders.Add(new FolderView(dir, dir == root ? target : Display(target, root, dir), dir == root, inside, subfolders));
+            }
+        }
 
         void Add(string fullPath, string display)
         {
@@ -67,15 +102,19 @@ public static class ArtifactWalker
         }
     }
 
-    private static void Walk(string folder, List<string> found)
+    private static string Display(string target, string root, string path) =>
+        Path.Combine(target, Path.GetRelativePath(root, path)).Replace('\\', '/');
+
+    private static void Walk(string folder, List<string> found, List<string> dirs)
     {
+        dirs.Add(folder);
         foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
         {
             if (entry is DirectoryInfo directory)
             {
                 if (directory.LinkTarget is null)
                 {
-                    Walk(directory.FullName, found);
+                    Walk(directory.FullName, found, dirs);
                 }
             }
             else if (entry is FileInfo file && (file.LinkTarget is null || File.Exists(file.FullName)))
@@ -85,3 +124,6 @@ public static class ArtifactWalker
         }
     }
 }
+
+/// <summary>What <see cref="ArtifactWalker.ExpandTree"/> found: files to scan, and folders to judge as a whole.</summary>
+public sealed record WalkResult(IReadOnlyList<WalkedFile> Files, IReadOnlyList<FolderView> Folders);

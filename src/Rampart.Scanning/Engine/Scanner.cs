@@ -29,13 +29,19 @@ public sealed class Scanner
 
     /// <summary>The scanner with every built-in analyzer and rule.</summary>
     public static Scanner CreateDefault(TimeProvider? time = null) =>
-        new(AnalyzerRegistry.CreateAll(), AnalyzerRegistry.Rules, RampartTool.Info, time);
+        new(AnalyzerRegistry.CreateAll(), AnalyzerRegistry.Rules, RampartTool.Info, time)
+        {
+            FolderAnalyzers = AnalyzerRegistry.CreateFolderAnalyzers(),
+        };
 
     public RuleCatalog Rules { get; }
 
     public ToolInfo Tool { get; }
 
     public IReadOnlyList<IArtifactAnalyzer> Analyzers => _analyzers;
+
+    /// <summary>Analyzers that judge each folder visited as a whole (none unless set).</summary>
+    public IReadOnlyList<IFolderAnalyzer> FolderAnalyzers { get; init; } = [];
 
     /// <summary>Scans files and folders. Throws <see cref="ScanTargetException"/> for a path that does not exist.</summary>
     public async Task<ScanReport> ScanAsync(IReadOnlyList<string> targets, ScanPolicy policy, IProgress<ScanProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -44,7 +50,8 @@ public sealed class Scanner
         ArgumentNullException.ThrowIfNull(policy);
         var started = _time.GetUtcNow();
         var stopwatch = Stopwatch.StartNew();
-        var files = ArtifactWalker.Expand(targets);
+        var walk = ArtifactWalker.ExpandTree(targets);
+        var files = walk.Files;
         var totalBytes = files.Sum(f => f.Length);
         var context = new AnalysisContext(Rules, policy);
 
@@ -62,7 +69,16 @@ public sealed class Scanner
                 progress?.Report(new ScanProgress(n, files.Count, b, totalBytes, files[i].DisplayPath));
             }).ConfigureAwait(false);
 
-        return BuildReport([.. results.SelectMany(r => r.Nodes)], targets, policy, started, stopwatch);
+        var folderNodes = new Node?[walk.Folders.Count];
+        if (FolderAnalyzers.Count > 0)
+        {
+            await Parallel.ForEachAsync(
+                Enumerable.Range(0, walk.Folders.Count),
+                new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+                async (i, ct) => folderNodes[i] = await AnalyzeFolderAsync(walk.Folders[i], context, ct).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+
+        return BuildReport([.. results.SelectMany(r => r.Nodes), .. folderNodes.OfType<Node>()], targets, policy, started, stopwatch);
     }
 
     /// <summary>Scans a single in-memory artifact (used by tests, fuzzing and benchmarks).</summary>
@@ -176,6 +192,62 @@ public sealed class Scanner
 
         cancellationToken.ThrowIfCancellationRequested();
         return new FileResult(nodes);
+    }
+
+    /// <summary>Runs the folder analyzers that recognise <paramref name="folder"/>; null when none does.</summary>
+    private async Task<Node?> AnalyzeFolderAsync(FolderView folder, AnalysisContext context, CancellationToken cancellationToken)
+    {
+        Node? node = null;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(context.Limits.TimePerFile);
+        foreach (var analyzer in FolderAnalyzers)
+        {
+            if (!analyzer.CanAnalyze(folder, context))
+            {
+                continue;
+            }
+
+            AnalysisResult result;
+            try
+            {
+                result = await analyzer.AnalyzeAsync(folder, context, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                result = new AnalysisResult(analyzer.Id, folder, context);
+                result.LimitReached("time-per-file", $"the {analyzer.Id} folder analysis took longer than {context.Limits.TimePerFile.TotalSeconds:0.#} s");
+            }
+            catch (LimitExceededException e)
+            {
+                result = new AnalysisResult(analyzer.Id, folder, context);
+                result.LimitReached(e.LimitName, e.Message);
+            }
+            catch (Exception e) when (e is MalformedContentException or IOException or UnauthorizedAccessException)
+            {
+                result = new AnalysisResult(analyzer.Id, folder, context);
+                result.Inconclusive($"{analyzer.Id}: {e.Message}");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                result = new AnalysisResult(analyzer.Id, folder, context);
+                result.Report(RuleIds.AnalyzerFailure, $"the {analyzer.Id} folder analyzer failed ({e.GetType().Name}: {e.Message}); this is a Rampart bug, please report it");
+            }
+
+            if (result.NotThisFormat)
+            {
+                continue;
+            }
+
+            node ??= new Node(folder.DisplayPath, null, null);
+            node.Formats.Add(analyzer.Id);
+            node.Findings.AddRange(result.Findings);
+            foreach (var (key, value) in result.Facts)
+            {
+                node.Facts[$"{analyzer.Id}.{key}"] = value;
+            }
+        }
+
+        return node;
     }
 
     private async Task AnalyzeAsync(Artifact artifact, Node node, AnalysisContext context, CancellationToken cancellationToken)

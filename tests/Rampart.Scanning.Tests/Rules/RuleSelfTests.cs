@@ -58,7 +58,10 @@ public sealed class RuleSelfTests
         var fixture = FixtureCatalog.Get(fixtureId);
         using var temp = new TempDirectory();
         var path = fixture.Materialize(temp.Path);
-        var scanner = new Scanning.Engine.Scanner(AnalyzerRegistry.CreateAll().Concat(fixture.ExtraAnalyzers), AnalyzerRegistry.Rules, RampartTool.Info);
+        var scanner = new Scanning.Engine.Scanner(AnalyzerRegistry.CreateAll().Concat(fixture.ExtraAnalyzers), AnalyzerRegistry.Rules, RampartTool.Info)
+        {
+            FolderAnalyzers = AnalyzerRegistry.CreateFolderAnalyzers(),
+        };
         var report = await scanner.ScanAsync([path], Core.Policy.ScanPolicy.Default);
         return [.. report.Findings.Select(f => f.RuleId)];
     }
