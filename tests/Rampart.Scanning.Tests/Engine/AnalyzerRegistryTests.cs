@@ -5,12 +5,17 @@ namespace Rampart.Scanning.Tests.Engine;
 /// <summary>Every registered analyzer is documented and tested where the architecture says it must be.</summary>
 public sealed class AnalyzerRegistryTests
 {
-    public static TheoryData<string> AnalyzerIds() => [.. AnalyzerRegistry.CreateAll().Select(a => a.Id)];
+    public static TheoryData<string> AnalyzerIds() => [.. AllAnalyzerTypes().Select(a => a.Id)];
+
+    /// <summary>File analyzers and folder analyzers: both need a format page and a test folder.</summary>
+    private static IEnumerable<(string Id, Type Type)> AllAnalyzerTypes() =>
+        AnalyzerRegistry.CreateAll().Select(a => (a.Id, a.GetType()))
+            .Concat(AnalyzerRegistry.CreateFolderAnalyzers().Select(a => (a.Id, a.GetType())));
 
     [Fact]
     public void CreateAll_AnalyzerIds_AreUnique()
     {
-        var ids = AnalyzerRegistry.CreateAll().Select(a => a.Id).ToList();
+        var ids = AllAnalyzerTypes().Select(a => a.Id).ToList();
 
         ids.Should().OnlyHaveUniqueItems();
     }
@@ -28,8 +33,7 @@ public sealed class AnalyzerRegistryTests
     [MemberData(nameof(AnalyzerIds))]
     public void Analyzer_HasTestFolderMirroringItsSourceFolder(string id)
     {
-        var analyzer = AnalyzerRegistry.CreateAll().Single(a => a.Id == id);
-        var ns = analyzer.GetType().Namespace!;
+        var ns = AllAnalyzerTypes().Single(a => a.Id == id).Type.Namespace!;
         const string prefix = "Rampart.Scanning.Analyzers.";
         ns.Should().StartWith(prefix, "analyzers live under src/Rampart.Scanning/Analyzers/<Format>/");
         var folder = ns[prefix.Length..].Split('.')[0];
