@@ -12,9 +12,12 @@ public sealed class PolicyException(string message) : Exception(message);
 /// Reads a rampart.yaml policy. Strict on purpose: an unknown key, a misspelt severity or a suppression without a
 /// justification is an error (exit 3), never silently ignored, because a typo in a security gate must not open it.
 /// </summary>
-public static class PolicyParser
+public static partial class PolicyParser
 {
-    private static readonly string[] TopKeys = ["version", "fail-on", "allow", "suppressions", "limits"];
+    // Sections owned by other rooms ("require": integrity, "dependencies": the audit, "code": code review) are
+    // parsed by partial methods in PolicyParser.<Section>.cs beside this file, into ScanPolicy properties declared
+    // in ScanPolicy.<Section>.cs. Each sets `handled`; a section no code handles is an error, never silently ignored.
+    private static readonly string[] TopKeys = ["version", "fail-on", "allow", "suppressions", "limits", "require", "dependencies", "code"];
 
     public static ScanPolicy Parse(string yaml, string source)
     {
@@ -80,8 +83,47 @@ public static class PolicyParser
             policy = policy with { Limits = ParseLimits(Map(limits, source, "limits"), source) };
         }
 
+        if (Get(root, "require") is { } require)
+        {
+            var handled = false;
+            ParseRequire(Map(require, source, "require"), source, ref policy, ref handled);
+            if (!handled)
+            {
+                throw Error(source, require, "the 'require' section is not supported by this version of Rampart");
+            }
+        }
+
+        if (Get(root, "dependencies") is { } dependencies)
+        {
+            var handled = false;
+            ParseDependencies(Map(dependencies, source, "dependencies"), source, ref policy, ref handled);
+            if (!handled)
+            {
+                throw Error(source, dependencies, "the 'dependencies' section is not supported by this version of Rampart");
+            }
+        }
+
+        if (Get(root, "code") is { } code)
+        {
+            var handled = false;
+            ParseCode(Map(code, source, "code"), source, ref policy, ref handled);
+            if (!handled)
+            {
+                throw Error(source, code, "the 'code' section is not supported by this version of Rampart");
+            }
+        }
+
         return policy;
     }
+
+    /// <summary>The "require" section (signatures a scan demands); implemented in PolicyParser.Require.cs.</summary>
+    static partial void ParseRequire(YamlMappingNode section, string source, ref ScanPolicy policy, ref bool handled);
+
+    /// <summary>The "dependencies" section (the audit's settings); implemented in PolicyParser.Dependencies.cs.</summary>
+    static partial void ParseDependencies(YamlMappingNode section, string source, ref ScanPolicy policy, ref bool handled);
+
+    /// <summary>The "code" section (code review: approved AI providers...); implemented in PolicyParser.Code.cs.</summary>
+    static partial void ParseCode(YamlMappingNode section, string source, ref ScanPolicy policy, ref bool handled);
 
     private static Suppression ParseSuppression(YamlNode node, string source)
     {
@@ -140,16 +182,16 @@ public static class PolicyParser
         return limits;
     }
 
-    private static YamlMappingNode Map(YamlNode node, string source, string what) =>
+    internal static YamlMappingNode Map(YamlNode node, string source, string what) =>
         node as YamlMappingNode ?? throw Error(source, node, $"{what} must be a mapping of keys to values");
 
-    private static YamlNode? Get(YamlMappingNode map, string key) =>
+    internal static YamlNode? Get(YamlMappingNode map, string key) =>
         map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;
 
-    private static string Scalar(YamlNode node, string source) =>
+    internal static string Scalar(YamlNode node, string source) =>
         node is YamlScalarNode s ? s.Value ?? "" : throw Error(source, node, "expected a single value");
 
-    private static ImmutableArray<string> StringList(YamlNode node, string source)
+    internal static ImmutableArray<string> StringList(YamlNode node, string source)
     {
         if (node is not YamlSequenceNode seq)
         {
@@ -165,7 +207,7 @@ public static class PolicyParser
         return items;
     }
 
-    private static void CheckKeys(YamlMappingNode map, string[] allowed, string source, string what)
+    internal static void CheckKeys(YamlMappingNode map, string[] allowed, string source, string what)
     {
         foreach (var key in map.Children.Keys)
         {
@@ -177,6 +219,6 @@ public static class PolicyParser
         }
     }
 
-    private static PolicyException Error(string source, YamlNode node, string message) =>
+    internal static PolicyException Error(string source, YamlNode node, string message) =>
         new($"{source}:{node.Start.Line}:{node.Start.Column}: {message}");
 }

@@ -33,8 +33,11 @@ public sealed record Suppression(string Rule, string? Path, string? Name, string
     }
 }
 
-/// <summary>What a team decides about its scans: when to fail, what else is allowed, what is accepted.</summary>
-public sealed record ScanPolicy
+/// <summary>
+/// What a team decides about its scans: when to fail, what else is allowed, what is accepted. Sections owned by
+/// other rooms add their properties in ScanPolicy.&lt;Section&gt;.cs (see <see cref="PolicyParser"/>).
+/// </summary>
+public sealed partial record ScanPolicy
 {
     public static ScanPolicy Default { get; } = new();
 
