@@ -24,6 +24,9 @@ public static class AnalyzerRegistry
         new Analyzers.PyTorch.PyTorchAnalyzer(),
         new Analyzers.Compressed.CompressedAnalyzer(),
         new Analyzers.Onnx.OnnxAnalyzer(),
+        new Analyzers.TensorFlow.SavedModelAnalyzer(),
+        new Analyzers.TensorFlow.KerasMetadataAnalyzer(),
+        new Analyzers.TensorFlow.FingerprintAnalyzer(),
     ];
 
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>

@@ -19,9 +19,6 @@ internal sealed class OnnxAnalyzer : IArtifactAnalyzer
     public const string TensorSize = "RAMP-ONNX-005";
     public const string FunctionShadowsStandard = "RAMP-ONNX-006";
 
-    /// <summary>Findings of one rule reported individually before the rest are summed up in one.</summary>
-    public const int MaxFindingsPerRule = 20;
-
     private static readonly HashSet<string> StandardDomains = new(["", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training"], StringComparer.Ordinal);
 
     public string Id => "onnx";
@@ -49,7 +46,7 @@ internal sealed class OnnxAnalyzer : IArtifactAnalyzer
         }
 
         SetFacts(result, model);
-        var counter = new FindingCounter(result);
+        var counter = new CappedFindings(result);
         CheckDomains(model, counter);
         CheckFunctions(model, counter);
         CheckTensors(artifact, model, counter, cancellationToken);
@@ -102,7 +99,7 @@ internal sealed class OnnxAnalyzer : IArtifactAnalyzer
 
     private static string Qualified(string domain, string name) => domain.Length == 0 ? name : $"{domain}.{name}";
 
-    private static void CheckDomains(OnnxModel model, FindingCounter counter)
+    private static void CheckDomains(OnnxModel model, CappedFindings counter)
     {
         var functions = model.Functions.Select(f => (f.Domain, f.Name)).ToHashSet();
         foreach (var use in model.Ops.Values.OrderBy(u => u.FirstOffset))
@@ -119,7 +116,7 @@ internal sealed class OnnxAnalyzer : IArtifactAnalyzer
         }
     }
 
-    private static void CheckFunctions(OnnxModel model, FindingCounter counter)
+    private static void CheckFunctions(OnnxModel model, CappedFindings counter)
     {
         foreach (var function in model.Functions)
         {
@@ -133,7 +130,7 @@ internal sealed class OnnxAnalyzer : IArtifactAnalyzer
         }
     }
 
-    private static void CheckTensors(Artifact artifact, OnnxModel model, FindingCounter counter, CancellationToken cancellationToken)
+    private static void CheckTensors(Artifact artifact, OnnxModel model, CappedFindings counter, CancellationToken cancellationToken)
     {
         var folder = ModelFolder(artifact);
         var judged = new Dictionary<string, ExternalFile>(StringComparer.Ordinal);
@@ -177,7 +174,7 @@ internal sealed class OnnxAnalyzer : IArtifactAnalyzer
     }
 
     private static void CheckExternal(OnnxTensor tensor, string label, long? expected, FindingLocation location, string? folder,
-        Dictionary<string, ExternalFile> judged, FindingCounter counter)
+        Dictionary<string, ExternalFile> judged, CappedFindings counter)
     {
         var path = tensor.External("location");
         if (string.IsNullOrEmpty(path))
@@ -257,31 +254,6 @@ internal sealed class OnnxAnalyzer : IArtifactAnalyzer
 
     private static IEnumerable<KeyValuePair<string, string>> Props(OnnxTensor tensor) =>
         [new("tensor", tensor.Name), new("name", tensor.Name), new("dtype", OnnxTypes.Name(tensor.DataType)), new("dims", DimsText(tensor))];
-
-    /// <summary>Reports up to <see cref="MaxFindingsPerRule"/> findings per rule, then one summary per rule.</summary>
-    private sealed class FindingCounter(AnalysisResult result)
-    {
-        private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
-
-        public AnalysisResult Result => result;
-
-        public void Report(string ruleId, string message, FindingLocation location, IEnumerable<KeyValuePair<string, string>> properties)
-        {
-            var n = _counts[ruleId] = _counts.GetValueOrDefault(ruleId) + 1;
-            if (n <= MaxFindingsPerRule)
-            {
-                result.Report(ruleId, message, location, properties);
-            }
-        }
-
-        public void Summarize()
-        {
-            foreach (var (rule, n) in _counts.Where(c => c.Value > MaxFindingsPerRule))
-            {
-                result.Report(rule, $"{n - MaxFindingsPerRule:N0} more finding(s) of this rule in the model were not listed one by one", FindingLocation.None);
-            }
-        }
-    }
 }
 
 /// <summary>What Rampart concluded about one external-data location.</summary>
@@ -292,19 +264,9 @@ internal sealed record ExternalFile(string? Escape, bool Missing, long? Size)
 
     public static ExternalFile Judge(string location, string? folder)
     {
-        if (location.Contains('\0', StringComparison.Ordinal))
+        if (PathText.Escapes(location) is { } why)
         {
-            return new("contains a NUL character", false, null);
-        }
-
-        if (location.StartsWith('/') || location.StartsWith('\\') || (location.Length >= 2 && char.IsAsciiLetter(location[0]) && location[1] == ':'))
-        {
-            return new("is an absolute path", false, null);
-        }
-
-        if (location.Split('/', '\\').Any(s => s == ".."))
-        {
-            return new("climbs out of the model's folder with '..'", false, null);
+            return new(why, false, null);
         }
 
         if (folder is null)

@@ -199,7 +199,7 @@ public sealed class OnnxAnalyzerTests
 
         var report = await Scan(builder.Build());
 
-        report.Findings.Where(f => f.RuleId == OnnxAnalyzer.TensorSize).Should().HaveCount(OnnxAnalyzer.MaxFindingsPerRule + 1)
+        report.Findings.Where(f => f.RuleId == OnnxAnalyzer.TensorSize).Should().HaveCount(Rampart.Scanning.Analyzers.CappedFindings.MaxPerRule + 1)
             .And.Contain(f => f.Message.StartsWith("5 more", StringComparison.Ordinal));
     }
 
