@@ -27,6 +27,7 @@ public static class AnalyzerRegistry
         new Analyzers.TensorFlow.SavedModelAnalyzer(),
         new Analyzers.TensorFlow.KerasMetadataAnalyzer(),
         new Analyzers.TensorFlow.FingerprintAnalyzer(),
+        new Analyzers.TfLite.TfLiteAnalyzer(),
     ];
 
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>

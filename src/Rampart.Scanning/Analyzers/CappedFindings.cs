@@ -15,12 +15,12 @@ internal sealed class CappedFindings(AnalysisResult result)
 
     public AnalysisResult Result => result;
 
-    public void Report(string ruleId, string message, FindingLocation location, IEnumerable<KeyValuePair<string, string>> properties)
+    public void Report(string ruleId, string message, FindingLocation location, IEnumerable<KeyValuePair<string, string>> properties, Severity? severity = null)
     {
         var n = _counts[ruleId] = _counts.GetValueOrDefault(ruleId) + 1;
         if (n <= MaxPerRule)
         {
-            result.Report(ruleId, message, location, properties);
+            result.Report(ruleId, message, location, properties, severity);
         }
     }
 
