@@ -21,6 +21,12 @@ internal sealed class OnnxAnalyzer : IArtifactAnalyzer
 
     private static readonly HashSet<string> StandardDomains = new(["", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training"], StringComparer.Ordinal);
 
+    /// <summary>Models larger than this are walked from the stream instead of being read into memory whole.</summary>
+    public const long StreamingThreshold = 64L * 1024 * 1024;
+
+    /// <summary>When streaming, graphs and initializers larger than this are walked field by field.</summary>
+    public const long BlockThreshold = 4L * 1024 * 1024;
+
     public string Id => "onnx";
 
     public int Version => 1;
@@ -36,8 +42,23 @@ internal sealed class OnnxAnalyzer : IArtifactAnalyzer
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(context);
         var result = new AnalysisResult(Id, artifact, context);
-        var bytes = await ArtifactBytes.ReadAllAsync(artifact, context.Limits.MaxInMemoryMemberBytes, "max-in-memory-member-bytes", cancellationToken).ConfigureAwait(false);
-        var model = OnnxModel.Parse(bytes.Span);
+        OnnxModel model;
+        if (artifact.Length is { } length && length > StreamingThreshold)
+        {
+            // Large models are walked from the stream so that tensor data is skipped, never held in memory.
+            var stream = await artifact.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                using var buffered = new BufferedStream(stream, 1 << 16);
+                model = OnnxModel.ParseStream(buffered, length, BlockThreshold, context.Limits.MaxInMemoryMemberBytes, cancellationToken);
+            }
+        }
+        else
+        {
+            var bytes = await ArtifactBytes.ReadAllAsync(artifact, context.Limits.MaxInMemoryMemberBytes, "max-in-memory-member-bytes", cancellationToken).ConfigureAwait(false);
+            model = OnnxModel.Parse(bytes.Span);
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         if (!model.HasGraph)
         {

@@ -37,7 +37,7 @@ internal sealed record OnnxOpUse(string Domain, string OpType, string FirstNode,
 internal sealed record OnnxFunction(string Domain, string Name, long Offset);
 
 /// <summary>What Rampart reads from an ONNX ModelProto; no tensor data is kept.</summary>
-internal sealed class OnnxModel
+internal sealed partial class OnnxModel
 {
     /// <summary>Most nodes, tensors and functions read from one model before the scan stops.</summary>
     public const int MaxItems = 2_000_000;
@@ -76,7 +76,14 @@ internal sealed class OnnxModel
     public static OnnxModel Parse(ReadOnlySpan<byte> bytes)
     {
         var model = new OnnxModel();
-        var r = new ProtobufReader(bytes);
+        model.ParseModelFields(new ProtobufReader(bytes));
+        return model;
+    }
+
+    /// <summary>Reads ModelProto fields (all of a message, or one field's bytes when streaming).</summary>
+    private void ParseModelFields(ProtobufReader r)
+    {
+        var model = this;
         while (r.TryReadTag(out var field, out var wire))
         {
             switch (field)
@@ -121,8 +128,6 @@ internal sealed class OnnxModel
                     break;
             }
         }
-
-        return model;
     }
 
     private static (string Domain, long Version) ParseOpset(ProtobufReader r)
@@ -367,6 +372,12 @@ internal sealed class OnnxModel
     {
         Count();
         var tensor = new OnnxTensor(where, offset) { IsParameter = parameter };
+        ParseTensorFields(r, tensor);
+        Tensors.Add(tensor);
+    }
+
+    private static void ParseTensorFields(ProtobufReader r, OnnxTensor tensor)
+    {
         while (r.TryReadTag(out var field, out var wire))
         {
             switch (field)
@@ -401,7 +412,5 @@ internal sealed class OnnxModel
                     break;
             }
         }
-
-        Tensors.Add(tensor);
     }
 }

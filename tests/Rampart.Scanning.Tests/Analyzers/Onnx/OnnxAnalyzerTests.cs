@@ -1,5 +1,6 @@
 using Rampart.Core;
 using Rampart.Scanning.Analyzers.Onnx;
+using Rampart.Scanning.IO;
 using Rampart.TestKit;
 using Rampart.TestKit.Fixtures;
 
@@ -222,4 +223,68 @@ public sealed class OnnxAnalyzerTests
         report.Findings.Should().BeEmpty();
         report.Artifacts.Single().Facts["onnx.parameters"].Should().Be("100006");
     }
+}
+
+public sealed class OnnxStreamingTests
+{
+    public static TheoryData<string> Models() => ["onnx/relu", "onnx/external-absolute", "onnx/custom-domain", "onnx/local-function", "onnx/raw-size-mismatch", "onnx/function-shadow"];
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void ParseStream_SmallBlocks_SameAsInMemory(string fixture)
+    {
+        var bytes = FixtureCatalog.Get(fixture).Build();
+        var expected = OnnxModel.Parse(bytes);
+
+        foreach (var threshold in new long[] { 0, 8, 1 << 20 })
+        {
+            var actual = OnnxModel.ParseStream(new MemoryStream(bytes), bytes.Length, threshold, 1 << 20, CancellationToken.None);
+
+            Describe(actual).Should().Be(Describe(expected), $"block threshold {threshold}");
+        }
+    }
+
+    [Fact]
+    public void ParseStream_TypedAndRawData_CountedWithoutReading()
+    {
+        var graphOnly = new ProtobufWriter()
+            .Number(1, 8)
+            .Message(7, g => g
+                .Message(1, n => n.Text(3, "r").Text(4, "Relu"))
+                .Message(5, t => OnnxBuilder.Tensor(t, "packed", [3], 7).Packed(7, [1, 300, 70000]))
+                .Message(5, t => OnnxBuilder.Tensor(t, "floats", [2], 1).Bytes(4, new byte[8]))
+                .Message(5, t => OnnxBuilder.Tensor(t, "raw", [5], 1).Bytes(9, new byte[20])))
+            .ToArray();
+
+        var streamed = OnnxModel.ParseStream(new MemoryStream(graphOnly), graphOnly.Length, 0, 1 << 20, CancellationToken.None);
+
+        Describe(streamed).Should().Be(Describe(OnnxModel.Parse(graphOnly)));
+        streamed.Tensors.Select(t => (t.TypedCount, t.RawLength)).Should().Equal((3L, -1L), (2L, -1L), (0L, 20L));
+    }
+
+    [Fact]
+    public void ParseStream_Truncated_Malformed()
+    {
+        var bytes = OnnxFixtures.Relu().Build();
+
+        var act = () => OnnxModel.ParseStream(new MemoryStream(bytes[..^4]), bytes.Length, 0, 1 << 20, CancellationToken.None);
+
+        act.Should().Throw<MalformedContentException>();
+    }
+
+    [Fact]
+    public void ParseStream_FieldOverMessageLimit_LimitExceeded()
+    {
+        var bytes = OnnxFixtures.Relu().Metadata("big", new string('x', 5000)).Build();
+
+        var act = () => OnnxModel.ParseStream(new MemoryStream(bytes), bytes.Length, 0, 1000, CancellationToken.None);
+
+        act.Should().Throw<LimitExceededException>();
+    }
+
+    private static string Describe(OnnxModel m) => string.Join("|",
+        m.IrVersion, m.ProducerName, m.HasGraph, m.Nodes, string.Join(",", m.Opsets.OrderBy(o => o.Key, StringComparer.Ordinal)),
+        string.Join(",", m.Metadata), string.Join(",", m.Functions.Select(f => f.Domain + "." + f.Name)),
+        string.Join(",", m.Ops.Values.OrderBy(o => o.FirstOffset).Select(o => $"{o.Domain}:{o.OpType}x{o.Count}@{o.FirstNode}")),
+        string.Join(",", m.Tensors.Select(t => $"{t.Name}:{t.DataType}:[{string.Join(" ", t.Dims)}]:{t.RawLength}:{t.TypedCount}:{t.DataLocation}:{string.Join(" ", t.ExternalData)}:{t.IsParameter}")));
 }
