@@ -58,29 +58,7 @@ public sealed class SavedModelBuilder
             .Message(2, meta =>
             {
                 meta.Message(1, info => info.Text(1, "").Text(4, "serve").Text(5, _tfVersion).Text(6, "v" + _tfVersion));
-                meta.Message(2, graph =>
-                {
-                    foreach (var node in _nodes)
-                    {
-                        node(graph);
-                    }
-
-                    graph.Message(2, library =>
-                    {
-                        foreach (var (name, nodes) in _functions)
-                        {
-                            library.Message(1, function =>
-                            {
-                                function.Message(1, signature => signature.Text(1, name).Message(2, arg => arg.Text(1, "file_prefix").Number(3, 7)));
-                                foreach (var node in nodes)
-                                {
-                                    node(function);
-                                }
-                            });
-                        }
-                    });
-                    graph.Message(4, version => version.Number(1, 1645));
-                });
+                meta.Message(2, WriteGraph);
                 foreach (var asset in _assets)
                 {
                     meta.Message(6, a => a.Message(1, t => t.Text(1, "asset_path:0")).Text(2, asset));
@@ -103,6 +81,38 @@ public sealed class SavedModelBuilder
                 });
             })
             .ToArray();
+    }
+
+    /// <summary>Only the GraphDef, as a TF1 "frozen graph" .pb file holds it.</summary>
+    public byte[] BuildGraphDef()
+    {
+        var graph = new ProtobufWriter();
+        WriteGraph(graph);
+        return graph.ToArray();
+    }
+
+    private void WriteGraph(ProtobufWriter graph)
+    {
+        foreach (var node in _nodes)
+        {
+            node(graph);
+        }
+
+        graph.Message(2, library =>
+        {
+            foreach (var (name, nodes) in _functions)
+            {
+                library.Message(1, function =>
+                {
+                    function.Message(1, signature => signature.Text(1, name).Message(2, arg => arg.Text(1, "file_prefix").Number(3, 7)));
+                    foreach (var node in nodes)
+                    {
+                        node(function);
+                    }
+                });
+            }
+        });
+        graph.Message(4, version => version.Number(1, 1645));
     }
 
     /// <summary>An attr map entry with a string value (AttrValue.s).</summary>

@@ -39,6 +39,10 @@ public sealed class TensorFlowFixtures : IFixtureSource
             .Const("evil_prefix", "../../../home/user/.ssh/ckpt").Node("restore", "RestoreV2", ["evil_prefix", "names", "slices"]).Build()),
         new("tf/debug-grpc", "saved_model.pb", () => Benign()
             .Node("dbg", "DebugIdentity", ["x"], SavedModelBuilder.StringListAttr("debug_urls", "grpc://collector.example:6064")).Build()),
+        new("tf/frozen-graph", "frozen_inference_graph.pb", () => new SavedModelBuilder()
+            .Node("image_tensor", "Placeholder").Const("w", "weights").Node("conv", "Conv2D", ["image_tensor", "w"]).BuildGraphDef()),
+        new("tf/frozen-graph-pyfunc", "frozen_inference_graph.pb", () => new SavedModelBuilder()
+            .Node("image_tensor", "Placeholder").Node("py", "PyFunc", ["image_tensor"], SavedModelBuilder.StringAttr("token", "pyfunc_0")).BuildGraphDef()),
         new("tf/keras-metadata", "keras_metadata.pb", () => SavedModelBuilder.KerasMetadata(
             ("_tf_keras_network", "{\"name\": \"model\", \"class_name\": \"Functional\", \"config\": {\"layers\": []}}"),
             ("_tf_keras_layer", "{\"name\": \"dense\", \"class_name\": \"Dense\", \"config\": {\"units\": 2}}"))),

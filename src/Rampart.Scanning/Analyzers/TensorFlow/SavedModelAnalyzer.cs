@@ -27,8 +27,54 @@ internal sealed class SavedModelAnalyzer : IArtifactAnalyzer
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);
-        return LooksLikeSavedModel(artifact.Head.Span);
+        return LooksLikeSavedModel(artifact.Head.Span) || LooksLikeGraphDef(artifact.Head.Span);
     }
+
+    /// <summary>A bare GraphDef (TF1 frozen graph): field 1 is a NodeDef whose first fields are a name and an op identifier.</summary>
+    internal static bool LooksLikeGraphDef(ReadOnlySpan<byte> head)
+    {
+        if (head.Length < 6 || head[0] != 0x0A)
+        {
+            return false;
+        }
+
+        try
+        {
+            var r = new ProtobufReader(head);
+            r.TryReadTag(out _, out _);
+            var length = r.ReadVarint();
+            var start = (int)r.Offset;
+            var node = new ProtobufReader(head.Slice(start, (int)Math.Min(length, (ulong)(head.Length - start))));
+            if (!node.TryReadTag(out var f1, out var w1) || f1 != 1 || w1 != WireType.LengthDelimited)
+            {
+                return false;
+            }
+
+            var name = node.ReadBytes();
+            if (name.IsEmpty || name.ContainsAnyExcept(NameChars))
+            {
+                return false;
+            }
+
+            if (!node.TryReadTag(out var f2, out var w2) || f2 != 2 || w2 != WireType.LengthDelimited)
+            {
+                return false;
+            }
+
+            var op = node.ReadBytes();
+            return !op.IsEmpty && char.IsAsciiLetterUpper((char)op[0]) && !op.ContainsAnyExcept(OpChars);
+        }
+        catch (MalformedContentException)
+        {
+            return false;
+        }
+    }
+
+    private static readonly System.Buffers.SearchValues<byte> OpChars =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_>"u8);
+
+    private static readonly System.Buffers.SearchValues<byte> NameChars =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-"u8);
 
     /// <summary>saved_model_schema_version (field 1, a small varint) followed by a meta graph (field 2) starting with meta_info_def or graph_def.</summary>
     internal static bool LooksLikeSavedModel(ReadOnlySpan<byte> head)
@@ -53,8 +99,8 @@ internal sealed class SavedModelAnalyzer : IArtifactAnalyzer
         ArgumentNullException.ThrowIfNull(context);
         var result = new AnalysisResult(Id, artifact, context);
         var bytes = await ArtifactBytes.ReadAllAsync(artifact, context.Limits.MaxInMemoryMemberBytes, "max-in-memory-member-bytes", cancellationToken).ConfigureAwait(false);
-        var model = SavedModelProto.Parse(bytes.Span);
-        if (model.MetaGraphs == 0)
+        var model = LooksLikeSavedModel(bytes.Span) ? SavedModelProto.Parse(bytes.Span) : SavedModelProto.ParseGraphDefFile(bytes.Span);
+        if (model.MetaGraphs == 0 && !model.IsGraphDef)
         {
             result.Inconclusive("the SavedModel has no meta graph", FindingLocation.AtOffset(0));
             return result;
@@ -94,6 +140,15 @@ internal sealed class SavedModelAnalyzer : IArtifactAnalyzer
 
     private static void SetFacts(AnalysisResult result, SavedModelProto model)
     {
+        result.SetFact("format", model.IsGraphDef ? "GraphDef" : "SavedModel");
+        if (model.IsGraphDef)
+        {
+            result.SetFact("nodes", model.NodeCount);
+            result.SetFact("ops", model.Scopes.SelectMany(s => s.Ordered).Select(n => n.Op).Distinct(StringComparer.Ordinal).Count());
+            result.SetFact("functions", model.Functions);
+            return;
+        }
+
         result.SetFact("schema_version", model.SchemaVersion);
         if (model.TfVersion.Length > 0)
         {

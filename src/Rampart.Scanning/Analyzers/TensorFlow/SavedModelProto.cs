@@ -60,6 +60,17 @@ internal sealed class SavedModelProto
 
     public long NodeCount => _nodes;
 
+    /// <summary>True when the file is a bare GraphDef (a TF1 "frozen graph" .pb) rather than a SavedModel.</summary>
+    public bool IsGraphDef { get; private set; }
+
+    /// <summary>Parses a bare GraphDef (frozen graph): nodes and function library, no meta graph.</summary>
+    public static SavedModelProto ParseGraphDefFile(ReadOnlySpan<byte> bytes)
+    {
+        var model = new SavedModelProto { IsGraphDef = true };
+        model.ParseGraphDef(new ProtobufReader(bytes), "");
+        return model;
+    }
+
     public static SavedModelProto Parse(ReadOnlySpan<byte> bytes)
     {
         var model = new SavedModelProto();

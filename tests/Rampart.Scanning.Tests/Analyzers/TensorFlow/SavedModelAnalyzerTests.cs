@@ -170,3 +170,34 @@ public sealed class SavedModelAnalyzerTests
         report.Artifacts[0].Verdict.Should().Be(Verdict.Inconclusive);
     }
 }
+
+public sealed class FrozenGraphTests
+{
+    [Fact]
+    public async Task Analyze_FrozenGraphDef_RecognisedAndClean()
+    {
+        var report = await ScanHelper.ScanBytesAsync(FixtureCatalog.Get("tf/frozen-graph").Build(), "frozen_inference_graph.pb");
+
+        report.Findings.Should().BeEmpty();
+        var facts = report.Artifacts.Single().Facts;
+        facts["savedmodel.format"].Should().Be("GraphDef");
+        facts["savedmodel.nodes"].Should().Be("3");
+    }
+
+    [Fact]
+    public async Task Analyze_FrozenGraphWithPyFunc_Reported()
+    {
+        var report = await ScanHelper.ScanBytesAsync(FixtureCatalog.Get("tf/frozen-graph-pyfunc").Build(), "frozen_inference_graph.pb");
+
+        report.Findings.Should().ContainSingle(f => f.RuleId == SavedModelAnalyzer.PythonOp).Which.Message.Should().Contain("node 'py' of the graph");
+    }
+
+    [Theory]
+    [InlineData("tf/keras-metadata")]
+    [InlineData("onnx/relu")]
+    [InlineData("tf/fingerprint")]
+    public void LooksLikeGraphDef_OtherProtobufs_False(string fixture)
+    {
+        SavedModelAnalyzer.LooksLikeGraphDef(FixtureCatalog.Get(fixture).Build()).Should().BeFalse();
+    }
+}
