@@ -23,6 +23,11 @@ public static class AnalyzerRegistry
         new Analyzers.Numpy.NumpyAnalyzer(),
         new Analyzers.PyTorch.PyTorchAnalyzer(),
         new Analyzers.Compressed.CompressedAnalyzer(),
+        new Analyzers.Onnx.OnnxAnalyzer(),
+        new Analyzers.TensorFlow.SavedModelAnalyzer(),
+        new Analyzers.TensorFlow.KerasMetadataAnalyzer(),
+        new Analyzers.TensorFlow.FingerprintAnalyzer(),
+        new Analyzers.TfLite.TfLiteAnalyzer(),
     ];
 
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>
