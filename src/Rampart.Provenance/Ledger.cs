@@ -196,6 +196,18 @@ public sealed class Ledger : IAsyncDisposable
         }
     }
 
+    /// <summary>The lineage graph of the artifact with <paramref name="digest"/>: what it came from and what came of it.</summary>
+    public async Task<Lineage.LineageGraph> TraceAsync(string digest, CancellationToken cancellationToken = default)
+    {
+        var entries = new List<(LedgerEntry, EntryContents)>();
+        await foreach (var item in ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(item);
+        }
+
+        return Lineage.LineageGraph.Build(entries, digest);
+    }
+
     /// <inheritdoc/>
     public ValueTask DisposeAsync() => Store.DisposeAsync();
 
