@@ -1,5 +1,6 @@
 using Npgsql;
 using Rampart.Provenance.Storage;
+using Rampart.TestKit;
 
 namespace Rampart.Provenance.Tests.Storage;
 
@@ -84,22 +85,4 @@ public sealed class PostgresTamperTests : TamperTests
 
     [PostgresFact]
     public Task Append_ConcurrentWriters_NeitherForkNorLose() => Append_ConcurrentWriters_NeitherForkNorLoseScenario();
-}
-
-/// <summary>A test that needs a PostgreSQL server: skipped with a printed reason when RAMPART_TEST_POSTGRES is unset.</summary>
-[AttributeUsage(AttributeTargets.Method)]
-public sealed class PostgresFactAttribute : FactAttribute
-{
-    public const string Variable = "RAMPART_TEST_POSTGRES";
-
-    public PostgresFactAttribute()
-    {
-        if (ConnectionString is null)
-        {
-            Skip = $"{Variable} is not set: no PostgreSQL server to test against (.ci/run starts one on loopback and sets it)";
-        }
-    }
-
-    public static string? ConnectionString =>
-        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? value : null;
 }
