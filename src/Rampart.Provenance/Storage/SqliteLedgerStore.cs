@@ -12,10 +12,12 @@ internal sealed class SqliteLedgerStore : SqlLedgerStore
 {
     private readonly string _connectionString;
     private readonly string _path;
+    private readonly bool _create;
 
     public SqliteLedgerStore(string path, bool create)
     {
         _path = Path.GetFullPath(path);
+        _create = create;
         if (!create && !File.Exists(_path))
         {
             throw new ProvenanceException($"no ledger at '{path}'; create one with 'rampart ledger init --db {path}'");
@@ -25,7 +27,7 @@ internal sealed class SqliteLedgerStore : SqlLedgerStore
         {
             DataSource = _path,
             Mode = create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
-            Pooling = false,
+            Pooling = true,
             DefaultTimeout = 60,
         }.ToString();
     }
@@ -41,7 +43,9 @@ internal sealed class SqliteLedgerStore : SqlLedgerStore
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA busy_timeout = 60000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
+            command.CommandText = _create
+                ? "PRAGMA busy_timeout = 60000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                : "PRAGMA busy_timeout = 60000; PRAGMA synchronous = NORMAL;";
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }
