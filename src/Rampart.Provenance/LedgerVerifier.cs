@@ -29,6 +29,7 @@ internal static class LedgerVerifier
         var tree = new MerkleTreeBuilder();
         var keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         long expected = 0;
+        using var verifier = new Signing.LedgerSigner.CachingVerifier();
         void Bad(string problem, long? entry)
         {
             if (problems.Count < MaxProblems)
@@ -48,13 +49,13 @@ internal static class LedgerVerifier
                 expected = entry.Sequence;
             }
 
-            if (entry.Problem(expected) is { } problem)
+            if (entry.Problem(expected, verifier.Verify, out var contents) is { } problem)
             {
                 Bad(problem, expected);
             }
             else
             {
-                var signer = entry.Read().Signer;
+                var signer = contents!.Signer;
                 keys.TryAdd(signer.KeyId, signer.PublicKey);
                 if (options.TrustedKeyIds is { } trusted && !trusted.Contains(signer.KeyId))
                 {

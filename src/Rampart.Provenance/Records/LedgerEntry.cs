@@ -72,8 +72,15 @@ public sealed record LedgerEntry(long Sequence, string RecordJson, byte[] Signat
     }
 
     /// <summary>Everything wrong with this entry when it should be number <paramref name="expectedSequence"/>, or null.</summary>
-    public string? Problem(long expectedSequence)
+    public string? Problem(long expectedSequence) => Problem(expectedSequence, null, out _);
+
+    /// <summary>
+    /// As <see cref="Problem(long)"/>, also giving the parsed contents when the entry is sound; <paramref name="verifier"/>
+    /// (public key, data, signature → valid) lets a caller reuse imported keys across many entries.
+    /// </summary>
+    internal string? Problem(long expectedSequence, Func<byte[], byte[], byte[], bool>? verifier, out EntryContents? parsed)
     {
+        parsed = null;
         if (Sequence != expectedSequence)
         {
             return $"entry {expectedSequence} is missing (the next row is numbered {Sequence})";
@@ -99,7 +106,8 @@ public sealed record LedgerEntry(long Sequence, string RecordJson, byte[] Signat
             return $"entry {Sequence}: the key id does not match the public key";
         }
 
-        if (!LedgerSigner.Verify(contents.Signer.PublicKey, Encoding.UTF8.GetBytes(RecordJson), Signature))
+        var data = Encoding.UTF8.GetBytes(RecordJson);
+        if (!(verifier?.Invoke(contents.Signer.PublicKey, data, Signature) ?? LedgerSigner.Verify(contents.Signer.PublicKey, data, Signature)))
         {
             return $"entry {Sequence}: the signature does not match the record (it was edited)";
         }
@@ -109,6 +117,7 @@ public sealed record LedgerEntry(long Sequence, string RecordJson, byte[] Signat
             return $"entry {Sequence}: the stored leaf hash does not match the entry";
         }
 
+        parsed = contents;
         return null;
     }
 }

@@ -95,6 +95,60 @@ public sealed class LedgerSigner : IDisposable
         }
     }
 
+    /// <summary>
+    /// A verifier that imports each distinct public key once (for checking a whole log); not thread-safe, dispose it after use.
+    /// </summary>
+    internal sealed class CachingVerifier : IDisposable
+    {
+        private readonly Dictionary<string, ECDsa?> _keys = new(StringComparer.Ordinal);
+
+        public bool Verify(byte[] publicKey, byte[] data, byte[] signature)
+        {
+            var id = Convert.ToBase64String(publicKey);
+            if (!_keys.TryGetValue(id, out var key))
+            {
+                key = Import(publicKey);
+                _keys[id] = key;
+            }
+
+            try
+            {
+                return key is not null && key.VerifyData(data, signature, HashFor(key.KeySize), DSASignatureFormat.Rfc3279DerSequence);
+            }
+            catch (CryptographicException)
+            {
+                return false;
+            }
+        }
+
+        private static ECDsa? Import(byte[] publicKey)
+        {
+            var key = ECDsa.Create();
+            try
+            {
+                key.ImportSubjectPublicKeyInfo(publicKey, out var read);
+                if (read == publicKey.Length)
+                {
+                    return key;
+                }
+            }
+            catch (CryptographicException)
+            {
+            }
+
+            key.Dispose();
+            return null;
+        }
+
+        public void Dispose()
+        {
+            foreach (var key in _keys.Values)
+            {
+                key?.Dispose();
+            }
+        }
+    }
+
     /// <summary>The key id of a SubjectPublicKeyInfo.</summary>
     public static string KeyIdOf(ReadOnlySpan<byte> publicKey) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(publicKey));
 
