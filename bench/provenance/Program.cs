@@ -78,9 +78,26 @@ public static class Program
 
             proofClock.Stop();
             var failed = proofs.Count(p => !p.Verify());
+
+            // The machine is shared and noisy: also time 5 rounds of the same 1,000 sampled proofs and keep the median round.
+            var random = new Random(size);
+            var sample = Enumerable.Range(0, 1_000).Select(_ => (long)random.Next(size)).ToArray();
+            var rounds = new List<double>();
+            for (var round = 0; round < 5; round++)
+            {
+                var roundClock = Stopwatch.StartNew();
+                foreach (var i in sample)
+                {
+                    await ledger.ProveInclusionAsync(i, size);
+                }
+
+                rounds.Add(roundClock.Elapsed.TotalMicroseconds / sample.Length);
+            }
+
+            rounds.Sort();
             var nodes = Enumerable.Range(0, size).Average(i => MerkleProofs.NodesForInclusion(i, size).Count);
             proofRows.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {size:N0} | {proofClock.Elapsed.TotalMicroseconds / size:F1} | {nodes:F1} | {Math.Log2(size):F1} | {proofs.Average(p => p.Path.Count):F1} | {failed} |"));
+                $"| {size:N0} | {proofClock.Elapsed.TotalMicroseconds / size:F1} | {rounds[2]:F1} | {nodes:F1} | {Math.Log2(size):F1} | {proofs.Average(p => p.Path.Count):F1} | {failed} |"));
         }
 
         var appendSeconds = appendClock.Elapsed.TotalSeconds;
@@ -118,8 +135,8 @@ public static class Program
         report.AppendLine();
         report.AppendLine("## Inclusion proofs for every entry, from the stored nodes");
         report.AppendLine();
-        report.AppendLine("| log size | µs per proof (generate, one store query) | stored nodes read per proof (mean) | log2(size) | proof length (mean) | proofs failing verification |");
-        report.AppendLine("|---|---|---|---|---|---|");
+        report.AppendLine("| log size | µs per proof, all entries once | µs per proof, median of 5 rounds of 1,000 sampled | stored nodes read per proof (mean) | log2(size) | proof length (mean) | proofs failing verification |");
+        report.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var row in proofRows)
         {
             report.AppendLine(row);
