@@ -20,6 +20,27 @@ public static class MerkleVerifier
         return computed is not null && computed.AsSpan().SequenceEqual(root);
     }
 
+    /// <summary>
+    /// Whether <paramref name="proof"/> shows leaf <paramref name="leafIndex"/> inside the subtree of leaves
+    /// [<paramref name="start"/>, <paramref name="end"/>) whose hash is <paramref name="root"/>. The range must be a
+    /// subtree of some tree: non-empty and starting at a multiple of the smallest power of two not below its width.
+    /// </summary>
+    public static bool VerifySubtreeInclusion(long leafIndex, long start, long end, ReadOnlySpan<byte> leafHash, IReadOnlyList<byte[]> proof, ReadOnlySpan<byte> root)
+    {
+        if (start < 0 || end <= start || leafIndex < start || leafIndex >= end)
+        {
+            return false;
+        }
+
+        var width = 1L;
+        while (width < end - start)
+        {
+            width <<= 1;
+        }
+
+        return start % width == 0 && VerifyInclusion(leafIndex - start, end - start, leafHash, proof, root);
+    }
+
     /// <summary>The root an inclusion proof implies, or null when the proof has the wrong shape.</summary>
     internal static byte[]? RootFromInclusionProof(long leafIndex, long treeSize, byte[] leafHash, IReadOnlyList<byte[]> proof)
     {

@@ -11,6 +11,8 @@ public sealed class MerkleConformanceTests
 
     public static TheoryData<string> ConsistencyCases() => Cases("merkle/consistency");
 
+    public static TheoryData<string> SubtreeInclusionCases() => Cases("merkle/subtreeinclusion");
+
     [SharedDataTheory("merkle/inclusion")]
     [MemberData(nameof(InclusionCases))]
     public void VerifyInclusion_SharedCase_GivesExpectedAnswer(string relativePath)
@@ -41,6 +43,22 @@ public sealed class MerkleConformanceTests
         ok.Should().Be(!root.GetProperty("wantErr").GetBoolean(), root.GetProperty("desc").GetString());
     }
 
+    [SharedDataTheory("merkle/subtreeinclusion")]
+    [MemberData(nameof(SubtreeInclusionCases))]
+    public void VerifySubtreeInclusion_SharedCase_GivesExpectedAnswer(string relativePath)
+    {
+        using var document = Load("merkle/subtreeinclusion", relativePath);
+        var root = document.RootElement;
+        var ok = MerkleVerifier.VerifySubtreeInclusion(
+            Index(root.GetProperty("leafIdx")),
+            Index(root.GetProperty("start")),
+            Index(root.GetProperty("end")),
+            Bytes(root, "leafHash"),
+            Proof(root),
+            Bytes(root, "root"));
+        ok.Should().Be(!root.GetProperty("wantErr").GetBoolean(), root.GetProperty("desc").GetString());
+    }
+
     [Fact]
     public void SharedCases_AreFound_WhenTheDataIsPresent()
     {
@@ -51,6 +69,7 @@ public sealed class MerkleConformanceTests
 
         InclusionCases().Count.Should().BeGreaterThan(50);
         ConsistencyCases().Count.Should().BeGreaterThan(50);
+        SubtreeInclusionCases().Count.Should().BeGreaterThan(50);
     }
 
     private static TheoryData<string> Cases(string folder)
