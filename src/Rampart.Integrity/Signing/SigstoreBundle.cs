@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Rampart.Integrity.Hashing;
 
@@ -34,7 +35,8 @@ public sealed record SigstoreBundle(
     public byte[] ToJson()
     {
         using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
+        // Relaxed escaping: '+' in the media types stays '+', as the reference writes it; every value here is ASCII.
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("mediaType", MediaType);
