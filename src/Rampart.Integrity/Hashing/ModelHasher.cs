@@ -38,6 +38,25 @@ public static class ModelHasher
 
         var ignore = RecordedIgnorePaths(options);
         var files = Enumerate(modelPath, ignore, options.AllowSymlinks, options.IsRegularFile, cancellationToken);
+        return HashListed(ModelName(modelPath), files, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Hashes files someone else listed (the scan's folder view, which never follows links): names are relative
+    /// '/'-separated paths, ignored paths are left out here, the rest as <see cref="Hash"/>.
+    /// </summary>
+    public static ModelManifest HashListed(
+        string modelName, IEnumerable<(string Name, string FullPath, long Length)> listed, HashingOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(listed);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!string.Equals(options.HashType, "sha256", StringComparison.Ordinal))
+        {
+            throw new IntegrityException($"hash type '{options.HashType}' is not supported (Rampart computes sha256 only)");
+        }
+
+        var ignore = RecordedIgnorePaths(options);
+        var files = listed.Where(f => !IsIgnored(f.Name, ignore)).ToList();
         var work = new List<WorkItem>();
         foreach (var (name, fullPath, length) in files)
         {
@@ -76,7 +95,7 @@ public static class ModelHasher
         var comparer = ResourceNameComparer.For(options.Method);
         var resources = results.OrderBy(r => r.Name, comparer).ToImmutableArray();
         return new ModelManifest(
-            ModelName(modelPath),
+            modelName,
             resources,
             new SerializationDescription(
                 options.Method,

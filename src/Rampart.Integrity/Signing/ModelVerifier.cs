@@ -15,6 +15,12 @@ public abstract record VerificationTrust
     public sealed record PublicKey(string Path) : VerificationTrust;
 
     public sealed record Certificates(IReadOnlyList<string> Paths) : VerificationTrust;
+
+    /// <summary>
+    /// No trusted signer given (a scan without a signed-by policy): the bundle and statement are read and the model
+    /// compared with them, but who signed is not established, so a forger who re-signed the model is not caught.
+    /// </summary>
+    public sealed record Unverified : VerificationTrust;
 }
 
 /// <summary>What went wrong, for the report: the signature itself, or one resource of the model.</summary>
@@ -66,6 +72,9 @@ public sealed record VerificationOptions
     public Func<string, bool>? IsRegularFile { get; init; }
 
     public int MaxParallelism { get; init; }
+
+    /// <summary>The model's files as someone else listed them (the scan's folder view); null lists the model folder here.</summary>
+    public IReadOnlyList<(string Name, string FullPath, long Length)>? Files { get; init; }
 }
 
 /// <summary>
@@ -107,6 +116,12 @@ public static class ModelVerifier
         ECDsa? verifyingKey = null;
         try
         {
+            if (trust is VerificationTrust.Unverified)
+            {
+                warnings.Add("no trusted signer was given: the signature's origin is not checked, only that the model matches what it lists");
+                goto Statement;
+            }
+
             string? keyProblem;
             (verifyingKey, keyProblem) = trust switch
             {
@@ -151,6 +166,7 @@ public static class ModelVerifier
             verifyingKey?.Dispose();
         }
 
+    Statement:
         if (bundle.PayloadType != Dsse.InTotoPayloadType)
         {
             return Fail("payload type", $"the DSSE payload type is '{bundle.PayloadType}', expected '{Dsse.InTotoPayloadType}'");
@@ -186,7 +202,9 @@ public static class ModelVerifier
         ModelManifest actual;
         try
         {
-            actual = await ModelHasher.HashAsync(modelPath, hashing, cancellationToken).ConfigureAwait(false);
+            actual = options.Files is { } listed
+                ? await Task.Run(() => ModelHasher.HashListed(ModelHasher.ModelName(modelPath), listed, hashing, cancellationToken), cancellationToken).ConfigureAwait(false)
+                : await ModelHasher.HashAsync(modelPath, hashing, cancellationToken).ConfigureAwait(false);
         }
         catch (IntegrityException e)
         {
