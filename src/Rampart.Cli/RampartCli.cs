@@ -18,6 +18,10 @@ internal static class RampartCli
         var root = new RootCommand("Rampart: scan machine-learning model files for code that would run when they are loaded, without loading them.");
         root.Subcommands.Add(ScanCommand.Create(environment));
         root.Subcommands.Add(RulesCommand.Create(environment));
+        root.Subcommands.Add(HashCommand.Create(environment));
+        root.Subcommands.Add(SignCommand.Create(environment));
+        root.Subcommands.Add(VerifyCommand.Create(environment));
+        root.Subcommands.Add(KeygenCommand.Create(environment));
         foreach (var option in root.Options.OfType<VersionOption>())
         {
             // The default prints the entry assembly's version, which under a test host is the host's.

@@ -15,10 +15,7 @@ namespace Rampart.Scanning.Analyzers.Signatures;
 /// </summary>
 internal sealed class SignatureFolderAnalyzer : IFolderAnalyzer
 {
-    public const string RuleInvalid = "RAMP-SIG-001";
-    public const string RuleChanged = "RAMP-SIG-002";
-    public const string RuleMissing = "RAMP-SIG-003";
-    public const string RuleExtra = "RAMP-SIG-004";
+    private const string RuleInvalid = SignatureFindings.Invalid;
 
     public string Id => "signatures";
 
@@ -76,14 +73,8 @@ internal sealed class SignatureFolderAnalyzer : IFolderAnalyzer
         result.SetFact("checks", string.Join(", ", verification.Checks.Select(c => $"{c.Name}: {(c.Passed ? "ok" : "FAILED")}")));
         foreach (var problem in verification.Problems)
         {
-            var (rule, detail) = problem.Kind switch
-            {
-                IntegrityProblemKind.Changed => (RuleChanged, problem.Resource),
-                IntegrityProblemKind.Missing => (RuleMissing, problem.Resource),
-                IntegrityProblemKind.Extra => (RuleExtra, problem.Resource),
-                _ => (RuleInvalid, name),
-            };
-            result.Report(rule, problem.Message, new FindingLocation(Detail: detail), [new("name", detail ?? name)]);
+            var detail = problem.Resource ?? name;
+            result.Report(SignatureFindings.RuleFor(problem.Kind), problem.Message, new FindingLocation(Detail: detail), [new("name", detail)]);
         }
 
         return result;
