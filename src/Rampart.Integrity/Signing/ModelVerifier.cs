@@ -113,60 +113,15 @@ public static class ModelVerifier
 
         checks.Add(new VerificationCheck("bundle", true, $"Sigstore bundle {bundle.MediaType}"));
 
-        ECDsa? verifyingKey = null;
-        try
+        if (trust is VerificationTrust.Unverified)
         {
-            if (trust is VerificationTrust.Unverified)
-            {
-                warnings.Add("no trusted signer was given: the signature's origin is not checked, only that the model matches what it lists");
-                goto Statement;
-            }
-
-            string? keyProblem;
-            (verifyingKey, keyProblem) = trust switch
-            {
-                VerificationTrust.PublicKey key => CheckKey(bundle, key.Path, checks, warnings),
-                VerificationTrust.Certificates roots => CheckCertificates(bundle, roots.Paths, checks, warnings),
-                _ => throw new ArgumentOutOfRangeException(nameof(trust)),
-            };
-            if (keyProblem is not null)
-            {
-                return Fail(trust is VerificationTrust.PublicKey ? "key hint" : "certificate chain", keyProblem);
-            }
-
-            var curve = KeyMaterial.CurveOf(verifyingKey!, "the verifying key");
-            var signature = bundle.Signature.AsSpan();
-            var valid = verifyingKey!.VerifyData(
-                Dsse.Pae(bundle.PayloadType, bundle.Payload.AsSpan()), signature, KeyMaterial.HashFor(curve), DSASignatureFormat.Rfc3279DerSequence);
-            if (!valid)
-            {
-                // model_signing 0.2 signed a mis-built PAE; the reference still accepts it (with SHA-256 for certificates).
-                var legacyHash = trust is VerificationTrust.Certificates ? HashAlgorithmName.SHA256 : KeyMaterial.HashFor(curve);
-                valid = verifyingKey.VerifyData(
-                    Dsse.PaeLegacy(bundle.PayloadType, bundle.Payload.AsSpan()), signature, legacyHash, DSASignatureFormat.Rfc3279DerSequence);
-                if (valid)
-                {
-                    warnings.Add("the signature uses the legacy DSSE encoding of model_signing 0.2; re-sign the model");
-                }
-            }
-
-            if (!valid)
-            {
-                return Fail("dsse signature", "the DSSE signature does not verify: the statement was altered, or it was signed by another key");
-            }
-
-            checks.Add(new VerificationCheck("dsse signature", true, $"ECDSA {curve} over the DSSE PAE"));
+            warnings.Add("no trusted signer was given: the signature's origin is not checked, only that the model matches what it lists");
         }
-        catch (IntegrityException e)
+        else if (CheckSignature(bundle, trust, checks, warnings) is { } failure)
         {
-            return Fail(trust is VerificationTrust.PublicKey ? "key hint" : "certificate chain", e.Message);
-        }
-        finally
-        {
-            verifyingKey?.Dispose();
+            return Fail(failure.Check, failure.Message);
         }
 
-    Statement:
         if (bundle.PayloadType != Dsse.InTotoPayloadType)
         {
             return Fail("payload type", $"the DSSE payload type is '{bundle.PayloadType}', expected '{Dsse.InTotoPayloadType}'");
@@ -257,6 +212,60 @@ public static class ModelVerifier
         }
 
         return problems;
+    }
+
+    /// <summary>The key hint or certificate chain, then the ECDSA signature over the PAE; null when both pass.</summary>
+    private static (string Check, string Message)? CheckSignature(
+        SigstoreBundle bundle, VerificationTrust trust, List<VerificationCheck> checks, List<string> warnings)
+    {
+        var keyCheck = trust is VerificationTrust.PublicKey ? "key hint" : "certificate chain";
+        ECDsa? verifyingKey = null;
+        try
+        {
+            string? keyProblem;
+            (verifyingKey, keyProblem) = trust switch
+            {
+                VerificationTrust.PublicKey key => CheckKey(bundle, key.Path, checks, warnings),
+                VerificationTrust.Certificates roots => CheckCertificates(bundle, roots.Paths, checks, warnings),
+                _ => throw new ArgumentOutOfRangeException(nameof(trust)),
+            };
+            if (keyProblem is not null)
+            {
+                return (keyCheck, keyProblem);
+            }
+
+            var curve = KeyMaterial.CurveOf(verifyingKey!, "the verifying key");
+            var signature = bundle.Signature.AsSpan();
+            var valid = verifyingKey!.VerifyData(
+                Dsse.Pae(bundle.PayloadType, bundle.Payload.AsSpan()), signature, KeyMaterial.HashFor(curve), DSASignatureFormat.Rfc3279DerSequence);
+            if (!valid)
+            {
+                // model_signing 0.2 signed a mis-built PAE; the reference still accepts it (with SHA-256 for certificates).
+                var legacyHash = trust is VerificationTrust.Certificates ? HashAlgorithmName.SHA256 : KeyMaterial.HashFor(curve);
+                valid = verifyingKey.VerifyData(
+                    Dsse.PaeLegacy(bundle.PayloadType, bundle.Payload.AsSpan()), signature, legacyHash, DSASignatureFormat.Rfc3279DerSequence);
+                if (valid)
+                {
+                    warnings.Add("the signature uses the legacy DSSE encoding of model_signing 0.2; re-sign the model");
+                }
+            }
+
+            if (!valid)
+            {
+                return ("dsse signature", "the DSSE signature does not verify: the statement was altered, or it was signed by another key");
+            }
+
+            checks.Add(new VerificationCheck("dsse signature", true, $"ECDSA {curve} over the DSSE PAE"));
+            return null;
+        }
+        catch (IntegrityException e)
+        {
+            return (keyCheck, e.Message);
+        }
+        finally
+        {
+            verifyingKey?.Dispose();
+        }
     }
 
     private static (ECDsa?, string?) CheckKey(SigstoreBundle bundle, string publicKeyPath, List<VerificationCheck> checks, List<string> warnings)
