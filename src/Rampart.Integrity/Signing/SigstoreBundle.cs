@@ -115,17 +115,7 @@ public sealed record SigstoreBundle(
     /// </summary>
     public static SigstoreBundle Parse(ReadOnlySpan<byte> json)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException e)
-        {
-            throw new IntegrityException($"the signature file is not valid JSON ({e.Message})");
-        }
-
-        using (document)
+        using (var document = Statement.ParseJson(json, "the signature file"))
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
@@ -133,7 +123,7 @@ public sealed record SigstoreBundle(
                 throw new IntegrityException("the signature file is not a JSON object (a Sigstore bundle)");
             }
 
-            var mediaType = root.TryGetProperty("mediaType", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "(none)";
+            var mediaType = root.TryGetProperty("mediaType", out var m) && m.ValueKind == JsonValueKind.String ? Statement.Text(m, "the media type") : "(none)";
             if (mediaType != MediaTypeV03)
             {
                 throw new IntegrityException($"unsupported bundle media type '{mediaType}'; expected '{MediaTypeV03}'");
@@ -146,7 +136,7 @@ public sealed record SigstoreBundle(
             if (material.TryGetProperty("publicKey", out var publicKey) && publicKey.ValueKind == JsonValueKind.Object)
             {
                 kind = VerificationMaterialKind.PublicKey;
-                if (publicKey.TryGetProperty("hint", out var h) && h.ValueKind == JsonValueKind.String && h.GetString() is { Length: > 0 } text)
+                if (publicKey.TryGetProperty("hint", out var h) && h.ValueKind == JsonValueKind.String && Statement.Text(h, "the key hint") is { Length: > 0 } text)
                 {
                     hint = text;
                 }
@@ -194,7 +184,7 @@ public sealed record SigstoreBundle(
 
         try
         {
-            return [.. Convert.FromBase64String(value.GetString()!)];
+            return [.. Convert.FromBase64String(Statement.Text(value, $"'{name}' of {what}"))];
         }
         catch (FormatException)
         {

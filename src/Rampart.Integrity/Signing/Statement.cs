@@ -91,17 +91,7 @@ public static class Statement
     /// </summary>
     public static ModelManifest Read(ReadOnlySpan<byte> payload)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(payload.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException e)
-        {
-            throw new IntegrityException($"the signed statement is not valid JSON ({e.Message})");
-        }
-
-        using (document)
+        using (var document = ParseJson(payload, "the signed statement"))
         {
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
@@ -206,7 +196,7 @@ public static class Statement
                 throw new IntegrityException("the serialization's 'ignore_paths' is not a list of strings");
             }
 
-            ignore = [.. paths.EnumerateArray().Select(p => p.GetString()!)];
+            ignore = [.. paths.EnumerateArray().Select(p => Text(p, "an ignore path"))];
         }
 
         switch (method)
@@ -253,7 +243,38 @@ public static class Statement
         return value;
     }
 
-    internal static string GetString(JsonElement parent, string name, string where) => Get(parent, name, JsonValueKind.String, where).GetString()!;
+    internal static string GetString(JsonElement parent, string name, string where) => Text(Get(parent, name, JsonValueKind.String, where), $"'{name}' of the {where}");
+
+    /// <summary>A JSON string's value; one that is not valid UTF-8/UTF-16 (a lone surrogate escape) is refused.</summary>
+    internal static string Text(JsonElement value, string what)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new IntegrityException($"{what} is not valid Unicode text");
+        }
+    }
+
+    /// <summary>Parses JSON that must be valid UTF-8 as a whole (System.Text.Json only checks strings when read).</summary>
+    internal static JsonDocument ParseJson(ReadOnlySpan<byte> json, string what)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            throw new IntegrityException($"{what} is not valid UTF-8 JSON");
+        }
+
+        try
+        {
+            return JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException e)
+        {
+            throw new IntegrityException($"{what} is not valid JSON ({e.Message})");
+        }
+    }
 
     private static string KindName(JsonValueKind kind) => kind switch
     {
