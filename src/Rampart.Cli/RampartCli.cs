@@ -23,6 +23,10 @@ internal static class RampartCli
         root.Subcommands.Add(TraceCommand.Create(environment));
         root.Subcommands.Add(BomCommand.Create(environment));
         root.Subcommands.Add(SlsaCommand.Create(environment));
+        root.Subcommands.Add(HashCommand.Create(environment));
+        root.Subcommands.Add(SignCommand.Create(environment));
+        root.Subcommands.Add(VerifyCommand.Create(environment));
+        root.Subcommands.Add(KeygenCommand.Create(environment));
         foreach (var option in root.Options.OfType<VersionOption>())
         {
             // The default prints the entry assembly's version, which under a test host is the host's.

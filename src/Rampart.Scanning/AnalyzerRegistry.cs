@@ -33,5 +33,6 @@ public static class AnalyzerRegistry
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>
     public static ImmutableArray<IFolderAnalyzer> CreateFolderAnalyzers() =>
     [
+        new Analyzers.Signatures.SignatureFolderAnalyzer(),
     ];
 }
