@@ -512,7 +512,16 @@ internal sealed class PyTokenizer
             var c = _s[p];
             if (c == '\\')
             {
-                p += 2;
+                if (isF && !raw && p + 2 < _s.Length && _s[p + 1] == 'N' && _s[p + 2] == '{')
+                {
+                    // \N{NAME} is an escape, not a replacement field.
+                    var close = _s.IndexOf('}', p);
+                    p = close < 0 ? _s.Length : close + 1;
+                    continue;
+                }
+
+                // A backslash never escapes the brace of a replacement field.
+                p += isF && p + 1 < _s.Length && _s[p + 1] is '{' or '}' ? 1 : 2;
                 continue;
             }
 
@@ -697,7 +706,7 @@ internal static class PySourceDecoder
     public static string Decode(ReadOnlySpan<byte> bytes, out string encoding, out string? problem)
     {
         problem = null;
-        if (bytes.StartsWith("\xEF\xBB\xBF"u8))
+        if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
         {
             encoding = "utf-8-sig";
             return Strict(Encoding.UTF8, bytes[3..], ref problem);
