@@ -173,7 +173,8 @@ internal static class WebDetectors
                     return $"the request payload '{name.Id}'";
                 }
 
-                return null;
+                var (found, isParameter, bound, boundScope) = scope.Lookup(name.Id);
+                return found && !isParameter && bound is not null ? DataMention(bound, boundScope!, web, depth + 1) : null;
             }
 
             case CallExpr call:
