@@ -36,7 +36,8 @@ public sealed class PythonSourceAnalyzerTests(ITestOutputHelper output)
         }
 
         actual.Should().Equal(expected.Order(StringComparer.Ordinal));
-        report.Artifacts.Single().Facts["python.parse-errors"].Should().Be("0");
+        var factKey = file.EndsWith(".ipynb", StringComparison.Ordinal) ? "notebook.parse-errors" : "python.parse-errors";
+        report.Artifacts.Single().Facts[factKey].Should().Be("0");
     }
 
     [Fact]
