@@ -73,67 +73,33 @@ internal static class TextDetectors
 
     public static IEnumerable<TextHit> FindSecrets(string text, IEnumerable<SecretPattern> patterns, int firstLine = 1)
     {
-        ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(patterns);
-        var list = patterns.ToList();
-        var line = firstLine - 1;
-        foreach (var lineText in Lines(text))
-        {
-            line++;
-            if (lineText.Length > 20_000)
-            {
-                continue;
-            }
-
-            var taken = new List<(int Start, int End)>();
-            foreach (var p in list)
-            {
-                foreach (Match m in p.Regex.Matches(lineText))
-                {
-                    var g = m.Groups["s"];
-                    if (taken.Any(t => g.Index < t.End && t.Start < g.Index + g.Length))
-                    {
-                        continue;
-                    }
-
-                    if (p.Context is not null && !p.Context.IsMatch(lineText))
-                    {
-                        continue;
-                    }
-
-                    if (p.MinEntropy > 0 && (Entropy(g.Value) < p.MinEntropy || Placeholder.IsMatch(g.Value)))
-                    {
-                        continue;
-                    }
-
-                    taken.Add((g.Index, g.Index + g.Length));
-                    yield return new TextHit(p.Rule, p.Id, p.Title, Redact(g.Value, p.Keep), line, g.Index + 1);
-                }
-            }
-        }
+        return Find(text, patterns.Select(p => (p.Regex, p.Rule, p.Id, p.Title, p.Keep, Accept: (Func<string, string, bool>)((line, value) =>
+            (p.Context is null || p.Context.IsMatch(line)) && (p.MinEntropy <= 0 || (Entropy(value) >= p.MinEntropy && !Placeholder.IsMatch(value)))))), firstLine);
     }
 
     public static IEnumerable<TextHit> FindPii(string text, IEnumerable<PiiPattern> patterns, int firstLine = 1)
     {
-        ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(patterns);
+        return Find(text, patterns.Select(p => (p.Regex, p.Rule, p.Id, p.Title, p.Keep, Accept: (Func<string, string, bool>)((_, value) => Validate(p.Validator, value)))), firstLine);
+    }
+
+    /// <summary>Every non-overlapping match of group "s" that its pattern accepts, line by line, redacted.</summary>
+    private static IEnumerable<TextHit> Find(string text, IEnumerable<(Regex Regex, string Rule, string Id, string Title, int Keep, Func<string, string, bool> Accept)> patterns, int firstLine)
+    {
+        ArgumentNullException.ThrowIfNull(text);
         var list = patterns.ToList();
         var line = firstLine - 1;
         foreach (var lineText in Lines(text))
         {
             line++;
-            if (lineText.Length > 20_000)
-            {
-                continue;
-            }
-
             var taken = new List<(int Start, int End)>();
             foreach (var p in list)
             {
                 foreach (Match m in p.Regex.Matches(lineText))
                 {
                     var g = m.Groups["s"];
-                    if (taken.Any(t => g.Index < t.End && t.Start < g.Index + g.Length) || !Validate(p.Validator, g.Value))
+                    if (taken.Any(t => g.Index < t.End && t.Start < g.Index + g.Length) || !p.Accept(lineText, g.Value))
                     {
                         continue;
                     }
