@@ -66,6 +66,12 @@ internal sealed class NotebookAnalyzer : IArtifactAnalyzer
             result.Inconclusive($"the notebook is not valid JSON: {e.Message}", new FindingLocation(Line: (int?)(e.LineNumber + 1)));
             return result;
         }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader.GetString on a string that is not valid UTF-8.
+            result.Inconclusive($"the notebook is not valid UTF-8 JSON: {e.Message}");
+            return result;
+        }
 
         if (notebook.Cells.Count == 0 && notebook.Format is null)
         {

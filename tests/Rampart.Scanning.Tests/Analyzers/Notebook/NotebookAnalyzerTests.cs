@@ -73,6 +73,16 @@ public sealed class NotebookAnalyzerTests
     }
 
     [Fact]
+    public async Task Scan_InvalidUtf8InString_Inconclusive()
+    {
+        var bytes = new NotebookBuilder().Code("x = 'caf\u00e9'").Build();
+        var at = Array.IndexOf(bytes, (byte)0xC3);
+        bytes[at + 1] = 0xFF;
+        var report = await ScanHelper.ScanBytesAsync(bytes, "bad.ipynb");
+        report.Findings.Should().ContainSingle(f => f.RuleId == "RAMP-GEN-001").Which.Message.Should().Contain("UTF-8");
+    }
+
+    [Fact]
     public async Task Scan_Nbformat3Worksheets_CellsRead()
     {
         var json = """{"nbformat": 3, "worksheets": [{"cells": [{"cell_type": "code", "input": ["import yaml\n", "yaml.load(open(p))\n"], "outputs": []}]}]}""";
