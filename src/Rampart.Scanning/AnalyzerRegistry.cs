@@ -28,6 +28,8 @@ public static class AnalyzerRegistry
         new Analyzers.TensorFlow.KerasMetadataAnalyzer(),
         new Analyzers.TensorFlow.FingerprintAnalyzer(),
         new Analyzers.TfLite.TfLiteAnalyzer(),
+        new Analyzers.PythonSource.PythonSourceAnalyzer(),
+        new Analyzers.Notebook.NotebookAnalyzer(),
     ];
 
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>

@@ -1,0 +1,424 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Rampart.Core;
+using Rampart.Scanning.Analyzers.PythonSource;
+using Rampart.Scanning.Engine;
+
+namespace Rampart.Scanning.Analyzers.Notebook;
+
+/// <summary>
+/// Jupyter notebooks (nbformat 4, and the worksheets of nbformat 3): every code cell goes through the Python rules
+/// with IPython magics and shell escapes blanked out first; unpinned `!pip install` / `%pip install` lines are
+/// reported; saved outputs (streams, results, display data as text/plain and text/html, error tracebacks) are
+/// searched for secrets and personal data, reported redacted. Locations are lines and columns of the notebook file
+/// itself (each JSON string of a cell's "source" array sits on its own line), with "cell N, line L" as detail.
+/// </summary>
+internal sealed class NotebookAnalyzer : IArtifactAnalyzer
+{
+    /// <summary>Notebooks larger than this are not read (outputs can be huge).</summary>
+    public const int MaxNotebookBytes = 32 * 1024 * 1024;
+
+    /// <summary>At most this many findings from saved outputs per notebook; the rest is counted in a fact.</summary>
+    public const int MaxOutputFindings = 200;
+
+    private static readonly Regex PipInstall = new(
+        @"^\s*(?:!|%)\s*(?:python3?\s+-m\s+)?(?:pip3?|uv\s+pip|conda|mamba)\s+install\s+(?<args>.*)$",
+        RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    public string Id => "notebook";
+
+    public int Version => 1;
+
+    public bool CanAnalyze(Artifact artifact)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        var head = artifact.Head.Span.TrimStart(" \t\r\n\uFEFF"u8);
+        if (head.IsEmpty || head[0] != (byte)'{')
+        {
+            return false;
+        }
+
+        var hasCells = head.IndexOf("\"cells\""u8) >= 0 || head.IndexOf("\"worksheets\""u8) >= 0;
+        return hasCells && (artifact.Name.EndsWith(".ipynb", StringComparison.OrdinalIgnoreCase)
+            || head.IndexOf("\"nbformat\""u8) >= 0 || artifact.Tail.Span.IndexOf("\"nbformat\""u8) >= 0);
+    }
+
+    public async ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        ArgumentNullException.ThrowIfNull(context);
+        var result = new AnalysisResult(Id, artifact, context);
+        var bytes = await PythonSourceAnalyzer.ReadAllAsync(artifact, result, cancellationToken, MaxNotebookBytes).ConfigureAwait(false);
+        if (bytes is null)
+        {
+            return result;
+        }
+
+        NotebookDocument notebook;
+        try
+        {
+            notebook = NotebookDocument.Read(bytes);
+        }
+        catch (JsonException e)
+        {
+            result.Inconclusive($"the notebook is not valid JSON: {e.Message}", new FindingLocation(Line: (int?)(e.LineNumber + 1)));
+            return result;
+        }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader.GetString on a string that is not valid UTF-8.
+            result.Inconclusive($"the notebook is not valid UTF-8 JSON: {e.Message}");
+            return result;
+        }
+
+        if (notebook.Cells.Count == 0 && notebook.Format is null)
+        {
+            result.MarkNotThisFormat();
+            return result;
+        }
+
+        result.SetFact("nbformat", notebook.Format ?? "unknown");
+        result.SetFact("cells", notebook.Cells.Count);
+        result.SetFact("code-cells", notebook.Cells.Count(c => c.Type == "code"));
+        var patterns = CodePatterns.Default;
+        var parseErrors = 0;
+        var outputFindings = 0;
+        var skippedOutputFindings = 0;
+        foreach (var cell in notebook.Cells)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var lines = cell.SourceLines;
+            if (cell.Type == "code")
+            {
+                var code = new StringBuilder();
+                var cellMagic = lines.Count > 0 && lines[0].Text.TrimStart().StartsWith("%%", StringComparison.Ordinal);
+                for (var i = 0; i < lines.Count; i++)
+                {
+                    var text = lines[i].Text.TrimEnd('\n', '\r');
+                    var trimmed = text.TrimStart();
+                    if (PipInstall.Match(text) is { Success: true } pip)
+                    {
+                        ReportPip(result, patterns, cell, i, lines[i], pip.Groups["args"].Value);
+                    }
+
+                    var isMagic = trimmed.StartsWith('%') || trimmed.StartsWith('!') || trimmed.EndsWith('?') && !trimmed.Contains('#', StringComparison.Ordinal);
+                    code.Append(cellMagic || isMagic ? "" : text).Append('\n');
+                }
+
+                var review = PythonRules.Run(code.ToString(), patterns, context.Policy, artifact.Path, cancellationToken);
+                parseErrors += review.ParseErrors;
+                foreach (var hit in review.Hits)
+                {
+                    var (line, column) = cell.Map(hit.Line, hit.Column);
+                    result.Report(hit.Rule, $"cell {cell.Number}, line {hit.Line}: {hit.Message}",
+                        new FindingLocation(Line: line, Column: column, Detail: $"cell {cell.Number}, line {hit.Line}"),
+                        hit.Properties.SetItem("cell", cell.Number.ToString(CultureInfo.InvariantCulture)));
+                }
+            }
+            else
+            {
+                // Markdown and raw cells: secrets only.
+                foreach (var hit in TextDetectors.FindSecrets(string.Concat(lines.Select(l => l.Text)), patterns.Secrets))
+                {
+                    var (line, column) = cell.Map(hit.Line, hit.Column);
+                    result.Report(hit.Rule, $"cell {cell.Number} ({cell.Type}), line {hit.Line}: {hit.Title}: {hit.Redacted}",
+                        new FindingLocation(Line: line, Column: column, Detail: $"cell {cell.Number}, line {hit.Line}"),
+                        [new("name", hit.PatternId), new("redacted", hit.Redacted), new("cell", cell.Number.ToString(CultureInfo.InvariantCulture))]);
+                }
+            }
+
+            foreach (var output in cell.Outputs)
+            {
+                var hits = TextDetectors.FindSecrets(output.Text, patterns.Secrets).Select(h => (h, Kind: "secret"))
+                    .Concat(TextDetectors.FindPii(output.Text, patterns.Pii).Select(h => (h, Kind: "personal data")));
+                foreach (var (hit, kind) in hits)
+                {
+                    if (++outputFindings > MaxOutputFindings)
+                    {
+                        skippedOutputFindings++;
+                        continue;
+                    }
+
+                    result.Report(hit.Rule, $"cell {cell.Number}: the saved {output.Kind} output contains {hit.Title.ToLowerInvariant()} ({kind}): {hit.Redacted}",
+                        new FindingLocation(Line: output.Line, Column: output.Column, Detail: $"cell {cell.Number}, {output.Kind} output"),
+                        [new("name", hit.PatternId), new("redacted", hit.Redacted), new("cell", cell.Number.ToString(CultureInfo.InvariantCulture)),
+                            new("question", patterns.Questions.GetValueOrDefault(hit.Rule, ""))]);
+                }
+            }
+        }
+
+        result.SetFact("parse-errors", parseErrors);
+        if (skippedOutputFindings > 0)
+        {
+            result.SetFact("output-findings-not-reported", skippedOutputFindings);
+        }
+
+        return result;
+    }
+
+    private static void ReportPip(AnalysisResult result, CodePatterns patterns, NotebookCell cell, int index, SourceLine line, string args)
+    {
+        var unpinned = new List<string>();
+        var tokens = args.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            var t = tokens[i].Trim('"', '\'');
+            if (t.StartsWith('#'))
+            {
+                break;
+            }
+
+            if (t is "-r" or "--requirement" or "-c" or "--constraint" or "-e" or "--editable" or "-i" or "--index-url" or "--extra-index-url" or "-f" or "--find-links" or "-c" or "--channel")
+            {
+                i++;
+                continue;
+            }
+
+            if (t.StartsWith('-') || t.StartsWith('$') || t.StartsWith('{') || t.Contains("==", StringComparison.Ordinal) || t.Contains('@', StringComparison.Ordinal)
+                || t.Contains('/', StringComparison.Ordinal) || t.EndsWith(".whl", StringComparison.Ordinal) || t.EndsWith(".tar.gz", StringComparison.Ordinal) || t.Contains("===", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (t.Contains('=', StringComparison.Ordinal) && !t.Contains(">=", StringComparison.Ordinal) && !t.Contains("<=", StringComparison.Ordinal) && !t.Contains("~=", StringComparison.Ordinal) && !t.Contains("!=", StringComparison.Ordinal))
+            {
+                continue; // conda's name=version pin
+            }
+
+            unpinned.Add(t);
+        }
+
+        if (unpinned.Count == 0)
+        {
+            return;
+        }
+
+        var (fileLine, column) = cell.Map(index + 1, 1);
+        result.Report(patterns.PipRule,
+            $"cell {cell.Number}, line {index + 1}: installs {string.Join(", ", unpinned)} without an exact version: each run may get different (or hijacked) code",
+            new FindingLocation(Line: fileLine, Column: column, Detail: $"cell {cell.Number}, line {index + 1}"),
+            [new("name", string.Join(",", unpinned)), new("cell", cell.Number.ToString(CultureInfo.InvariantCulture)), new("question", patterns.PipQuestion)]);
+        _ = line;
+    }
+}
+
+/// <summary>One line of a cell's source and where its JSON string starts in the notebook file.</summary>
+internal sealed record SourceLine(string Text, int FileLine, int FileColumn, bool OwnString);
+
+/// <summary>A saved output's text and the file position of its first string.</summary>
+internal sealed record CellOutput(string Kind, string Text, int Line, int Column);
+
+internal sealed class NotebookCell(int number, string type)
+{
+    public int Number { get; } = number;
+
+    public string Type { get; set; } = type;
+
+    public List<SourceLine> SourceLines { get; } = [];
+
+    public List<CellOutput> Outputs { get; } = [];
+
+    /// <summary>Cell line/column (1-based) to notebook file line/column.</summary>
+    public (int Line, int Column) Map(int line, int column)
+    {
+        if (line < 1 || line > SourceLines.Count)
+        {
+            return SourceLines.Count > 0 ? (SourceLines[0].FileLine, SourceLines[0].FileColumn) : (1, 1);
+        }
+
+        var s = SourceLines[line - 1];
+        // The column is exact when the line is its own JSON string and has no escapes before it.
+        return s.OwnString ? (s.FileLine, s.FileColumn + column) : (s.FileLine, s.FileColumn);
+    }
+}
+
+/// <summary>The parts of a notebook the analyzer needs, read with Utf8JsonReader so that positions are known.</summary>
+internal sealed class NotebookDocument
+{
+    public List<NotebookCell> Cells { get; } = [];
+
+    public string? Format { get; private set; }
+
+    public static NotebookDocument Read(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        var lineStarts = new List<int> { 0 };
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] == (byte)'\n')
+            {
+                lineStarts.Add(i + 1);
+            }
+        }
+
+        var doc = new NotebookDocument();
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, MaxDepth = 64 });
+        var path = new List<string>();
+        string? pending = null;
+        NotebookCell? cell = null;
+        var outputStart = -1;
+        var outputKind = "";
+        var outputText = new StringBuilder();
+        (int Line, int Column) outputPos = (1, 1);
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName:
+                    pending = reader.GetString();
+                    break;
+                case JsonTokenType.StartObject:
+                case JsonTokenType.StartArray:
+                    path.Add(Key(path, pending));
+                    pending = null;
+                    if (reader.TokenType == JsonTokenType.StartObject && IsCell(path))
+                    {
+                        cell = new NotebookCell(doc.Cells.Count + 1, "code");
+                        doc.Cells.Add(cell);
+                    }
+                    else if (reader.TokenType == JsonTokenType.StartObject && cell is not null && IsOutput(path))
+                    {
+                        outputStart = path.Count;
+                        outputText.Clear();
+                        outputKind = "";
+                        outputPos = (0, 0);
+                    }
+
+                    break;
+                case JsonTokenType.EndObject:
+                case JsonTokenType.EndArray:
+                    if (cell is not null && outputStart == path.Count && reader.TokenType == JsonTokenType.EndObject)
+                    {
+                        if (outputText.Length > 0)
+                        {
+                            cell.Outputs.Add(new CellOutput(outputKind.Length == 0 ? "cell" : outputKind, outputText.ToString(), Math.Max(1, outputPos.Line), Math.Max(1, outputPos.Column)));
+                        }
+
+                        outputStart = -1;
+                    }
+
+                    if (path.Count > 0)
+                    {
+                        path.RemoveAt(path.Count - 1);
+                    }
+
+                    if (IsCellsArrayOrAbove(path))
+                    {
+                        cell = null;
+                    }
+
+                    break;
+                case JsonTokenType.String:
+                case JsonTokenType.Number:
+                {
+                    var key = Key(path, pending);
+                    pending = null;
+                    if (path.Count == 1 && key == "nbformat")
+                    {
+                        doc.Format = reader.TokenType == JsonTokenType.Number ? reader.GetInt32().ToString(CultureInfo.InvariantCulture) : reader.GetString();
+                    }
+
+                    if (reader.TokenType != JsonTokenType.String || cell is null)
+                    {
+                        break;
+                    }
+
+                    var value = reader.GetString() ?? "";
+                    var offset = (int)reader.TokenStartIndex;
+                    var lineIndex = LineIndex(lineStarts, offset);
+                    var pos = (Line: lineIndex + 1, Column: offset - lineStarts[lineIndex] + 1);
+                    var inCell = RelativeToCell(path, key);
+                    if (inCell == "cell_type")
+                    {
+                        cell.Type = value;
+                    }
+                    else if (inCell is "source" or "input" or "source/[]" or "input/[]")
+                    {
+                        var own = inCell.EndsWith("[]", StringComparison.Ordinal);
+                        var parts = value.Split('\n');
+                        for (var i = 0; i < parts.Length; i++)
+                        {
+                            if (i == parts.Length - 1 && parts[i].Length == 0)
+                            {
+                                break;
+                            }
+
+                            cell.SourceLines.Add(new SourceLine(parts[i] + (i < parts.Length - 1 ? "\n" : ""), pos.Line, pos.Column, own && parts.Length <= 2));
+                        }
+                    }
+                    else if (outputStart >= 0 && inCell is not null && inCell.StartsWith("outputs/[]/", StringComparison.Ordinal))
+                    {
+                        var rest = inCell["outputs/[]/".Length..];
+                        if (rest == "output_type")
+                        {
+                            outputKind = value;
+                        }
+                        else if (rest is "text" or "text/[]" or "traceback/[]" or "evalue" or "data/text/plain" or "data/text/plain/[]" or "data/text/html" or "data/text/html/[]"
+                            or "data/text/markdown" or "data/text/markdown/[]" or "data/application/json" or "html" or "html/[]")
+                        {
+                            if (outputPos.Line == 0)
+                            {
+                                outputPos = pos;
+                            }
+
+                            outputText.Append(value);
+                            if (!value.EndsWith('\n'))
+                            {
+                                outputText.Append(rest.EndsWith("[]", StringComparison.Ordinal) ? "" : "\n");
+                            }
+                        }
+                    }
+
+                    break;
+                }
+
+                default:
+                    pending = null;
+                    break;
+            }
+        }
+
+        return doc;
+    }
+
+    private static string Key(List<string> path, string? pending) => pending ?? (path.Count > 0 ? "[]" : "");
+
+    /// <summary>cells/[] (v4) or worksheets/[]/cells/[] (v3).</summary>
+    // path[0] is the root object; path[1] its property ("cells", "worksheets").
+    private static bool IsCell(List<string> path) =>
+        (path.Count == 3 && path[1] == "cells" && path[2] == "[]")
+        || (path.Count == 5 && path[1] == "worksheets" && path[3] == "cells" && path[4] == "[]");
+
+    private static bool IsCellsArrayOrAbove(List<string> path) =>
+        path.Count <= 2 || (path.Count <= 4 && path[1] == "worksheets");
+
+    private static int CellDepth(List<string> path) =>
+        path.Count >= 3 && path[1] == "cells" ? 3 : path.Count >= 5 && path[1] == "worksheets" ? 5 : -1;
+
+    private static bool IsOutput(List<string> path)
+    {
+        var d = CellDepth(path);
+        return d > 0 && path.Count == d + 2 && path[d] == "outputs" && path[d + 1] == "[]";
+    }
+
+    /// <summary>The path of a value below its cell ("source/[]", "outputs/[]/data/text/plain"), or null outside cells.</summary>
+    private static string? RelativeToCell(List<string> path, string key)
+    {
+        var d = CellDepth(path);
+        if (d < 0 || path.Count < d)
+        {
+            return null;
+        }
+
+        var parts = path.Skip(d).Append(key);
+        return string.Join('/', parts);
+    }
+
+    private static int LineIndex(List<int> starts, int offset)
+    {
+        var i = starts.BinarySearch(offset);
+        return i >= 0 ? i : ~i - 1;
+    }
+}
