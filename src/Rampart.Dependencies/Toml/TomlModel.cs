@@ -41,6 +41,12 @@ public sealed class TomlArray : List<object>
 {
     internal bool IsArrayOfTables { get; init; }
 
+    internal TomlArray WithAll(IEnumerable<object> items)
+    {
+        AddRange(items);
+        return this;
+    }
+
     internal TomlArray With(object item)
     {
         Add(item);
