@@ -51,6 +51,9 @@ public sealed record ManifestProblem(string Source, int Line, string Message)
 /// <summary>What one manifest, lockfile or environment yielded.</summary>
 public sealed record ManifestResult(string Format, ImmutableArray<Dependency> Dependencies, ImmutableArray<ManifestProblem> Problems, ImmutableArray<string> IndexUrls)
 {
+    /// <summary>The subset of <see cref="IndexUrls"/> given with --extra-index-url (searched together with the main index).</summary>
+    public ImmutableArray<string> ExtraIndexUrls { get; init; } = [];
+
     public static ManifestResult Failed(string format, string source, string message) =>
         new(format, [], [new ManifestProblem(source, 0, message)], []);
 }

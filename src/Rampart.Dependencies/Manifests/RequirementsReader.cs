@@ -58,7 +58,12 @@ public static partial class RequirementsReader
 
         public List<string> Indexes { get; } = [];
 
-        public ManifestResult Result() => new("requirements", [.. Dependencies], [.. Problems], [.. Indexes.Distinct(StringComparer.Ordinal)]);
+        public List<string> ExtraIndexes { get; } = [];
+
+        public ManifestResult Result() => new("requirements", [.. Dependencies], [.. Problems], [.. Indexes.Distinct(StringComparer.Ordinal)])
+        {
+            ExtraIndexUrls = [.. ExtraIndexes.Distinct(StringComparer.Ordinal)],
+        };
     }
 
     private static void Read(string text, string? fullPath, string display, bool constraints, State state, ImmutableList<string> chain)
@@ -245,8 +250,12 @@ public static partial class RequirementsReader
             case "-e" or "--editable":
                 AddDirect(value, number, display, [], "editable", false, state);
                 break;
-            case "-i" or "--index-url" or "--extra-index-url":
+            case "-i" or "--index-url":
                 state.Indexes.Add(value);
+                break;
+            case "--extra-index-url":
+                state.Indexes.Add(value);
+                state.ExtraIndexes.Add(value);
                 break;
             case "-f" or "--find-links" or "--no-index" or "--pre" or "--trusted-host" or "--prefer-binary" or "--only-binary" or "--no-binary"
                 or "--require-hashes" or "--use-feature" or "--config-settings" or "-C" or "--global-option" or "-Z" or "--always-unzip":
