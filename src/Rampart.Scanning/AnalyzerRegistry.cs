@@ -23,10 +23,12 @@ public static class AnalyzerRegistry
         new Analyzers.Numpy.NumpyAnalyzer(),
         new Analyzers.PyTorch.PyTorchAnalyzer(),
         new Analyzers.Compressed.CompressedAnalyzer(),
+        new Analyzers.Dependencies.ManifestAnalyzer(),
     ];
 
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>
     public static ImmutableArray<IFolderAnalyzer> CreateFolderAnalyzers() =>
     [
+        new Analyzers.Dependencies.EnvironmentAnalyzer(),
     ];
 }

@@ -16,7 +16,8 @@ public enum AdvisoryMode
 public sealed partial record ScanPolicy
 {
     /// <summary>Manifests matched by these globs must pin every requirement (==version); the defaults cover training and serving manifests.</summary>
-    public static ImmutableArray<string> DefaultRequirePins { get; } =
+    /// <remarks>A computed property, not a stored one: ScanPolicy.Default (in another file) may be built first.</remarks>
+    public static ImmutableArray<string> DefaultRequirePins =>
         ["**/*train*/**", "**/*serv*/**", "**/*inference*/**", "**/*train*.txt", "**/*serv*.txt", "**/*inference*.txt", "**/environment.y*ml"];
 
     /// <summary>Names (or globs) of packages that live on the team's internal index: pulled from anywhere else they are a dependency-confusion risk.</summary>

@@ -40,6 +40,16 @@ public static partial class RequirementsReader
         return state.Result();
     }
 
+    /// <summary>Reads requirements text that came from <paramref name="fullPath"/> on disk: includes are resolved from
+    /// there, inside <paramref name="boundary"/> (default: the file's folder).</summary>
+    public static ManifestResult ReadText(string text, string displayPath, string fullPath, string? boundary = null)
+    {
+        var full = Path.GetFullPath(fullPath);
+        var state = new State(Path.GetFullPath(boundary ?? Path.GetDirectoryName(full)!));
+        Read(text, full, displayPath, false, state, [full]);
+        return state.Result();
+    }
+
     /// <summary>Reads requirements text; includes are reported as not followed (no file system).</summary>
     public static ManifestResult ReadText(string text, string displayPath)
     {
