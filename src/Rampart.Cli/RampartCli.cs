@@ -18,6 +18,8 @@ internal static class RampartCli
         var root = new RootCommand("Rampart: scan machine-learning model files for code that would run when they are loaded, without loading them.");
         root.Subcommands.Add(ScanCommand.Create(environment));
         root.Subcommands.Add(RulesCommand.Create(environment));
+        root.Subcommands.Add(AuditCommand.Create(environment));
+        root.Subcommands.Add(DbCommand.Create(environment));
         foreach (var option in root.Options.OfType<VersionOption>())
         {
             // The default prints the entry assembly's version, which under a test host is the host's.

@@ -63,7 +63,7 @@ internal sealed class ManifestAnalyzer : IArtifactAnalyzer
         await using (stream.ConfigureAwait(false))
         {
             using var copy = new MemoryStream();
-            await new BoundedReadStream(stream, ManifestReader.MaxFileBytes, "max-manifest-bytes").CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+            await new BoundedReadStream(stream, ManifestReader.MaxFileBytes, "the manifest").CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
             bytes = copy.ToArray();
         }
 
