@@ -20,6 +20,11 @@ internal sealed class ManifestAnalyzer : IArtifactAnalyzer
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);
+        if (IsPathConfiguration(artifact))
+        {
+            return true;
+        }
+
         if (ManifestReader.FormatOf(artifact.Name) is not { } format)
         {
             return false;
@@ -46,11 +51,39 @@ internal sealed class ManifestAnalyzer : IArtifactAnalyzer
         };
     }
 
+    // A site "path configuration" file: a .pth that is short text (a PyTorch checkpoint named .pth is a zip or a
+    // pickle and is left to those analyzers). Claiming it keeps it from being taken for an unknown model file.
+    private static bool IsPathConfiguration(Artifact artifact)
+    {
+        if (!artifact.Name.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) || !artifact.HeadIsComplete)
+        {
+            return false;
+        }
+
+        var head = artifact.Head.Span;
+        foreach (var b in head)
+        {
+            if (b < 0x20 && b is not ((byte)'\n' or (byte)'\r' or (byte)'\t'))
+            {
+                return false;
+            }
+        }
+
+        return System.Text.Unicode.Utf8.IsValid(head);
+    }
+
     public async ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(context);
         var result = new AnalysisResult(Id, artifact, context);
+        if (IsPathConfiguration(artifact))
+        {
+            // Judged with its folder by python-environment (Python runs .pth import lines only from site folders).
+            result.SetFact("format", "pth");
+            return result;
+        }
+
         var format = ManifestReader.FormatOf(artifact.Name)!.Value;
         if (artifact.Length > ManifestReader.MaxFileBytes)
         {
