@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
@@ -11,7 +12,45 @@ namespace Rampart.Dependencies.Osv;
 public sealed record OsvEvent(string Kind, string Version);
 
 /// <summary>What an advisory says about one package.</summary>
-public sealed record OsvAffected(string Package, ImmutableArray<ImmutableArray<OsvEvent>> Ranges, ImmutableArray<string> Versions);
+public sealed record OsvAffected(string Package, ImmutableArray<ImmutableArray<OsvEvent>> Ranges, ImmutableArray<string> Versions)
+{
+    private CompiledAffected? _compiled;
+
+    /// <summary>The versions and events parsed once, sorted for matching (built on first use; thread-safe).</summary>
+    internal CompiledAffected Compiled => _compiled ??= CompiledAffected.From(this);
+}
+
+/// <summary>An <see cref="OsvAffected"/> with its versions parsed and its range events in version order.</summary>
+internal sealed class CompiledAffected
+{
+    private CompiledAffected(FrozenSet<string> exact, FrozenSet<PythonVersion> parsed, ImmutableArray<ImmutableArray<(string Kind, PythonVersion? Version)>> ranges)
+    {
+        Exact = exact;
+        Parsed = parsed;
+        Ranges = ranges;
+    }
+
+    public FrozenSet<string> Exact { get; }
+
+    public FrozenSet<PythonVersion> Parsed { get; }
+
+    /// <summary>Per range: events sorted by version ("0" first, as null); at equal versions, closing events first.</summary>
+    public ImmutableArray<ImmutableArray<(string Kind, PythonVersion? Version)>> Ranges { get; }
+
+    public static CompiledAffected From(OsvAffected affected)
+    {
+        var parsed = affected.Versions.Select(v => PythonVersion.TryParse(v, out var p) ? p : null).OfType<PythonVersion>().ToFrozenSet();
+        var ranges = affected.Ranges.Select(events => events
+            .Select(e => (e.Kind, e.Version, Parsed: e.Version == "0" ? null : PythonVersion.TryParse(e.Version, out var p) ? p : null))
+            .Where(e => e.Version == "0" || e.Parsed is not null)
+            .OrderBy(e => e.Parsed is null ? 0 : 1)
+            .ThenBy(e => e.Parsed)
+            .ThenBy(e => e.Kind == "introduced" ? 1 : 0) // "fixed 1.0" then "introduced 1.0": two adjacent ranges, 1.0 affected
+            .Select(e => (e.Kind, e.Parsed))
+            .ToImmutableArray()).ToImmutableArray();
+        return new CompiledAffected(affected.Versions.ToFrozenSet(StringComparer.Ordinal), parsed, ranges);
+    }
+}
 
 /// <summary>An OSV advisory, reduced to what matching and reporting need.</summary>
 public sealed record OsvAdvisory(

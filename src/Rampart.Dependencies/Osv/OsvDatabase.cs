@@ -272,8 +272,12 @@ public sealed class OsvDatabase : IDisposable
     }
 
     /// <summary>Every advisory affecting this exact version, ordered by id.</summary>
-    public ImmutableArray<AdvisoryMatch> Query(string package, string version) =>
-        [.. ForPackage(package).Select(a => OsvMatcher.Match(a, package, version)).OfType<AdvisoryMatch>().OrderBy(m => m.Advisory.Id, StringComparer.Ordinal)];
+    public ImmutableArray<AdvisoryMatch> Query(string package, string version)
+    {
+        var normalized = PackageName.Normalize(package);
+        var parsed = PythonVersion.TryParse(version, out var v) ? v : null;
+        return [.. ForPackage(normalized).Select(a => OsvMatcher.Match(a, normalized, version, parsed)).OfType<AdvisoryMatch>().OrderBy(m => m.Advisory.Id, StringComparer.Ordinal)];
+    }
 
     private ImmutableArray<OsvAdvisory> Load(string package)
     {

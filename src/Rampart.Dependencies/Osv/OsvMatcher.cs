@@ -13,82 +13,86 @@ public sealed record AdvisoryMatch(OsvAdvisory Advisory, string Package, string 
 /// </summary>
 public static class OsvMatcher
 {
-    public static AdvisoryMatch? Match(OsvAdvisory advisory, string package, string version)
+    public static AdvisoryMatch? Match(OsvAdvisory advisory, string package, string version) =>
+        Match(advisory, PackageName.Normalize(package), version, PythonVersion.TryParse(version, out var v) ? v : null);
+
+    /// <summary>Matching with the name already normalised and the version already parsed (null: not PEP 440).</summary>
+    public static AdvisoryMatch? Match(OsvAdvisory advisory, string normalizedPackage, string version, PythonVersion? parsed)
     {
         ArgumentNullException.ThrowIfNull(advisory);
-        var normalized = PackageName.Normalize(package);
-        var parsed = PythonVersion.TryParse(version, out var v) ? v : null;
         string? reason = null;
-        var fixes = new List<string>();
+        List<string>? fixes = null;
         foreach (var affected in advisory.Affected)
         {
-            if (affected.Package != normalized)
+            if (affected.Package != normalizedPackage)
             {
                 continue;
             }
 
-            fixes.AddRange(affected.Ranges.SelectMany(r => r).Where(e => e.Kind == "fixed").Select(e => e.Version));
-            if (reason is not null)
+            var compiled = affected.Compiled;
+            if (reason is null)
             {
-                continue;
-            }
-
-            if (affected.Versions.Contains(version, StringComparer.Ordinal)
-                || (parsed is not null && affected.Versions.Any(x => PythonVersion.TryParse(x, out var xv) && xv == parsed)))
-            {
-                reason = "listed in the advisory's affected versions";
-                continue;
-            }
-
-            if (parsed is not null)
-            {
-                foreach (var range in affected.Ranges)
+                if (compiled.Exact.Contains(version) || (parsed is not null && compiled.Parsed.Contains(parsed)))
                 {
-                    if (InRange(range, parsed))
+                    reason = "listed in the advisory's affected versions";
+                }
+                else if (parsed is not null)
+                {
+                    for (var i = 0; i < compiled.Ranges.Length; i++)
                     {
-                        reason = "inside an affected range (" + Describe(range) + ")";
-                        break;
+                        if (InRange(compiled.Ranges[i], parsed))
+                        {
+                            reason = "inside an affected range (" + Describe(affected.Ranges[i]) + ")";
+                            break;
+                        }
+                    }
+                }
+            }
+
+            foreach (var range in affected.Ranges)
+            {
+                foreach (var e in range)
+                {
+                    if (e.Kind == "fixed")
+                    {
+                        (fixes ??= []).Add(e.Version);
                     }
                 }
             }
         }
 
-        return reason is null ? null : new AdvisoryMatch(advisory, normalized, version, [.. fixes.Distinct(StringComparer.Ordinal)], reason);
+        return reason is null ? null : new AdvisoryMatch(advisory, normalizedPackage, version, fixes is null ? [] : [.. fixes.Distinct(StringComparer.Ordinal)], reason);
     }
 
-    internal static bool InRange(ImmutableArray<OsvEvent> events, PythonVersion v)
-    {
-        var sorted = events
-            .Select(e => (e.Kind, e.Version, Parsed: e.Version == "0" ? null : PythonVersion.TryParse(e.Version, out var p) ? p : null))
-            .Where(e => e.Version == "0" || e.Parsed is not null)
-            .OrderBy(e => e.Parsed is null ? 0 : 1)
-            .ThenBy(e => e.Parsed)
-            .ThenBy(e => e.Kind == "introduced" ? 1 : 0) // "fixed 1.0" then "introduced 1.0": two adjacent ranges, 1.0 affected
-            .ToList();
-        var limits = sorted.Where(e => e.Kind == "limit").Select(e => e.Parsed).OfType<PythonVersion>().ToList();
-        if (limits.Count > 0 && !limits.Any(l => v < l))
-        {
-            return false;
-        }
+    internal static bool InRange(ImmutableArray<OsvEvent> events, PythonVersion v) =>
+        InRange(new OsvAffected("", [events], []).Compiled.Ranges[0], v);
 
+    private static bool InRange(ImmutableArray<(string Kind, PythonVersion? Version)> sorted, PythonVersion v)
+    {
+        var hasLimit = false;
+        var underLimit = false;
         var affected = false;
-        foreach (var e in sorted)
+        foreach (var (kind, at) in sorted)
         {
-            switch (e.Kind)
+            switch (kind)
             {
-                case "introduced" when e.Parsed is null || v >= e.Parsed:
+                case "introduced" when at is null || v >= at:
                     affected = true;
                     break;
-                case "fixed" when e.Parsed is not null && v >= e.Parsed:
+                case "fixed" when at is not null && v >= at:
                     affected = false;
                     break;
-                case "last_affected" when e.Parsed is not null && v > e.Parsed:
+                case "last_affected" when at is not null && v > at:
                     affected = false;
+                    break;
+                case "limit" when at is not null:
+                    hasLimit = true;
+                    underLimit |= v < at;
                     break;
             }
         }
 
-        return affected;
+        return affected && (!hasLimit || underLimit);
     }
 
     private static string Describe(ImmutableArray<OsvEvent> events) => string.Join(", ", events.Select(e => $"{e.Kind} {e.Version}"));

@@ -269,7 +269,8 @@ public sealed partial class PythonVersion : IComparable<PythonVersion>, IEquatab
         h.Add(Dev);
         foreach (var l in Local)
         {
-            h.Add(l);
+            // "00" and "0" are equal local segments: hash numbers by value.
+            h.Add(BigInteger.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n.ToString(CultureInfo.InvariantCulture) : l);
         }
 
         return h.ToHashCode();
