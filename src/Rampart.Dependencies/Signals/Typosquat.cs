@@ -16,10 +16,12 @@ public sealed class Typosquat
     private static readonly Lazy<Typosquat> LazyDefault = new(() => new Typosquat(LoadEmbedded()));
 
     private readonly FrozenSet<string> _popular;
+    private readonly (string Name, string Squashed)[] _targets;
 
     public Typosquat(IEnumerable<string> popular)
     {
         _popular = popular.Select(PackageName.Normalize).Where(n => n.Length > 0).ToFrozenSet(StringComparer.Ordinal);
+        _targets = [.. _popular.Where(t => t.Length >= 4).Order(StringComparer.Ordinal).Select(t => (t, t.Replace("-", "", StringComparison.Ordinal)))];
     }
 
     /// <summary>The list shipped in rules/data/popular-ml-packages.txt.</summary>
@@ -36,15 +38,11 @@ public sealed class Typosquat
             return null;
         }
 
+        // Checked without allocating per candidate: this runs for every dependency of every manifest.
         var squashed = n.Replace("-", "", StringComparison.Ordinal);
-        foreach (var target in _popular)
+        foreach (var (target, targetSquashed) in _targets)
         {
-            if (target.Length < 4)
-            {
-                continue;
-            }
-
-            if (squashed == target.Replace("-", "", StringComparison.Ordinal))
+            if (squashed == targetSquashed)
             {
                 return (target, "the same letters with different separators");
             }
@@ -55,21 +53,26 @@ public sealed class Typosquat
             }
         }
 
-        foreach (var target in _popular.Where(t => t.Length >= 4))
+        foreach (var (target, _) in _targets)
         {
+            if (n.Length <= target.Length)
+            {
+                continue;
+            }
+
             foreach (var p in Prefixes)
             {
-                if (n == p + target)
+                if (n.Length == p.Length + target.Length && n.StartsWith(p, StringComparison.Ordinal) && n.EndsWith(target, StringComparison.Ordinal))
                 {
                     return (target, $"the popular name with the prefix '{p}'");
                 }
             }
 
-            foreach (var s in Suffixes)
+            foreach (var x in Suffixes)
             {
-                if (n == target + s)
+                if (n.Length == target.Length + x.Length && n.StartsWith(target, StringComparison.Ordinal) && n.EndsWith(x, StringComparison.Ordinal))
                 {
-                    return (target, $"the popular name with the suffix '{s}'");
+                    return (target, $"the popular name with the suffix '{x}'");
                 }
             }
         }
@@ -82,31 +85,40 @@ public sealed class Typosquat
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
+        if (b.Length > 256 || a.Length > 256)
         {
-            d[i, 0] = i;
+            return Math.Abs(a.Length - b.Length) + 1; // package names are short; never a huge matrix
         }
 
+        // Three rolling rows: the one before the previous is needed for transpositions.
+        Span<int> before = stackalloc int[b.Length + 1];
+        Span<int> previous = stackalloc int[b.Length + 1];
+        Span<int> current = stackalloc int[b.Length + 1];
         for (var j = 0; j <= b.Length; j++)
         {
-            d[0, j] = j;
+            previous[j] = j;
         }
 
         for (var i = 1; i <= a.Length; i++)
         {
+            current[0] = i;
             for (var j = 1; j <= b.Length; j++)
             {
                 var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                current[j] = Math.Min(Math.Min(previous[j] + 1, current[j - 1] + 1), previous[j - 1] + cost);
                 if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
                 {
-                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                    current[j] = Math.Min(current[j], before[j - 2] + 1);
                 }
             }
+
+            var recycled = before;
+            before = previous;
+            previous = current;
+            current = recycled;
         }
 
-        return d[a.Length, b.Length];
+        return previous[b.Length];
     }
 
     private static List<string> LoadEmbedded()
