@@ -28,6 +28,8 @@ internal static class RampartCli
         root.Subcommands.Add(VerifyCommand.Create(environment));
         root.Subcommands.Add(KeygenCommand.Create(environment));
         root.Subcommands.Add(ReviewCommand.Create(environment));
+        root.Subcommands.Add(AuditCommand.Create(environment));
+        root.Subcommands.Add(DbCommand.Create(environment));
         foreach (var option in root.Options.OfType<VersionOption>())
         {
             // The default prints the entry assembly's version, which under a test host is the host's.

@@ -30,11 +30,13 @@ public static class AnalyzerRegistry
         new Analyzers.TfLite.TfLiteAnalyzer(),
         new Analyzers.PythonSource.PythonSourceAnalyzer(),
         new Analyzers.Notebook.NotebookAnalyzer(),
+        new Analyzers.Dependencies.ManifestAnalyzer(),
     ];
 
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>
     public static ImmutableArray<IFolderAnalyzer> CreateFolderAnalyzers() =>
     [
         new Analyzers.Signatures.SignatureFolderAnalyzer(),
+        new Analyzers.Dependencies.EnvironmentAnalyzer(),
     ];
 }

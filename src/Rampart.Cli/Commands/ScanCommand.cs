@@ -89,9 +89,16 @@ internal static class ScanCommand
         bool Verbose,
         bool NoProgress);
 
-    internal static async Task<int> RunAsync(ScanOptions options, CliEnvironment environment, CancellationToken cancellationToken)
+    internal static Task<int> RunAsync(ScanOptions options, CliEnvironment environment, CancellationToken cancellationToken) =>
+        RunAsync(options, environment, null, null, cancellationToken);
+
+    // adjustPolicy lets another command (audit) apply its own options to the loaded policy; createScanner gives the
+    // scanner to use when the environment names none (audit: the dependency scanner).
+    internal static async Task<int> RunAsync(ScanOptions options, CliEnvironment environment,
+        Func<ScanPolicy, ScanPolicy>? adjustPolicy, Func<Scanner>? createScanner, CancellationToken cancellationToken)
     {
         var policy = await LoadPolicyAsync(options.PolicyFile, cancellationToken).ConfigureAwait(false);
+        policy = adjustPolicy?.Invoke(policy) ?? policy;
         if (options.FailOn is not null)
         {
             if (!SeverityNames.TryParse(options.FailOn, out var failOn))
@@ -123,7 +130,7 @@ internal static class ScanCommand
             Width: !toFile && environment.OutIsTerminal ? environment.TerminalWidth : ConsoleReporter.UnlimitedWidth,
             BaseDirectory: environment.CurrentDirectory));
 
-        var scanner = environment.ScannerFactory?.Invoke() ?? Scanner.CreateDefault(environment.Time);
+        var scanner = environment.ScannerFactory?.Invoke() ?? createScanner?.Invoke() ?? Scanner.CreateDefault(environment.Time);
         Core.Reporting.ScanReport report;
         using (var progress = !options.NoProgress && environment.ErrorIsTerminal ? new ProgressDisplay(environment.Error, environment.Time) : null)
         {

@@ -40,6 +40,12 @@ public sealed class Scanner
 
     public IReadOnlyList<IArtifactAnalyzer> Analyzers => _analyzers;
 
+    /// <summary>
+    /// Whether a file named like a model that no analyzer understands is Inconclusive (RAMP-GEN-003). True for
+    /// `rampart scan`; false for scanners that look at one concern only (`rampart audit`: dependencies).
+    /// </summary>
+    public bool JudgesModelFiles { get; init; } = true;
+
     /// <summary>Analyzers that judge each folder visited as a whole (none unless set).</summary>
     public IReadOnlyList<IFolderAnalyzer> FolderAnalyzers { get; init; } = [];
 
@@ -299,7 +305,7 @@ public sealed class Scanner
 
         if (!understood)
         {
-            if (ModelFileNames.LooksLikeModel(artifact.Name))
+            if (JudgesModelFiles && ModelFileNames.LooksLikeModel(artifact.Name))
             {
                 node.Findings.Add(EngineFinding(RuleIds.UnrecognizedModelFile, artifact.Path,
                     $"'{artifact.Name}' is named like a model file but its content matches no format Rampart can analyse"));

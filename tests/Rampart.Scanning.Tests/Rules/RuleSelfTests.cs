@@ -62,7 +62,7 @@ public sealed class RuleSelfTests
         {
             FolderAnalyzers = AnalyzerRegistry.CreateFolderAnalyzers(),
         };
-        var report = await scanner.ScanAsync([path], Core.Policy.ScanPolicy.Default);
+        var report = await scanner.ScanAsync([path], fixture.Policy?.Invoke(temp.Path) ?? Core.Policy.ScanPolicy.Default);
         return [.. report.Findings.Select(f => f.RuleId)];
     }
 }

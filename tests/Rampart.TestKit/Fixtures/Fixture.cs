@@ -9,6 +9,12 @@ public sealed record Fixture(string Id, string FileName, Func<byte[]> Build)
     /// <summary>Analyzers added to the default set when this fixture is scanned (e.g. one that fails on purpose).</summary>
     public IReadOnlyList<Rampart.Scanning.Engine.IArtifactAnalyzer> ExtraAnalyzers { get; init; } = [];
 
+    /// <summary>
+    /// The policy to scan this fixture with, given the folder it was materialised in (e.g. one naming an advisory
+    /// database built there); null: the default policy.
+    /// </summary>
+    public Func<string, Rampart.Core.Policy.ScanPolicy>? Policy { get; init; }
+
     /// <summary>Optional custom materialisation (e.g. a special file); default writes <see cref="Build"/>'s bytes.</summary>
     public Func<string, string>? Custom { get; init; }
 

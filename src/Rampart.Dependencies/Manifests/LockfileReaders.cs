@@ -1,0 +1,362 @@
+using System.Collections.Immutable;
+using System.Text;
+using System.Text.Json;
+using Rampart.Dependencies.Pep440;
+using Rampart.Dependencies.Toml;
+using YamlDotNet.RepresentationModel;
+
+namespace Rampart.Dependencies.Manifests;
+
+/// <summary>The manifest and lockfile formats Rampart reads.</summary>
+public enum ManifestFormat
+{
+    Requirements,
+    PipfileLock,
+    PoetryLock,
+    PdmLock,
+    UvLock,
+    Pylock,
+    Pyproject,
+    CondaEnvironment,
+}
+
+/// <summary>Recognises manifests by file name and reads them. Malformed files yield problems, never exceptions.</summary>
+public static class ManifestReader
+{
+    /// <summary>Largest manifest or lockfile read whole.</summary>
+    public const long MaxFileBytes = 32 * 1024 * 1024;
+
+    /// <summary>The format a file name says, or null. Content is checked by <see cref="Read"/>.</summary>
+    public static ManifestFormat? FormatOf(string fileName)
+    {
+        var name = Path.GetFileName(fileName).ToLowerInvariant();
+        return name switch
+        {
+            "pipfile.lock" => ManifestFormat.PipfileLock,
+            "poetry.lock" => ManifestFormat.PoetryLock,
+            "pdm.lock" => ManifestFormat.PdmLock,
+            "uv.lock" => ManifestFormat.UvLock,
+            "pylock.toml" => ManifestFormat.Pylock,
+            "pyproject.toml" => ManifestFormat.Pyproject,
+            "environment.yml" or "environment.yaml" => ManifestFormat.CondaEnvironment,
+            _ when name.StartsWith("pylock.", StringComparison.Ordinal) && name.EndsWith(".toml", StringComparison.Ordinal) => ManifestFormat.Pylock,
+            _ when name.EndsWith(".txt", StringComparison.Ordinal) && (name.Contains("requirements", StringComparison.Ordinal) || name.Contains("constraints", StringComparison.Ordinal)) => ManifestFormat.Requirements,
+            _ when name.EndsWith(".in", StringComparison.Ordinal) && name.Contains("requirements", StringComparison.Ordinal) => ManifestFormat.Requirements,
+            _ => null,
+        };
+    }
+
+    public static string Id(ManifestFormat format) => format switch
+    {
+        ManifestFormat.Requirements => "requirements",
+        ManifestFormat.PipfileLock => "pipfile.lock",
+        ManifestFormat.PoetryLock => "poetry.lock",
+        ManifestFormat.PdmLock => "pdm.lock",
+        ManifestFormat.UvLock => "uv.lock",
+        ManifestFormat.Pylock => "pylock.toml",
+        ManifestFormat.Pyproject => "pyproject.toml",
+        _ => "environment.yml",
+    };
+
+    /// <summary>Reads a file of a known format from disk (requirements files follow their includes).</summary>
+    public static ManifestResult ReadFile(ManifestFormat format, string fullPath, string displayPath, string? boundary = null)
+    {
+        if (format == ManifestFormat.Requirements)
+        {
+            return RequirementsReader.ReadFile(fullPath, displayPath, boundary);
+        }
+
+        try
+        {
+            var info = new FileInfo(fullPath);
+            if (info.Length > MaxFileBytes)
+            {
+                return ManifestResult.Failed(Id(format), displayPath, $"the file is larger than {MaxFileBytes:N0} bytes");
+            }
+
+            return Read(format, File.ReadAllBytes(fullPath), displayPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ManifestResult.Failed(Id(format), displayPath, $"cannot read: {e.Message}");
+        }
+    }
+
+    /// <summary>Reads a manifest's bytes. Includes of requirements files are not followed here.</summary>
+    public static ManifestResult Read(ManifestFormat format, ReadOnlySpan<byte> content, string displayPath)
+    {
+        var id = Id(format);
+        if (content.IsEmpty || content.Trim((ReadOnlySpan<byte>)" \t\r\n"u8).IsEmpty)
+        {
+            return ManifestResult.Failed(id, displayPath, "the file is empty");
+        }
+
+        try
+        {
+            return format switch
+            {
+                ManifestFormat.Requirements => RequirementsReader.ReadText(Encoding.UTF8.GetString(content), displayPath),
+                ManifestFormat.PipfileLock => PipfileLock(content, displayPath),
+                ManifestFormat.PoetryLock => Packages(id, TomlReader.Parse(content), "package", displayPath, PoetryOrigin),
+                ManifestFormat.PdmLock => Packages(id, TomlReader.Parse(content), "package", displayPath, PdmOrigin),
+                ManifestFormat.UvLock => Packages(id, TomlReader.Parse(content), "package", displayPath, UvOrigin),
+                ManifestFormat.Pylock => Packages(id, TomlReader.Parse(content), "packages", displayPath, PylockOrigin),
+                ManifestFormat.Pyproject => PyprojectReader.Read(TomlReader.Parse(content), displayPath),
+                _ => CondaEnvironment(content, displayPath),
+            };
+        }
+        catch (TomlException e)
+        {
+            return ManifestResult.Failed(id, displayPath, $"not valid TOML: {e.Reason} at line {e.Line}, column {e.Column}");
+        }
+        catch (JsonException e)
+        {
+            return ManifestResult.Failed(id, displayPath, $"not valid JSON: {e.Message}");
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            return ManifestResult.Failed(id, displayPath, $"not valid YAML: {e.Message}");
+        }
+        catch (FormatException e)
+        {
+            return ManifestResult.Failed(id, displayPath, e.Message);
+        }
+    }
+
+    private static ManifestResult PipfileLock(ReadOnlySpan<byte> content, string display)
+    {
+        var reader = new Utf8JsonReader(content, new JsonReaderOptions { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow });
+        using var doc = JsonDocument.ParseValue(ref reader);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException("a Pipfile.lock must be a JSON object");
+        }
+
+        var deps = ImmutableArray.CreateBuilder<Dependency>();
+        var problems = ImmutableArray.CreateBuilder<ManifestProblem>();
+        var indexes = ImmutableArray.CreateBuilder<string>();
+        if (doc.RootElement.TryGetProperty("_meta", out var meta) && meta.ValueKind == JsonValueKind.Object
+            && meta.TryGetProperty("sources", out var sources) && sources.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var s in sources.EnumerateArray())
+            {
+                if (s.ValueKind == JsonValueKind.Object && s.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String)
+                {
+                    indexes.Add(u.GetString()!);
+                }
+            }
+        }
+
+        foreach (var group in new[] { "default", "develop" })
+        {
+            if (!doc.RootElement.TryGetProperty(group, out var packages) || packages.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+
+            foreach (var p in packages.EnumerateObject())
+            {
+                if (p.Value.ValueKind != JsonValueKind.Object)
+                {
+                    problems.Add(new ManifestProblem(display, 0, $"entry '{p.Name}' in '{group}' is not an object"));
+                    continue;
+                }
+
+                var spec = Str(p.Value, "version");
+                string? version = spec is not null && spec.StartsWith("==", StringComparison.Ordinal) && !spec.StartsWith("===", StringComparison.Ordinal) ? spec[2..].Trim() : null;
+                var hashes = p.Value.TryGetProperty("hashes", out var h) && h.ValueKind == JsonValueKind.Array
+                    ? h.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToImmutableArray()
+                    : [];
+                var origin = Str(p.Value, "git") is not null ? "vcs" : Str(p.Value, "path") is not null ? "path" : Str(p.Value, "file") is not null ? "url" : "index";
+                if (p.Value.TryGetProperty("editable", out var ed) && ed.ValueKind == JsonValueKind.True)
+                {
+                    origin = "editable";
+                }
+
+                deps.Add(new Dependency(p.Name, version, spec, display, 0, "locked", hashes, origin, Str(p.Value, "git") ?? Str(p.Value, "file") ?? Str(p.Value, "path"),
+                    Str(p.Value, "markers"), group == "develop" ? "dev" : "default", Index: Str(p.Value, "index")));
+            }
+        }
+
+        return new ManifestResult("pipfile.lock", deps.ToImmutable(), problems.ToImmutable(), indexes.ToImmutable());
+    }
+
+    private static string? Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static (string Origin, string? Url, string? Index) PoetryOrigin(TomlTable p)
+    {
+        if (p.GetTable("source") is not { } source)
+        {
+            return ("index", null, null);
+        }
+
+        var type = source.GetString("type");
+        var url = source.GetString("url");
+        return type switch
+        {
+            "git" => ("vcs", url, null),
+            "legacy" or "explicit" or "supplemental" or "primary" => ("index", null, url),
+            "url" => ("url", url, null),
+            "directory" or "file" => ("path", url, null),
+            _ => ("index", null, url),
+        };
+    }
+
+    private static (string Origin, string? Url, string? Index) PdmOrigin(TomlTable p) =>
+        p.GetString("git") is { } git ? ("vcs", git, null)
+        : p.GetString("path") is { } path ? (p.TryGetValue("editable", out var e) && e is true ? "editable" : "path", path, null)
+        : p.GetString("url") is { } url ? ("url", url, null)
+        : ("index", null, null);
+
+    private static (string Origin, string? Url, string? Index) UvOrigin(TomlTable p)
+    {
+        if (p.GetTable("source") is not { } source)
+        {
+            return ("index", null, null);
+        }
+
+        return source.GetString("registry") is { } registry ? ("index", null, registry)
+            : source.GetString("git") is { } git ? ("vcs", git, null)
+            : source.GetString("url") is { } url ? ("url", url, null)
+            : source.GetString("editable") is { } ed ? ("editable", ed, null)
+            : source.GetString("virtual") is { } v ? ("path", v, null)
+            : source.GetString("directory") is { } d ? ("path", d, null)
+            : source.GetString("path") is { } pa ? ("path", pa, null)
+            : ("index", null, null);
+    }
+
+    private static (string Origin, string? Url, string? Index) PylockOrigin(TomlTable p) =>
+        p.GetTable("vcs") is { } vcs ? ("vcs", vcs.GetString("url") ?? vcs.GetString("path"), null)
+        : p.GetTable("directory") is { } dir ? (dir.TryGetValue("editable", out var e) && e is true ? "editable" : "path", dir.GetString("path"), null)
+        : p.GetTable("archive") is { } archive ? ("url", archive.GetString("url") ?? archive.GetString("path"), null)
+        : ("index", null, p.GetString("index"));
+
+    private static ManifestResult Packages(string id, TomlTable doc, string key, string display, Func<TomlTable, (string Origin, string? Url, string? Index)> origin)
+    {
+        var deps = ImmutableArray.CreateBuilder<Dependency>();
+        var problems = ImmutableArray.CreateBuilder<ManifestProblem>();
+        if (doc.TryGetValue(key, out var value) && value is not TomlArray)
+        {
+            throw new FormatException($"'{key}' must be an array of tables");
+        }
+
+        var packages = doc.GetArray(key) ?? [];
+        var i = 0;
+        foreach (var item in packages)
+        {
+            i++;
+            if (item is not TomlTable p)
+            {
+                problems.Add(new ManifestProblem(display, 0, $"{key}[{i}] is not a table"));
+                continue;
+            }
+
+            var name = p.GetString("name");
+            if (name is null || !PackageName.IsValid(name))
+            {
+                problems.Add(new ManifestProblem(display, 0, $"{key}[{i}] has no valid name"));
+                continue;
+            }
+
+            var version = p.GetString("version");
+            var (o, url, index) = origin(p);
+            var hashes = Hashes(p);
+            string? group = p.GetString("category")
+                ?? (p.GetArray("groups") is { Count: > 0 } groups ? string.Join(",", groups.OfType<string>()) : null);
+            deps.Add(new Dependency(name, version, version is null ? null : "==" + version, display, 0, "locked", hashes, o, url, p.GetString("marker") ?? p.GetString("markers"), group, Index: index));
+        }
+
+        if (!doc.ContainsKey(key) && !doc.ContainsKey("metadata") && !doc.ContainsKey("version") && !doc.ContainsKey("lock-version"))
+        {
+            problems.Add(new ManifestProblem(display, 0, $"no '{key}' entries and no lockfile metadata: is this a {id} file?"));
+        }
+
+        return new ManifestResult(id, deps.ToImmutable(), problems.ToImmutable(), []);
+    }
+
+    private static ImmutableArray<string> Hashes(TomlTable p)
+    {
+        var hashes = ImmutableArray.CreateBuilder<string>();
+        foreach (var key in new[] { "files", "wheels", "sdist", "hashes" })
+        {
+            if (!p.TryGetValue(key, out var v))
+            {
+                continue;
+            }
+
+            var items = v is TomlArray a ? a.Cast<object>() : [v];
+            foreach (var item in items)
+            {
+                switch (item)
+                {
+                    case string s:
+                        hashes.Add(s);
+                        break;
+                    case TomlTable t when t.GetString("hash") is { } hash:
+                        hashes.Add(hash);
+                        break;
+                    case TomlTable t when t.GetTable("hashes") is { } hs:
+                        hashes.AddRange(hs.Where(kv => kv.Value is string).Select(kv => $"{kv.Key}:{kv.Value}"));
+                        break;
+                }
+            }
+        }
+
+        return hashes.ToImmutable();
+    }
+
+    private static ManifestResult CondaEnvironment(ReadOnlySpan<byte> content, string display)
+    {
+        var yaml = new YamlStream();
+        using (var reader = new StringReader(Encoding.UTF8.GetString(content)))
+        {
+            yaml.Load(reader);
+        }
+
+        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new FormatException("a conda environment file must be a YAML mapping");
+        }
+
+        var deps = ImmutableArray.CreateBuilder<Dependency>();
+        var problems = ImmutableArray.CreateBuilder<ManifestProblem>();
+        if (!root.Children.TryGetValue(new YamlScalarNode("dependencies"), out var node) || node is not YamlSequenceNode list)
+        {
+            throw new FormatException("a conda environment file needs a 'dependencies' list");
+        }
+
+        foreach (var entry in list)
+        {
+            var line = (int)entry.Start.Line;
+            if (entry is YamlScalarNode { Value: { } spec })
+            {
+                // name[=version[=build]] or name>=x: a conda package, listed but not audited against PyPI.
+                var parts = spec.Split(['=', '<', '>', '!', ' '], 2);
+                var name = parts[0].Trim();
+                var rest = spec[name.Length..].Trim();
+                string? version = rest.StartsWith('=') && !rest.StartsWith("==", StringComparison.Ordinal) ? rest[1..].Split('=')[0] : rest.StartsWith("==", StringComparison.Ordinal) ? rest[2..] : null;
+                if (name.Contains("::", StringComparison.Ordinal))
+                {
+                    name = name[(name.IndexOf("::", StringComparison.Ordinal) + 2)..];
+                }
+
+                deps.Add(new Dependency(name, version?.Contains('*', StringComparison.Ordinal) == true ? null : version, rest.Length > 0 ? rest : null, display, line, "declared", [], Ecosystem: "conda"));
+            }
+            else if (entry is YamlMappingNode map && map.Children.TryGetValue(new YamlScalarNode("pip"), out var pipNode) && pipNode is YamlSequenceNode pip)
+            {
+                var text = string.Join("\n", pip.OfType<YamlScalarNode>().Select(s => s.Value));
+                var result = RequirementsReader.ReadText(text, display);
+                var first = pip.Children.Count > 0 ? (int)pip.Children[0].Start.Line : line;
+                deps.AddRange(result.Dependencies.Select(d => d with { Line = first + d.Line - 1 }));
+                problems.AddRange(result.Problems.Select(p => p with { Line = p.Line > 0 ? first + p.Line - 1 : 0 }));
+            }
+            else
+            {
+                problems.Add(new ManifestProblem(display, line, "dependency entry is neither a package name nor a 'pip:' list"));
+            }
+        }
+
+        return new ManifestResult("environment.yml", deps.ToImmutable(), problems.ToImmutable(), []);
+    }
+}
