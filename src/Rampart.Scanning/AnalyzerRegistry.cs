@@ -25,10 +25,12 @@ public static class AnalyzerRegistry
         new Analyzers.Compressed.CompressedAnalyzer(),
         new Analyzers.Keras.KerasConfigAnalyzer(),
         new Analyzers.Keras.KerasArchiveAnalyzer(),
+        new Analyzers.HuggingFace.LfsPointerAnalyzer(),
     ];
 
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>
     public static ImmutableArray<IFolderAnalyzer> CreateFolderAnalyzers() =>
     [
+        new Analyzers.HuggingFace.HuggingFaceFolderAnalyzer(),
     ];
 }
