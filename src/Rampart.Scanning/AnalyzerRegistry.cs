@@ -26,6 +26,7 @@ public static class AnalyzerRegistry
         new Analyzers.Keras.KerasConfigAnalyzer(),
         new Analyzers.Keras.KerasArchiveAnalyzer(),
         new Analyzers.HuggingFace.LfsPointerAnalyzer(),
+        new Analyzers.TorchScript.TorchScriptCodeAnalyzer(),
     ];
 
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>
