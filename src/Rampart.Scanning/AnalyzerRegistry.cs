@@ -25,6 +25,7 @@ public static class AnalyzerRegistry
         new Analyzers.Compressed.CompressedAnalyzer(),
         new Analyzers.Keras.KerasConfigAnalyzer(),
         new Analyzers.Keras.KerasArchiveAnalyzer(),
+        new Analyzers.Hdf5.Hdf5Analyzer(),
         new Analyzers.HuggingFace.LfsPointerAnalyzer(),
         new Analyzers.TorchScript.TorchScriptCodeAnalyzer(),
     ];

@@ -12,13 +12,14 @@ public sealed class KerasArchiveAnalyzerTests
     {
         var report = await ScanHelper.ScanBytesAsync(FixtureCatalog.Get("keras/dense-archive").Build(), "model.keras");
 
-        report.Findings.Should().NotContain(f => f.RuleId.StartsWith("RAMP-KERAS", StringComparison.Ordinal));
+        report.Findings.Should().BeEmpty();
         var root = report.Artifacts.First(a => a.Path == "model.keras");
         root.Formats.Should().Contain(["zip", "keras"]);
         root.Facts["keras.version"].Should().Be("3.3.3");
         root.Facts["keras.weights"].Should().Be("hdf5");
         root.Facts["keras.format"].Should().Be("keras-v3");
         report.Artifacts.Should().Contain(a => a.Path == "model.keras!/config.json" && a.Formats.Contains("keras-config"));
+        report.Artifacts.Should().Contain(a => a.Path == "model.keras!/model.weights.h5" && a.Formats.Contains("hdf5"));
     }
 
     [Fact]
