@@ -86,6 +86,11 @@ internal sealed class HuggingFaceFolderAnalyzer : IFolderAnalyzer
         JsonDocument document;
         try
         {
+            if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            {
+                throw new JsonException("the file is not valid UTF-8 text");
+            }
+
             document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException e)

@@ -94,6 +94,11 @@ internal sealed class KerasArchiveAnalyzer : IArtifactAnalyzer
 
         try
         {
+            if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            {
+                throw new JsonException("not valid UTF-8 text");
+            }
+
             using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 16 });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {

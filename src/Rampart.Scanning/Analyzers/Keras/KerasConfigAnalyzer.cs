@@ -60,6 +60,12 @@ internal sealed class KerasConfigAnalyzer : IArtifactAnalyzer
         ArgumentNullException.ThrowIfNull(context);
         var result = new AnalysisResult(Id, artifact, context);
         var bytes = await ReadAllAsync(artifact, cancellationToken).ConfigureAwait(false);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
+        {
+            result.Inconclusive("the Keras configuration is not valid UTF-8 text");
+            return result;
+        }
+
         JsonDocument document;
         try
         {

@@ -125,6 +125,17 @@ public sealed class KerasConfigAnalyzerTests
         report.Findings.Should().ContainSingle(f => f.RuleId == KerasConfigAnalyzer.SerializedFunction && f.Message.Contains("does not decode", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Analyze_InvalidUtf8InString_Inconclusive()
+    {
+        byte[] bytes = [.. Encoding.UTF8.GetBytes("{\"class_name\": \"Sequential\", \"config\": {\"name\": \"a"), 0xff, 0xfe, .. Encoding.UTF8.GetBytes("\"}}")];
+
+        var report = await Scan(bytes);
+
+        report.Verdict.Should().Be(Verdict.Inconclusive);
+        report.Findings.Should().NotContain(f => f.RuleId == "RAMP-GEN-004");
+    }
+
     [Theory]
     [InlineData("""{"class_name": "Sequential", "config": {"layers": [""")]
     [InlineData("""{"class_name": "Sequential", "config": {"layers": []}} trailing""")]
