@@ -31,6 +31,11 @@ public static class AnalyzerRegistry
         new Analyzers.PythonSource.PythonSourceAnalyzer(),
         new Analyzers.Notebook.NotebookAnalyzer(),
         new Analyzers.Dependencies.ManifestAnalyzer(),
+        new Analyzers.Keras.KerasConfigAnalyzer(),
+        new Analyzers.Keras.KerasArchiveAnalyzer(),
+        new Analyzers.Hdf5.Hdf5Analyzer(),
+        new Analyzers.HuggingFace.LfsPointerAnalyzer(),
+        new Analyzers.TorchScript.TorchScriptCodeAnalyzer(),
     ];
 
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>
@@ -38,5 +43,6 @@ public static class AnalyzerRegistry
     [
         new Analyzers.Signatures.SignatureFolderAnalyzer(),
         new Analyzers.Dependencies.EnvironmentAnalyzer(),
+        new Analyzers.HuggingFace.HuggingFaceFolderAnalyzer(),
     ];
 }

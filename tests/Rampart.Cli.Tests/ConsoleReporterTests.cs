@@ -27,7 +27,7 @@ public sealed class ConsoleReporterTests
     public async Task WriteAsync_MostSevereArtifactGroupsInReportOrder()
     {
         var text = await RenderAsync(SampleReports.Full());
-        text.IndexOf("models/broken.pkl", StringComparison.Ordinal).Should().BeLessThan(text.IndexOf("models/evil.pt!/", StringComparison.Ordinal));
+        text.IndexOf("INCONCLUSIVE  models/broken.pkl", StringComparison.Ordinal).Should().BeLessThan(text.IndexOf("MALICIOUS  models/evil.pt!/", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public sealed class ConsoleReporterTests
         text.Should().Contain("CLEAN  1 artifact(s) with no findings (--verbose lists them)")
             .And.Contain("SKIPPED  1 artifact(s)")
             .And.Contain("SUPPRESSED  1 finding(s) accepted by the policy")
-            .And.NotContain("models/good.pt").And.NotContain("README.md").And.NotContain("mylib is our own package");
+            .And.NotContain("README.md").And.NotContain("mylib is our own package");
     }
 
     [Fact]
@@ -95,5 +95,41 @@ public sealed class ConsoleReporterTests
     {
         (await RenderAsync(SampleReports.Full(), color: true)).Should().Contain("\u001b[");
         (await RenderAsync(SampleReports.Full(), color: false)).Should().NotContain("\u001b[");
+    }
+
+    [Fact]
+    public async Task WriteAsync_ArtifactTable_OneRowPerScannedArtifactWithFormatsVerdictAndCount()
+    {
+        var report = SampleReports.Full();
+
+        var text = await RenderAsync(report);
+
+        var lines = text.Split('\n');
+        var header = lines.Single(l => l.Contains("Artifact", StringComparison.Ordinal) && l.Contains("Format(s)", StringComparison.Ordinal));
+        header.Should().Contain("Verdict").And.Contain("Findings");
+        foreach (var artifact in report.Artifacts.Where(a => a.Status == ArtifactStatus.Scanned))
+        {
+            var row = lines.First(l => l.TrimStart().StartsWith(artifact.Path + " ", StringComparison.Ordinal));
+            row.Should().Contain(string.Join(", ", artifact.Formats));
+            var count = report.Findings.Count(f => f.ArtifactPath == artifact.Path);
+            row.TrimEnd().Should().EndWith(" " + count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        lines.Should().NotContain(l => l.TrimStart().StartsWith("models/README.md ", StringComparison.Ordinal), "skipped artifacts are only counted");
+    }
+
+    [Fact]
+    public async Task WriteAsync_ManyArtifacts_TableCappedWithoutVerbose()
+    {
+        var report = SampleReports.Full();
+        var many = report with
+        {
+            Artifacts = [.. Enumerable.Range(0, ConsoleReporter.MaxTableRows + 7).Select(i => report.Artifacts[0] with { Path = $"many/{i}.pkl" })],
+        };
+
+        var text = await RenderAsync(many);
+
+        text.Should().Contain("... and 7 more artifact(s)");
+        (await RenderAsync(many, verbose: true)).Should().NotContain("more artifact(s)");
     }
 }

@@ -16,6 +16,9 @@ internal sealed class ConsoleReporter(ReporterOptions options) : IReporter
     /// <summary>Width used when the output is not a terminal: long enough that nothing is wrapped.</summary>
     public const int UnlimitedWidth = 4096;
 
+    /// <summary>Rows of the artifact table shown without --verbose.</summary>
+    public const int MaxTableRows = 50;
+
     public string Format => "console";
 
     public string FileExtension => "txt";
@@ -48,6 +51,7 @@ internal sealed class ConsoleReporter(ReporterOptions options) : IReporter
         var order = report.Artifacts.Select((a, i) => (a.Path, i)).GroupBy(p => p.Path, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.First().i, StringComparer.Ordinal);
         var artifacts = report.Artifacts.GroupBy(a => a.Path, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        WriteArtifactTable(console, report);
         var explained = new HashSet<string>(StringComparer.Ordinal);
         foreach (var group in report.Findings.GroupBy(f => f.ArtifactPath, StringComparer.Ordinal)
                      .OrderBy(g => order.GetValueOrDefault(g.Key, int.MaxValue)).ThenBy(g => g.Key, StringComparer.Ordinal))
@@ -112,6 +116,42 @@ internal sealed class ConsoleReporter(ReporterOptions options) : IReporter
         var counts = Invariant($"{summary.Malicious} malicious, {summary.Inconclusive} inconclusive, {summary.NeedsReview} needs review, {summary.Clean} clean, {summary.Skipped} skipped");
         console.MarkupLine($"Verdict: {VerdictLabel(report.Verdict)} ({counts}). " +
                            Invariant($"Exit {report.ExitCode}: {Esc(ReportText.ExitCodeMeaning(report.ExitCode, report.FailOn))}."));
+    }
+
+    /// <summary>
+    /// One row per analysed artifact (files, archive members, embedded parts, folders), in scan order: path, the
+    /// formats that recognised it, its verdict and its own finding count. Skipped artifacts are only counted below.
+    /// </summary>
+    private void WriteArtifactTable(IAnsiConsole console, ScanReport report)
+    {
+        var rows = report.Artifacts.Where(a => a.Status == ArtifactStatus.Scanned).ToList();
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        var counts = report.Findings.GroupBy(f => f.ArtifactPath, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var table = new Table { Border = TableBorder.Simple, ShowHeaders = true };
+        table.AddColumn("Artifact");
+        table.AddColumn("Format(s)");
+        table.AddColumn("Verdict");
+        table.AddColumn(new TableColumn("Findings").RightAligned());
+        var shown = options.Verbose ? rows.Count : Math.Min(rows.Count, MaxTableRows);
+        foreach (var artifact in rows.Take(shown))
+        {
+            table.AddRow(
+                Esc(artifact.Path),
+                Esc(artifact.Formats.Length == 0 ? "-" : string.Join(", ", artifact.Formats)),
+                VerdictLabel(artifact.Verdict),
+                counts.GetValueOrDefault(artifact.Path).ToString(CultureInfo.InvariantCulture));
+        }
+
+        console.WriteLine();
+        console.Write(table);
+        if (shown < rows.Count)
+        {
+            console.MarkupLine(Invariant($"    [grey]... and {rows.Count - shown} more artifact(s) (--verbose lists them all)[/]"));
+        }
     }
 
     private static void WriteFinding(IAnsiConsole console, ScanReport report, Finding finding, HashSet<string> explained)
