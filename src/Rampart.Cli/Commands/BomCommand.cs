@@ -10,12 +10,6 @@ namespace Rampart.Cli.Commands;
 /// <summary>rampart bom PATH: a CycloneDX 1.6 ML-BOM of a model folder or file (docs/commands/bom.md).</summary>
 internal static class BomCommand
 {
-    /// <summary>
-    /// The Python dependency inventory the BOM lists libraries from. Null until the Dependencies room's
-    /// implementation is wired in here (then: <c>new DependencyInventory()</c>); the BOM then has no library components.
-    /// </summary>
-    internal static Func<IDependencyInventory?> InventoryFactory { get; set; } = () => null;
-
     public static Command Create(CliEnvironment environment)
     {
         var path = new Argument<string>("PATH") { Description = "A model folder or file." };
@@ -35,7 +29,7 @@ internal static class BomCommand
             }
 
             var scanner = environment.ScannerFactory?.Invoke() ?? Scanner.CreateDefault(environment.Time);
-            var builder = new AiBomBuilder(scanner, InventoryFactory(), environment.Time);
+            var builder = new AiBomBuilder(scanner, new DependencyInventory(), environment.Time);
             Ledger? ledger = null;
             if (parse.GetValue(ledgerOption) is { } location)
             {

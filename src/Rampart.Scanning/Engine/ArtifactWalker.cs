@@ -34,6 +34,10 @@ public static class ArtifactWalker
             if (File.Exists(full))
             {
                 Add(full, target);
+                if (files[^1] is { Kind: FileKindValue.Regular } file && file.FullPath == full)
+                {
+                    folders.Add(new FolderView(full, target, true, [new FolderFile(Path.GetFileName(full), full, target, file.Length)], [], isSingleFile: true));
+                }
             }
             else if (Directory.Exists(full))
             {

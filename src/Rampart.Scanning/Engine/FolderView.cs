@@ -18,13 +18,14 @@ public sealed class FolderView
 {
     private readonly Dictionary<string, FolderFile> _byPath;
 
-    public FolderView(string fullPath, string displayPath, bool isScanTarget, IReadOnlyList<FolderFile> allFiles, IReadOnlyList<string> subfolders)
+    public FolderView(string fullPath, string displayPath, bool isScanTarget, IReadOnlyList<FolderFile> allFiles, IReadOnlyList<string> subfolders, bool isSingleFile = false)
     {
         ArgumentNullException.ThrowIfNull(allFiles);
         ArgumentNullException.ThrowIfNull(subfolders);
         FullPath = fullPath;
         DisplayPath = displayPath;
         IsScanTarget = isScanTarget;
+        IsSingleFile = isSingleFile;
         AllFiles = allFiles;
         Subfolders = subfolders;
         Files = [.. allFiles.Where(f => !f.RelativePath.Contains('/', StringComparison.Ordinal))];
@@ -39,6 +40,13 @@ public sealed class FolderView
 
     /// <summary>True for a folder named on the command line (not one found inside it).</summary>
     public bool IsScanTarget { get; }
+
+    /// <summary>
+    /// True for a file named on the command line, seen as a one-file view: <see cref="FullPath"/> is the file, and
+    /// <see cref="Files"/> holds just it, under its name. Only analyzers with
+    /// <see cref="IFolderAnalyzer.AcceptsSingleFileTargets"/> are given such views.
+    /// </summary>
+    public bool IsSingleFile { get; }
 
     /// <summary>Regular files directly in this folder, in ordinal order.</summary>
     public IReadOnlyList<FolderFile> Files { get; }

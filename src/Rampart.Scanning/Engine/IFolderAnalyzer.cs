@@ -14,6 +14,13 @@ public interface IFolderAnalyzer
 
     int Version { get; }
 
+    /// <summary>
+    /// True when the analyzer also wants a file named on the command line, seen as a one-file view
+    /// (<see cref="FolderView.IsSingleFile"/>): a signature requirement applies to a lone model file as much as
+    /// to a folder. False by default.
+    /// </summary>
+    bool AcceptsSingleFileTargets => false;
+
     /// <summary>A cheap check on names only (and on the policy, for checks the policy switches on).</summary>
     bool CanAnalyze(FolderView folder, AnalysisContext context);
 

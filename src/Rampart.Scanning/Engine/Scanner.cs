@@ -84,7 +84,34 @@ public sealed class Scanner
                 async (i, ct) => folderNodes[i] = await AnalyzeFolderAsync(walk.Folders[i], context, ct).ConfigureAwait(false)).ConfigureAwait(false);
         }
 
-        return BuildReport([.. results.SelectMany(r => r.Nodes), .. folderNodes.OfType<Node>()], targets, policy, started, stopwatch);
+        // A file named on the command line and judged as a one-file view reports on the file's own node.
+        var nodes = results.SelectMany(r => r.Nodes).ToList();
+        var topLevel = nodes.Where(n => n.Parent is null).GroupBy(n => n.Path, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        for (var i = 0; i < folderNodes.Length; i++)
+        {
+            if (folderNodes[i] is not { } folderNode)
+            {
+                continue;
+            }
+
+            if (walk.Folders[i].IsSingleFile && topLevel.TryGetValue(folderNode.Path, out var fileNode))
+            {
+                fileNode.Formats.AddRange(folderNode.Formats);
+                fileNode.Findings.AddRange(folderNode.Findings);
+                foreach (var (key, value) in folderNode.Facts)
+                {
+                    fileNode.Facts[key] = value;
+                }
+
+                fileNode.SkipReason = null;
+            }
+            else
+            {
+                nodes.Add(folderNode);
+            }
+        }
+
+        return BuildReport(nodes, targets, policy, started, stopwatch);
     }
 
     /// <summary>Scans a single in-memory artifact (used by tests, fuzzing and benchmarks).</summary>
@@ -208,7 +235,7 @@ public sealed class Scanner
         timeout.CancelAfter(context.Limits.TimePerFile);
         foreach (var analyzer in FolderAnalyzers)
         {
-            if (!analyzer.CanAnalyze(folder, context))
+            if ((folder.IsSingleFile && !analyzer.AcceptsSingleFileTargets) || !analyzer.CanAnalyze(folder, context))
             {
                 continue;
             }

@@ -11,7 +11,9 @@ namespace Rampart.Scanning.Analyzers.Signatures;
 /// "require: signed-by:" it runs on every folder named on the command line: the folder must hold the signature,
 /// the signature must verify with the trusted key or CA, and every file must match it. Without that policy it runs
 /// only on folders that carry a model.sig, and checks that the files still match what the signature lists (who
-/// signed cannot be established without a trusted key, which the facts say).
+/// signed cannot be established without a trusted key, which the facts say). A lone model file named on the
+/// command line is held to the same policy: its signature is "FILE.sig" beside it, else the policy's signature
+/// file name in the same folder.
 /// </summary>
 internal sealed class SignatureFolderAnalyzer : IFolderAnalyzer
 {
@@ -21,10 +23,17 @@ internal sealed class SignatureFolderAnalyzer : IFolderAnalyzer
 
     public int Version => 1;
 
+    public bool AcceptsSingleFileTargets => true;
+
     public bool CanAnalyze(FolderView folder, AnalysisContext context)
     {
         ArgumentNullException.ThrowIfNull(folder);
         ArgumentNullException.ThrowIfNull(context);
+        if (folder.IsSingleFile)
+        {
+            return context.Policy.RequireSignature is not null;
+        }
+
         return context.Policy.RequireSignature is not null
             ? folder.IsScanTarget
             : folder.Find(SignatureRequirement.DefaultSignatureFile) is not null;
@@ -37,6 +46,11 @@ internal sealed class SignatureFolderAnalyzer : IFolderAnalyzer
         var result = new AnalysisResult(Id, folder, context);
         var requirement = context.Policy.RequireSignature;
         var name = requirement?.SignatureFile ?? SignatureRequirement.DefaultSignatureFile;
+        if (folder.IsSingleFile)
+        {
+            return await VerifySingleFileAsync(folder, requirement!, result, cancellationToken).ConfigureAwait(false);
+        }
+
         var signature = folder.Find(name);
         if (signature is null)
         {
@@ -70,14 +84,45 @@ internal sealed class SignatureFolderAnalyzer : IFolderAnalyzer
             }
         }
 
+        Record(result, verification, name);
+        return result;
+    }
+
+    /// <summary>A model file named on the command line, under a signature requirement.</summary>
+    private static async ValueTask<AnalysisResult> VerifySingleFileAsync(FolderView file, SignatureRequirement requirement, AnalysisResult result, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(file.FullPath) ?? ".";
+        string[] candidates = [file.FullPath + ".sig", Path.Combine(directory, requirement.SignatureFile)];
+        var signature = candidates.FirstOrDefault(c => File.Exists(c) && FileKind.Of(c) == FileKindValue.Regular);
+        if (signature is null)
+        {
+            var names = $"'{Path.GetFileName(candidates[0])}' or '{requirement.SignatureFile}'";
+            result.Report(RuleInvalid, $"the model file is not signed: no signature {names} beside it (the policy requires a signature by {requirement.SignedBy})",
+                new FindingLocation(Detail: Path.GetFileName(candidates[0])), [new("name", Path.GetFileName(candidates[0]))], Severity.High);
+            return result;
+        }
+
+        var trust = TrustFor(requirement.SignedBy);
+        result.SetFact("trust", (trust is VerificationTrust.Certificates ? "certificate authority " : "public key ") + requirement.SignedBy);
+        var options = new VerificationOptions { IsRegularFile = p => FileKind.Of(p) == FileKindValue.Regular };
+        var verification = await ModelVerifier.VerifyAsync(file.FullPath, signature, trust, options, cancellationToken).ConfigureAwait(false);
+        if (verification.SignedManifest is { } signed)
+        {
+            result.SetFact("subject", $"{signed.ModelName} sha256:{signed.RootDigestHex}");
+        }
+
+        Record(result, verification, Path.GetFileName(signature));
+        return result;
+    }
+
+    private static void Record(AnalysisResult result, VerificationResult verification, string signatureName)
+    {
         result.SetFact("checks", string.Join(", ", verification.Checks.Select(c => $"{c.Name}: {(c.Passed ? "ok" : "FAILED")}")));
         foreach (var problem in verification.Problems)
         {
-            var detail = problem.Resource ?? name;
+            var detail = problem.Resource ?? signatureName;
             result.Report(SignatureFindings.RuleFor(problem.Kind), problem.Message, new FindingLocation(Detail: detail), [new("name", detail)]);
         }
-
-        return result;
     }
 
     /// <summary>A PEM holding a certificate names a CA (certificate method); anything else is read as a public key.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Rampart.Core;
 using Rampart.Core.Policy;
+using Rampart.Integrity.Hashing;
 using Rampart.Integrity.Signing;
 using Rampart.Scanning;
 using Rampart.Scanning.Engine;
@@ -132,5 +133,45 @@ public sealed class SignatureFolderAnalyzerTests
         {
             ids.Should().Equal(expected);
         }
+    }
+
+    [Fact]
+    public async Task Scan_RequiredOnASingleModelFile_ChecksItsSignatureBesideIt()
+    {
+        using var temp = new TempDirectory();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var publicKey = Path.Combine(temp.Path, "trusted.pub");
+        File.WriteAllText(publicKey, KeyMaterial.PublicKeyPem(key));
+        var model = Path.Combine(temp.Path, "weights.bin");
+        File.WriteAllBytes(model, [1, 2, 3, 4, 5]);
+
+        var unsigned = await ScanAsync(model, Requiring(publicKey));
+        unsigned.Findings.Should().ContainSingle(f => f.RuleId == "RAMP-SIG-001" && f.ArtifactPath == model)
+            .Which.Message.Should().Contain("not signed", "a lone file under a signature requirement is not waved through");
+        unsigned.ExitCode.Should().Be(ExitCodes.Findings);
+        unsigned.Artifacts.Where(a => a.Path == model).Should().ContainSingle("the file's own entry carries the finding");
+
+        var manifest = ModelHasher.Hash(model, new HashingOptions(), CancellationToken.None);
+        ModelSigner.Write(ModelSigner.SignWithKey(manifest, key), model + ".sig");
+        var signed = await ScanAsync(model, Requiring(publicKey));
+        signed.Findings.Where(f => f.RuleId.StartsWith("RAMP-SIG", StringComparison.Ordinal)).Should().BeEmpty();
+        signed.Artifacts.Single(a => a.Path == model).Facts.Should().ContainKey("signatures.subject");
+
+        File.WriteAllBytes(model, [1, 2, 3, 4, 6]);
+        var tampered = await ScanAsync(model, Requiring(publicKey));
+        tampered.Findings.Should().Contain(f => f.RuleId == "RAMP-SIG-002");
+        tampered.ExitCode.Should().Be(ExitCodes.Findings);
+    }
+
+    [Fact]
+    public async Task Scan_SingleFileWithoutRequirement_RunsNoSignatureCheck()
+    {
+        using var temp = new TempDirectory();
+        var model = Path.Combine(temp.Path, "weights.bin");
+        File.WriteAllBytes(model, [1, 2, 3]);
+
+        var report = await ScanAsync(model, ScanPolicy.Default);
+
+        report.Artifacts.Should().ContainSingle().Which.Formats.Should().NotContain("signatures");
     }
 }
