@@ -12,6 +12,7 @@ public sealed class AnalysisResult
     private readonly List<Finding> _findings = [];
     private readonly List<Artifact> _children = [];
     private readonly SortedDictionary<string, string> _facts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _companions = new(StringComparer.Ordinal);
 
     public AnalysisResult(string analyzerId, Artifact artifact, AnalysisContext context)
     {
@@ -86,6 +87,29 @@ public sealed class AnalysisResult
         }
 
         _children.Add(child);
+    }
+
+    /// <summary>
+    /// Files beside this artifact that its format reads as raw data (an ONNX model's external tensor data), by
+    /// logical path, with the role they play. The engine lists such a file as that data instead of calling it an
+    /// unrecognised model file (RAMP-GEN-003); every analyzer still reads it as usual, so a pickle named as
+    /// external data is judged as a pickle.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Companions => _companions;
+
+    /// <summary>Declares <paramref name="relativePath"/> (relative to this file-on-disk's folder) as raw data it reads.</summary>
+    public void ClaimCompanionFile(string relativePath, string role)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(relativePath);
+        if (Artifact is not { Depth: 0 })
+        {
+            return;
+        }
+
+        var folder = System.IO.Path.GetDirectoryName(Path)?.Replace('\\', '/');
+        var segments = relativePath.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries).Where(s => s != ".");
+        var joined = string.Join('/', segments);
+        _companions[string.IsNullOrEmpty(folder) ? joined : folder + "/" + joined] = role;
     }
 
     public void SetFact(string key, string value) => _facts[key] = value;

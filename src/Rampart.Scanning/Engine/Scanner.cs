@@ -84,8 +84,10 @@ public sealed class Scanner
                 async (i, ct) => folderNodes[i] = await AnalyzeFolderAsync(walk.Folders[i], context, ct).ConfigureAwait(false)).ConfigureAwait(false);
         }
 
-        // A file named on the command line and judged as a one-file view reports on the file's own node.
         var nodes = results.SelectMany(r => r.Nodes).ToList();
+        ApplyCompanions(nodes);
+
+        // A file named on the command line and judged as a one-file view reports on the file's own node.
         var topLevel = nodes.Where(n => n.Parent is null).GroupBy(n => n.Path, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         for (var i = 0; i < folderNodes.Length; i++)
         {
@@ -227,6 +229,37 @@ public sealed class Scanner
         return new FileResult(nodes);
     }
 
+    /// <summary>
+    /// A file that another file reads as raw data (see <see cref="AnalysisResult.ClaimCompanionFile"/>) and that no
+    /// analyzer recognised is that data, not an unrecognised model file: its RAMP-GEN-003 is dropped and the reason
+    /// is recorded. Anything an analyzer did recognise in it is kept and judged as usual.
+    /// </summary>
+    private static void ApplyCompanions(List<Node> nodes)
+    {
+        var claims = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var node in nodes)
+        {
+            foreach (var (path, role) in node.Companions)
+            {
+                claims.TryAdd(path, role);
+            }
+        }
+
+        if (claims.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var node in nodes)
+        {
+            if (node.Parent is null && node.Formats.Count == 0 && claims.TryGetValue(node.Path, out var role))
+            {
+                node.Findings.RemoveAll(f => f.RuleId == RuleIds.UnrecognizedModelFile);
+                node.SkipReason = role;
+            }
+        }
+    }
+
     /// <summary>Runs the folder analyzers that recognise <paramref name="folder"/>; null when none does.</summary>
     private async Task<Node?> AnalyzeFolderAsync(FolderView folder, AnalysisContext context, CancellationToken cancellationToken)
     {
@@ -324,6 +357,11 @@ public sealed class Scanner
             node.Formats.Add(analyzer.Id);
             node.Findings.AddRange(result.Findings);
             node.Children.AddRange(result.Children);
+            foreach (var (path, role) in result.Companions)
+            {
+                node.Companions[path] = $"{role} of {artifact.Path}";
+            }
+
             foreach (var (key, value) in result.Facts)
             {
                 node.Facts[$"{analyzer.Id}.{key}"] = value;
@@ -402,6 +440,9 @@ public sealed class Scanner
         public List<Artifact> Children { get; } = [];
 
         public Dictionary<string, string> Facts { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Files beside this one that it reads as raw data: logical path → "role of this path".</summary>
+        public Dictionary<string, string> Companions { get; } = new(StringComparer.Ordinal);
 
         public string? SkipReason { get; set; }
     }

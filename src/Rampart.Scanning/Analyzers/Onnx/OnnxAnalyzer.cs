@@ -228,6 +228,10 @@ internal sealed class OnnxAnalyzer : IArtifactAnalyzer
             {
                 counter.Report(ExternalDataMissing, $"{label} reads its data from '{path}', which does not exist beside the model", location, props);
             }
+            else if (file.Size is not null)
+            {
+                counter.Result.ClaimCompanionFile(path, "external tensor data");
+            }
         }
 
         if (file.Size is { } size)

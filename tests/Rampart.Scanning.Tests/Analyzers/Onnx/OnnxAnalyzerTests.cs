@@ -96,6 +96,35 @@ public sealed class OnnxAnalyzerTests
     }
 
     [Fact]
+    public async Task Scan_FolderWithExternalDataFile_ListsItAsTensorDataNotAnUnknownModel()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllBytes(temp.File("model.onnx"), OnnxFixtures.Relu().ExternalInitializer("w_ext", [4], "weights.bin", 0, 16).Build());
+        File.WriteAllBytes(temp.File("weights.bin"), new byte[16]);
+
+        var report = await ScanHelper.ScanPathsAsync([temp.Path]);
+
+        report.Findings.Should().NotContain(f => f.RuleId == Rampart.Scanning.Engine.RuleIds.UnrecognizedModelFile, "weights.bin is the model's raw tensor data");
+        var data = report.Artifacts.Should().ContainSingle(a => a.Path.EndsWith("weights.bin", StringComparison.Ordinal)).Subject;
+        data.Status.Should().Be(Core.Reporting.ArtifactStatus.Skipped);
+        data.SkipReason.Should().StartWith("external tensor data of ").And.EndWith("model.onnx");
+        report.ExitCode.Should().Be(ExitCodes.Clean);
+    }
+
+    [Fact]
+    public async Task Scan_ExternalDataThatIsAPickle_IsStillJudgedAsAPickle()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllBytes(temp.File("model.onnx"), OnnxFixtures.Relu().ExternalInitializer("w_ext", [4], "weights.bin").Build());
+        File.WriteAllBytes(temp.File("weights.bin"), FixtureCatalog.Get("pickle/unknown-global").Build());
+
+        var report = await ScanHelper.ScanPathsAsync([temp.Path]);
+
+        report.Artifacts.Single(a => a.Path.EndsWith("weights.bin", StringComparison.Ordinal)).Verdict.Should().Be(Verdict.Malicious,
+            "claiming a file as tensor data never stops it being read for what it is");
+    }
+
+    [Fact]
     public async Task Analyze_DeclaredLengthDiffersFromShape_TensorSize()
     {
         var report = await Scan(OnnxFixtures.Relu().ExternalInitializer("w_ext", [4], "weights.bin", 0, 100).Build());
