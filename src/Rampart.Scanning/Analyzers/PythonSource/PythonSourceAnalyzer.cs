@@ -27,6 +27,11 @@ internal sealed class PythonSourceAnalyzer : IArtifactAnalyzer
         }
 
         var name = artifact.Name;
+        if (TorchScript.TorchScriptCodeAnalyzer.IsCodeMember(artifact))
+        {
+            return false;
+        }
+
         if (name.EndsWith(".py", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".pyw", StringComparison.OrdinalIgnoreCase))
         {
             return true;

@@ -47,7 +47,13 @@ internal sealed class TorchScriptCodeAnalyzer : IArtifactAnalyzer
 
     public int Version => 1;
 
-    public bool CanAnalyze(Artifact artifact)
+    public bool CanAnalyze(Artifact artifact) => IsCodeMember(artifact);
+
+    /// <summary>
+    /// A TorchScript source member (root/code/**.py inside an archive): compiled by TorchScript, never run by Python,
+    /// so it is judged here and not by the Python-source rules.
+    /// </summary>
+    internal static bool IsCodeMember(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);
         // A source member is selected by its name inside a TorchScript archive: root/code/**.py.

@@ -16,6 +16,8 @@ public sealed class TorchScriptCodeAnalyzerTests
         var report = await ScanCode(TorchScriptFixtures.BenignCode);
 
         report.Artifacts.Should().Contain(a => a.Path == "model.pt!/archive/code/__torch__.py" && a.Formats.Contains("torchscript"));
+        report.Artifacts.Single(a => a.Path == "model.pt!/archive/code/__torch__.py").Formats.Should().NotContain("python",
+            "TorchScript code is compiled by TorchScript, not run by Python: the Python-source rules do not apply to it");
         report.Findings.Should().NotContain(f => f.RuleId.StartsWith("RAMP-TS-", StringComparison.Ordinal));
     }
 
