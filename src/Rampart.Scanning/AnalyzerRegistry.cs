@@ -23,6 +23,7 @@ public static class AnalyzerRegistry
         new Analyzers.Numpy.NumpyAnalyzer(),
         new Analyzers.PyTorch.PyTorchAnalyzer(),
         new Analyzers.Compressed.CompressedAnalyzer(),
+        new Analyzers.Safetensors.SafetensorsAnalyzer(),
     ];
 
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>
