@@ -24,6 +24,7 @@ public static class AnalyzerRegistry
         new Analyzers.PyTorch.PyTorchAnalyzer(),
         new Analyzers.Compressed.CompressedAnalyzer(),
         new Analyzers.Safetensors.SafetensorsAnalyzer(),
+        new Analyzers.Gguf.GgufAnalyzer(),
     ];
 
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>
