@@ -18,7 +18,10 @@ internal abstract record JinjaNode(int Line, int Column)
                 case IEnumerable<JinjaNode> nodes:
                     foreach (var n in nodes)
                     {
-                        yield return n;
+                        if (n is not null)
+                        {
+                            yield return n;
+                        }
                     }
 
                     break;

@@ -56,7 +56,8 @@ internal sealed class TemplateAnalysis
          "execlpe", "execv", "execve", "execvp", "execvpe", "check_output", "check_call", "getoutput", "getstatusoutput",
          "run_path", "run_module", "load_module", "fork", "forkpty", "posix_spawn", "posix_spawnp", "remove", "unlink",
          "rmdir", "removedirs", "rmtree", "kill", "killpg", "open", "read_text", "write_text", "read_bytes", "write_bytes",
-         "globals", "locals", "vars", "getattr", "setattr", "delattr", "breakpoint", "input", "exit", "quit", "loads", "load"];
+         "globals", "locals", "vars", "getattr", "setattr", "delattr", "breakpoint", "input", "exit", "quit", "loads", "load",
+         "mkdir", "makedirs", "mknod", "rename", "chmod", "chown", "symlink", "putenv"];
 
     /// <summary>Attributes that lead from an object to frames, code and globals (what Jinja's sandbox calls internal).</summary>
     public static readonly ImmutableHashSet<string> InternalNames =
@@ -345,6 +346,8 @@ internal sealed class TemplateAnalysis
                 return JValues.MarkBuilt(acc);
             case BinaryExpr b:
                 return FoldBinary(b);
+            case UnaryExpr { Operator: "-" or "+" } u:
+                return JValues.Lift(Fold(u.Operand), v => v is JNum n ? new JNum(u.Operator == "-" ? -n.Value : n.Value, n.IsInteger, n.Built) : JValue.Unknown);
             case CondExpr c:
                 return JValues.Any([Fold(c.Then), c.Otherwise is null ? new JNone(false) : Fold(c.Otherwise)]);
             case GetattrExpr { Target: NameExpr ns } a when IsBound(ns.Name + "." + a.Attribute):

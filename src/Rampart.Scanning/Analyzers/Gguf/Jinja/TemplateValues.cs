@@ -292,7 +292,8 @@ internal static class JValues
 
     public static JValue MarkBuilt(JValue value) => value switch
     {
-        JAny a => new JAny([.. a.Options.Select(MarkBuilt)], true),
+        JAny a => new JAny([.. a.Options.Select(MarkBuilt)], a.Options.Any(o => o is not JUnknown || o.Built)),
+        JUnknown => value,
         _ => value with { Built = true },
     };
 }
