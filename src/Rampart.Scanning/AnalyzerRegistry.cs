@@ -25,6 +25,7 @@ public static class AnalyzerRegistry
         new Analyzers.Compressed.CompressedAnalyzer(),
         new Analyzers.Safetensors.SafetensorsAnalyzer(),
         new Analyzers.Gguf.GgufAnalyzer(),
+        new Analyzers.ChatTemplate.ChatTemplateFileAnalyzer(),
     ];
 
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>

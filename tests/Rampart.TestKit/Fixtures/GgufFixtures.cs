@@ -28,3 +28,15 @@ public sealed class GgufFixtures : IFixtureSource
         new("gguf/template-invalid", "model.gguf", () => WithTemplate("{% for message in messages %}{{ message['content'] }")),
     ];
 }
+
+/// <summary>Fixtures for the chat-template file analyzer (tokenizer_config.json, chat_template.jinja).</summary>
+public sealed class ChatTemplateFileFixtures : IFixtureSource
+{
+    public IEnumerable<Fixture> Fixtures =>
+    [
+        new("chat-template/tokenizer-config-llama3", "tokenizer_config.json", () =>
+            System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["bos_token"] = "<|begin_of_text|>", ["chat_template"] = ChatTemplates.Llama3 })),
+        new("chat-template/jinja-hostile", "chat_template.jinja", () =>
+            System.Text.Encoding.UTF8.GetBytes(ChatTemplates.Hostile("/tmp/rampart-marker")["for-over-computed-attribute"])),
+    ];
+}
