@@ -36,6 +36,9 @@ public static class AnalyzerRegistry
         new Analyzers.Hdf5.Hdf5Analyzer(),
         new Analyzers.HuggingFace.LfsPointerAnalyzer(),
         new Analyzers.TorchScript.TorchScriptCodeAnalyzer(),
+        new Analyzers.Safetensors.SafetensorsAnalyzer(),
+        new Analyzers.Gguf.GgufAnalyzer(),
+        new Analyzers.ChatTemplate.ChatTemplateFileAnalyzer(),
     ];
 
     /// <summary>Analyzers that judge a folder as a whole (model repositories, environments, signed folders): one line each.</summary>

@@ -1,0 +1,155 @@
+using System.Text;
+using System.Text.Json;
+using Rampart.Core;
+using Rampart.Scanning.Analyzers.Gguf.Jinja;
+using Rampart.Scanning.Engine;
+
+namespace Rampart.Scanning.Analyzers.ChatTemplate;
+
+/// <summary>
+/// Chat templates outside GGUF files: a Hugging Face <c>tokenizer_config.json</c> or <c>chat_template.json</c> (its
+/// <c>chat_template</c> field: a string, or a list of <c>{"name", "template"}</c>), and a standalone
+/// <c>chat_template.jinja</c>. These are named config files, so the name selects them and the content confirms (a
+/// JSON object, or text without NUL bytes). Each template goes through the same Jinja parser and analysis as GGUF's.
+/// </summary>
+internal sealed class ChatTemplateFileAnalyzer : IArtifactAnalyzer
+{
+    private static readonly string[] JsonNames = ["tokenizer_config.json", "chat_template.json", "processor_config.json"];
+
+    public string Id => "chat-template";
+
+    public int Version => 1;
+
+    public bool CanAnalyze(Artifact artifact)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        var head = artifact.Head.Span;
+        if (IsJinjaName(artifact.Name))
+        {
+            return !head.Contains((byte)0);
+        }
+
+        if (!JsonNames.Contains(artifact.Name, StringComparer.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var trimmed = head.StartsWith("\uFEFF"u8) ? head[3..] : head;
+        trimmed = trimmed.TrimStart(" \t\r\n"u8);
+        return trimmed.Length > 0 && trimmed[0] == (byte)'{';
+    }
+
+    private static bool IsJinjaName(string name) =>
+        name.EndsWith(".jinja", StringComparison.OrdinalIgnoreCase) && name.Contains("chat_template", StringComparison.OrdinalIgnoreCase);
+
+    public async ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        ArgumentNullException.ThrowIfNull(context);
+        var result = new AnalysisResult(Id, artifact, context);
+        var limit = context.Limits.MaxHeaderBytes;
+        if (artifact.Length is { } length && length > limit)
+        {
+            result.LimitReached("MaxHeaderBytes", $"the {artifact.Name} file is {length:N0} bytes");
+            return result;
+        }
+
+        byte[] bytes;
+        if (artifact.HeadIsComplete)
+        {
+            bytes = artifact.Head.ToArray();
+        }
+        else
+        {
+            var stream = await artifact.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                using var buffer = new MemoryStream();
+                var chunk = new byte[81920];
+                int read;
+                while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    if (buffer.Length + read > limit)
+                    {
+                        result.LimitReached("MaxHeaderBytes", $"the {artifact.Name} file is larger than {limit:N0} bytes");
+                        return result;
+                    }
+
+                    buffer.Write(chunk, 0, read);
+                }
+
+                bytes = buffer.ToArray();
+            }
+        }
+
+        if (IsJinjaName(artifact.Name))
+        {
+            result.SetFact("templates", 1);
+            ChatTemplateCheck.Check(result, Encoding.UTF8.GetString(bytes), artifact.Name, cancellationToken);
+            return result;
+        }
+
+        CheckJson(result, bytes, cancellationToken);
+        return result;
+    }
+
+    private static void CheckJson(AnalysisResult result, byte[] bytes, CancellationToken cancellationToken)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            result.Inconclusive("the file is not valid UTF-8, so it is not well-formed JSON", FindingLocation.AtOffset(0));
+            return;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64, CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            result.Inconclusive($"the file is not well-formed JSON: {e.Message}", FindingLocation.AtOffset(e.BytePositionInLine ?? 0));
+            return;
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("chat_template", out var template))
+            {
+                result.SetFact("templates", 0);
+                return;
+            }
+
+            var count = 0;
+            switch (template.ValueKind)
+            {
+                case JsonValueKind.String:
+                    count++;
+                    ChatTemplateCheck.Check(result, template.GetString()!, "chat_template", cancellationToken);
+                    break;
+                case JsonValueKind.Array:
+                    foreach (var entry in template.EnumerateArray())
+                    {
+                        if (entry.ValueKind != JsonValueKind.Object || !entry.TryGetProperty("template", out var text) || text.ValueKind != JsonValueKind.String)
+                        {
+                            result.Inconclusive("chat_template lists an entry without a string 'template'");
+                            continue;
+                        }
+
+                        var name = entry.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                        count++;
+                        ChatTemplateCheck.Check(result, text.GetString()!, "chat_template." + name, cancellationToken);
+                    }
+
+                    break;
+                case JsonValueKind.Null:
+                    break;
+                default:
+                    result.Inconclusive($"chat_template is a {template.ValueKind}, not a string or a list of named templates");
+                    break;
+            }
+
+            result.SetFact("templates", count);
+        }
+    }
+}
