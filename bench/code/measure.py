@@ -74,7 +74,7 @@ def main():
     out = os.path.join(results, f"{date}-code.md")
     with open(out, "w") as f:
         f.write(f"# Code review benchmark ({date})\n\n")
-        f.write("Machine: shared 2-core build box (other jobs were running), "
+        f.write("Machine: 2-core build box (note here whether other jobs were running), "
                 f"{platform.platform()}, {os.cpu_count()} CPUs. Figures are ratios within this run.\n\n")
         f.write(f"Command: `RUNS={runs} WARMUP={os.environ.get('WARMUP', '0')} bench/code/run.sh` (cat is always warmed up once; the page cache is warm for both)\n\n")
         f.write(f"Input: {files:,} standard-library .py files ({size / 1e6:.1f} MB) of {len(roots)} Pythons: "

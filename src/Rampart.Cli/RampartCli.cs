@@ -13,23 +13,40 @@ namespace Rampart.Cli;
 /// </summary>
 internal static class RampartCli
 {
-    public static RootCommand BuildRoot(CliEnvironment environment)
+    /// <summary>Every command, by the verb that selects it: one line each.</summary>
+    internal static readonly (string Verb, Func<CliEnvironment, Command> Create)[] Commands =
+    [
+        ("scan", ScanCommand.Create),
+        ("rules", RulesCommand.Create),
+        ("hash", HashCommand.Create),
+        ("sign", SignCommand.Create),
+        ("verify", VerifyCommand.Create),
+        ("keygen", KeygenCommand.Create),
+        ("audit", AuditCommand.Create),
+        ("db", DbCommand.Create),
+        ("ledger", LedgerCommand.Create),
+        ("record", RecordCommand.Create),
+        ("trace", TraceCommand.Create),
+        ("bom", BomCommand.Create),
+        ("slsa", SlsaCommand.Create),
+        ("review", ReviewCommand.Create),
+    ];
+
+    /// <summary>
+    /// The command tree. With <paramref name="onlyVerb"/> only that command is built: a run of one command does not
+    /// pay for constructing the other thirteen (start-up is most of a small `rampart hash`).
+    /// </summary>
+    public static RootCommand BuildRoot(CliEnvironment environment, string? onlyVerb = null)
     {
-        var root = new RootCommand("Rampart: scan machine-learning model files for code that would run when they are loaded, without loading them.");
-        root.Subcommands.Add(ScanCommand.Create(environment));
-        root.Subcommands.Add(RulesCommand.Create(environment));
-        root.Subcommands.Add(LedgerCommand.Create(environment));
-        root.Subcommands.Add(RecordCommand.Create(environment));
-        root.Subcommands.Add(TraceCommand.Create(environment));
-        root.Subcommands.Add(BomCommand.Create(environment));
-        root.Subcommands.Add(SlsaCommand.Create(environment));
-        root.Subcommands.Add(HashCommand.Create(environment));
-        root.Subcommands.Add(SignCommand.Create(environment));
-        root.Subcommands.Add(VerifyCommand.Create(environment));
-        root.Subcommands.Add(KeygenCommand.Create(environment));
-        root.Subcommands.Add(ReviewCommand.Create(environment));
-        root.Subcommands.Add(AuditCommand.Create(environment));
-        root.Subcommands.Add(DbCommand.Create(environment));
+        var root = new RootCommand("Rampart: secure machine-learning models, data and pipelines: scan model files without loading them, sign and verify models, audit Python dependencies, keep a provenance ledger, review ML code.");
+        foreach (var (verb, create) in Commands)
+        {
+            if (onlyVerb is null || verb == onlyVerb)
+            {
+                root.Subcommands.Add(create(environment));
+            }
+        }
+
         foreach (var option in root.Options.OfType<VersionOption>())
         {
             // The default prints the entry assembly's version, which under a test host is the host's.
@@ -57,7 +74,8 @@ internal static class RampartCli
         {
             try
             {
-                var parse = BuildRoot(environment).Parse(args);
+                var verb = args.Length > 0 && Commands.Any(c => c.Verb == args[0]) ? args[0] : null;
+                var parse = BuildRoot(environment, verb).Parse(args);
                 if (parse.Errors.Count > 0)
                 {
                     return Usage(environment, string.Join(" ", parse.Errors.Select(e => e.Message).Distinct(StringComparer.Ordinal)));

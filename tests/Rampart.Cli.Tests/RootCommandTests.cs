@@ -16,6 +16,29 @@ public sealed class RootCommandTests
     }
 
     [Fact]
+    public void Commands_EachVerbBuildsTheCommandOfThatName_AndTheFullTreeHasThemAll()
+    {
+        var environment = new CliEnvironment(Stream.Null, TextWriter.Null, false, false, true, 80, Directory.GetCurrentDirectory(), TimeProvider.System);
+        foreach (var (verb, _) in RampartCli.Commands)
+        {
+            RampartCli.BuildRoot(environment, verb).Subcommands.Should().ContainSingle().Which.Name.Should().Be(verb);
+        }
+
+        RampartCli.BuildRoot(environment).Subcommands.Select(c => c.Name).Should().BeEquivalentTo(RampartCli.Commands.Select(c => c.Verb));
+    }
+
+    [Fact]
+    public async Task RootHelp_ListsEveryCommand()
+    {
+        var run = await CliRunner.RunAsync(["--help"]);
+        run.ExitCode.Should().Be(ExitCodes.Clean);
+        foreach (var (verb, _) in RampartCli.Commands)
+        {
+            run.Stdout.Should().Contain(verb);
+        }
+    }
+
+    [Fact]
     public async Task ScanHelp_ListsEveryOption()
     {
         var run = await CliRunner.RunAsync(["scan", "--help"]);
