@@ -14,69 +14,12 @@ internal static class ScanCommand
 {
     public static Command Create(CliEnvironment environment)
     {
-        var paths = new Argument<string[]>("PATH")
-        {
-            Description = "Files or folders to scan. Folders are scanned recursively.",
-            Arity = ArgumentArity.OneOrMore,
-        };
-        var format = new Option<string>("--format", "-f")
-        {
-            Description = $"Report format: {string.Join(", ", ReporterRegistry.Formats)}.",
-            DefaultValueFactory = _ => ReporterRegistry.DefaultFormat,
-            HelpName = "FORMAT",
-        };
-        paths.Validators.Add(result =>
-        {
-            // An unknown option would otherwise be taken for a path; a file whose name starts with '-' can be given as ./-name.
-            foreach (var value in result.Tokens.Select(t => t.Value))
-            {
-                if (value.Length > 1 && value[0] == '-' && !File.Exists(value) && !Directory.Exists(value))
-                {
-                    result.AddError($"unknown option '{value}'");
-                    return;
-                }
-            }
-        });
-        format.AcceptOnlyFromAmong([.. ReporterRegistry.Formats]);
-        var output = new Option<string?>("--output", "-o")
-        {
-            Description = "Write the report to this file instead of standard output (never in colour).",
-            HelpName = "FILE",
-        };
-        var failOn = new Option<string?>("--fail-on")
-        {
-            Description = "Exit 1 when a finding has at least this severity: info, low, medium, high, critical. Overrides the policy (default medium).",
-            HelpName = "SEVERITY",
-        };
-        var policy = new Option<string?>("--policy", "-p")
-        {
-            Description = "Policy file (rampart.yaml). Without this option no policy file is read, not even ./rampart.yaml.",
-            HelpName = "FILE",
-        };
-        var verbose = new Option<bool>("--verbose", "-v")
-        {
-            Description = "Console format: also list clean and skipped artifacts and suppressed findings.",
-        };
-        var noProgress = new Option<bool>("--no-progress")
-        {
-            Description = "Never show progress on standard error.",
-        };
-
-        var command = new Command("scan", "Scan model files without loading them; the exit code says whether they are safe to load.")
-        {
-            paths, format, output, failOn, policy, verbose, noProgress,
-        };
-        command.SetAction((parse, cancellationToken) => RunAsync(
-            new ScanOptions(
-                parse.GetValue(paths) ?? [],
-                parse.GetValue(format) ?? ReporterRegistry.DefaultFormat,
-                parse.GetValue(output),
-                parse.GetValue(failOn),
-                parse.GetValue(policy),
-                parse.GetValue(verbose),
-                parse.GetValue(noProgress)),
-            environment,
-            cancellationToken));
+        var options = new ScanOptionSet(
+            "Files or folders to scan. Folders are scanned recursively.",
+            "Policy file (rampart.yaml). Without this option no policy file is read, not even ./rampart.yaml.");
+        var command = new Command("scan", "Scan model files without loading them; the exit code says whether they are safe to load.");
+        options.AddTo(command);
+        command.SetAction((parse, cancellationToken) => RunAsync(options.Read(parse), environment, cancellationToken));
         return command;
     }
 
