@@ -647,6 +647,35 @@ public static class TomlReader
             }
         }
 
+        /// <summary>
+        /// At a closing triple quote of <paramref name="quote"/>: up to two more quotes directly before it belong to
+        /// the content, more than five in a row is an error.
+        /// </summary>
+        private bool TryCloseMultiline(char quote, StringBuilder b, out string value)
+        {
+            value = string.Empty;
+            if (Cur != quote || !Peek(new string(quote, 3)))
+            {
+                return false;
+            }
+
+            var run = 0;
+            while (_pos + run < s.Length && s[_pos + run] == quote)
+            {
+                run++;
+            }
+
+            if (run > 5)
+            {
+                throw Error("too many quotes at the end of a multi-line string");
+            }
+
+            b.Append(quote, run - 3);
+            _pos += run;
+            value = b.ToString();
+            return true;
+        }
+
         private string ParseMultilineBasicString()
         {
             var start = _pos;
@@ -661,23 +690,9 @@ public static class TomlReader
                 }
 
                 var c = Cur;
-                if (c == '"' && Peek("\"\"\""))
+                if (TryCloseMultiline('"', b, out var basic))
                 {
-                    // Up to two quotes may directly precede the closing delimiter.
-                    var run = 0;
-                    while (_pos + run < s.Length && s[_pos + run] == '"')
-                    {
-                        run++;
-                    }
-
-                    if (run > 5)
-                    {
-                        throw Error("too many quotes at the end of a multi-line string");
-                    }
-
-                    b.Append('"', run - 3);
-                    _pos += run;
-                    return b.ToString();
+                    return basic;
                 }
 
                 if (c == '\\')
@@ -750,22 +765,9 @@ public static class TomlReader
                 }
 
                 var c = Cur;
-                if (c == '\'' && Peek("'''"))
+                if (TryCloseMultiline('\'', b, out var literal))
                 {
-                    var run = 0;
-                    while (_pos + run < s.Length && s[_pos + run] == '\'')
-                    {
-                        run++;
-                    }
-
-                    if (run > 5)
-                    {
-                        throw Error("too many quotes at the end of a multi-line string");
-                    }
-
-                    b.Append('\'', run - 3);
-                    _pos += run;
-                    return b.ToString();
+                    return literal;
                 }
 
                 if (c is '\n' or '\r')

@@ -14,10 +14,13 @@ public sealed record WalkedFile(string FullPath, string DisplayPath, long Length
 public static class ArtifactWalker
 {
     /// <summary>The files under the targets, in the order they are reported.</summary>
-    public static IReadOnlyList<WalkedFile> Expand(IReadOnlyList<string> targets) => ExpandTree(targets).Files;
+    public static IReadOnlyList<WalkedFile> Expand(IReadOnlyList<string> targets) => ExpandTree(targets, includeFolders: false).Files;
 
-    /// <summary>The files under the targets, and every folder visited (for <see cref="IFolderAnalyzer"/>s).</summary>
-    public static WalkResult ExpandTree(IReadOnlyList<string> targets)
+    /// <summary>
+    /// The files under the targets, and (unless <paramref name="includeFolders"/> is false, when no folder analyzer
+    /// would look at them) every folder visited, for <see cref="IFolderAnalyzer"/>s.
+    /// </summary>
+    public static WalkResult ExpandTree(IReadOnlyList<string> targets, bool includeFolders = true)
     {
         ArgumentNullException.ThrowIfNull(targets);
         if (targets.Count == 0)
@@ -34,7 +37,7 @@ public static class ArtifactWalker
             if (File.Exists(full))
             {
                 Add(full, target);
-                if (files[^1] is { Kind: FileKindValue.Regular } file && file.FullPath == full)
+                if (includeFolders && files[^1] is { Kind: FileKindValue.Regular } file && file.FullPath == full)
                 {
                     folders.Add(new FolderView(full, target, true, [new FolderFile(Path.GetFileName(full), full, target, file.Length)], [], isSingleFile: true));
                 }
@@ -51,7 +54,10 @@ public static class ArtifactWalker
                     Add(file, Display(target, full, file));
                 }
 
-                AddFolders(target, full, files.GetRange(first, files.Count - first), dirs);
+                if (includeFolders)
+                {
+                    AddFolders(target, full, files.GetRange(first, files.Count - first), dirs);
+                }
             }
             else if (Path.Exists(full))
             {

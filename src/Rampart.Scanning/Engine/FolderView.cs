@@ -16,7 +16,8 @@ public sealed record FolderFile(string RelativePath, string FullPath, string Dis
 /// </summary>
 public sealed class FolderView
 {
-    private readonly Dictionary<string, FolderFile> _byPath;
+    private readonly Lazy<Dictionary<string, FolderFile>> _byPath;
+    private readonly Lazy<IReadOnlyList<FolderFile>> _files;
 
     public FolderView(string fullPath, string displayPath, bool isScanTarget, IReadOnlyList<FolderFile> allFiles, IReadOnlyList<string> subfolders, bool isSingleFile = false)
     {
@@ -28,8 +29,9 @@ public sealed class FolderView
         IsSingleFile = isSingleFile;
         AllFiles = allFiles;
         Subfolders = subfolders;
-        Files = [.. allFiles.Where(f => !f.RelativePath.Contains('/', StringComparison.Ordinal))];
-        _byPath = allFiles.ToDictionary(f => f.RelativePath, StringComparer.Ordinal);
+        // Built on first use: most folders are looked at by name only, and most analyzers never ask.
+        _files = new(() => [.. allFiles.Where(f => !f.RelativePath.Contains('/', StringComparison.Ordinal))]);
+        _byPath = new(() => allFiles.ToDictionary(f => f.RelativePath, StringComparer.Ordinal));
     }
 
     /// <summary>The folder on disk.</summary>
@@ -49,7 +51,7 @@ public sealed class FolderView
     public bool IsSingleFile { get; }
 
     /// <summary>Regular files directly in this folder, in ordinal order.</summary>
-    public IReadOnlyList<FolderFile> Files { get; }
+    public IReadOnlyList<FolderFile> Files => _files.Value;
 
     /// <summary>Regular files in this folder and every folder below it, in ordinal order of their relative path.</summary>
     public IReadOnlyList<FolderFile> AllFiles { get; }
@@ -59,7 +61,7 @@ public sealed class FolderView
 
     /// <summary>The listed file at <paramref name="relativePath"/> ('/'-separated), or null.</summary>
     public FolderFile? Find(string relativePath) =>
-        _byPath.GetValueOrDefault(relativePath.Replace('\\', '/'));
+        _byPath.Value.GetValueOrDefault(relativePath.Replace('\\', '/'));
 
     /// <summary>Opens a listed file for reading. Paths not listed (outside the folder, not regular files) throw.</summary>
     public Stream OpenRead(string relativePath)

@@ -56,7 +56,7 @@ public sealed class Scanner
         ArgumentNullException.ThrowIfNull(policy);
         var started = _time.GetUtcNow();
         var stopwatch = Stopwatch.StartNew();
-        var walk = ArtifactWalker.ExpandTree(targets);
+        var walk = ArtifactWalker.ExpandTree(targets, includeFolders: FolderAnalyzers.Count > 0);
         var files = walk.Files;
         var totalBytes = files.Sum(f => f.Length);
         var context = new AnalysisContext(Rules, policy);
@@ -88,7 +88,7 @@ public sealed class Scanner
         ApplyCompanions(nodes);
 
         // A file named on the command line and judged as a one-file view reports on the file's own node.
-        var topLevel = nodes.Where(n => n.Parent is null).GroupBy(n => n.Path, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        Dictionary<string, Node>? topLevel = null;
         for (var i = 0; i < folderNodes.Length; i++)
         {
             if (folderNodes[i] is not { } folderNode)
@@ -96,6 +96,7 @@ public sealed class Scanner
                 continue;
             }
 
+            topLevel ??= nodes.Where(n => n.Parent is null).GroupBy(n => n.Path, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
             if (walk.Folders[i].IsSingleFile && topLevel.TryGetValue(folderNode.Path, out var fileNode))
             {
                 fileNode.Formats.AddRange(folderNode.Formats);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Rampart.Core;
 using Rampart.Scanning.Analyzers.Gguf.Jinja;
 using Rampart.Scanning.Engine;
+using Rampart.Scanning.IO;
 
 namespace Rampart.Scanning.Analyzers.ChatTemplate;
 
@@ -47,39 +48,15 @@ internal sealed class ChatTemplateFileAnalyzer : IArtifactAnalyzer
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(context);
         var result = new AnalysisResult(Id, artifact, context);
-        var limit = context.Limits.MaxHeaderBytes;
-        if (artifact.Length is { } length && length > limit)
-        {
-            result.LimitReached("MaxHeaderBytes", $"the {artifact.Name} file is {length:N0} bytes");
-            return result;
-        }
-
         byte[] bytes;
-        if (artifact.HeadIsComplete)
+        try
         {
-            bytes = artifact.Head.ToArray();
+            bytes = (await ArtifactBytes.ReadAllAsync(artifact, context.Limits.MaxHeaderBytes, "MaxHeaderBytes", cancellationToken).ConfigureAwait(false)).ToArray();
         }
-        else
+        catch (LimitExceededException e)
         {
-            var stream = await artifact.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
-            {
-                using var buffer = new MemoryStream();
-                var chunk = new byte[81920];
-                int read;
-                while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-                {
-                    if (buffer.Length + read > limit)
-                    {
-                        result.LimitReached("MaxHeaderBytes", $"the {artifact.Name} file is larger than {limit:N0} bytes");
-                        return result;
-                    }
-
-                    buffer.Write(chunk, 0, read);
-                }
-
-                bytes = buffer.ToArray();
-            }
+            result.LimitReached(e.LimitName, e.Message);
+            return result;
         }
 
         if (IsJinjaName(artifact.Name))

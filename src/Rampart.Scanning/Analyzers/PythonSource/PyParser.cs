@@ -1354,15 +1354,7 @@ internal sealed class PyParser
                         }
 
                         var items = new List<Expr?> { first };
-                        while (Accept(","))
-                        {
-                            if (At(")"))
-                            {
-                                break;
-                            }
-
-                            items.Add(At("*") ? ParseStarExpr() : ParseNamedTest());
-                        }
+                        ParseMoreElements(items, ")");
 
                         Expect(")");
                         return new CollectionExpr(at, "tuple", items);
@@ -1383,15 +1375,7 @@ internal sealed class PyParser
                                 return c;
                             }
 
-                            while (Accept(","))
-                            {
-                                if (At("]"))
-                                {
-                                    break;
-                                }
-
-                                items.Add(At("*") ? ParseStarExpr() : ParseNamedTest());
-                            }
+                            ParseMoreElements(items, "]");
                         }
 
                         Expect("]");
@@ -1406,6 +1390,20 @@ internal sealed class PyParser
         }
 
         throw Fail("unexpected token");
+    }
+
+    /// <summary>After the first element of a tuple or list: ", element" pairs up to the closing bracket (a trailing comma is allowed).</summary>
+    private void ParseMoreElements(List<Expr?> items, string close)
+    {
+        while (Accept(","))
+        {
+            if (At(close))
+            {
+                break;
+            }
+
+            items.Add(At("*") ? ParseStarExpr() : ParseNamedTest());
+        }
     }
 
     private CollectionExpr ParseBraces()

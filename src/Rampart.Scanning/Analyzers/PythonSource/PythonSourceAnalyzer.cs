@@ -1,5 +1,6 @@
 using Rampart.Core;
 using Rampart.Scanning.Engine;
+using Rampart.Scanning.IO;
 
 namespace Rampart.Scanning.Analyzers.PythonSource;
 
@@ -79,35 +80,15 @@ internal sealed class PythonSourceAnalyzer : IArtifactAnalyzer
     /// <summary>The whole artifact, or null (with a limit finding) when it is larger than <paramref name="max"/>.</summary>
     internal static async ValueTask<byte[]?> ReadAllAsync(Artifact artifact, AnalysisResult result, CancellationToken cancellationToken, int max = MaxSourceBytes)
     {
-        if (artifact.HeadIsComplete)
+        ArgumentNullException.ThrowIfNull(result);
+        try
         {
-            return artifact.Head.ToArray();
+            return (await ArtifactBytes.ReadAllAsync(artifact, max, "max-source-bytes", cancellationToken).ConfigureAwait(false)).ToArray();
         }
-
-        if (artifact.Length is > MaxSourceBytes)
+        catch (LimitExceededException e)
         {
-            result.LimitReached("max-source-bytes", $"the file has {artifact.Length:N0} bytes, more than {max:N0}");
+            result.LimitReached(e.LimitName, e.Message);
             return null;
-        }
-
-        var stream = await artifact.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
-        {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + read > max)
-                {
-                    result.LimitReached("max-source-bytes", $"the content is larger than {max:N0} bytes");
-                    return null;
-                }
-
-                buffer.Write(chunk, 0, read);
-            }
-
-            return buffer.ToArray();
         }
     }
 }
