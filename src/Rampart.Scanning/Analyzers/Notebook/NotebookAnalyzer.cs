@@ -1,3 +1,4 @@
+using Rampart.Text.Detection;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;

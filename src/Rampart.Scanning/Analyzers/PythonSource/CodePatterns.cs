@@ -2,6 +2,9 @@ using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Rampart.Text;
+using Rampart.Text.PersonalData;
+using Rampart.Text.Secrets;
 
 namespace Rampart.Scanning.Analyzers.PythonSource;
 
@@ -87,9 +90,12 @@ internal sealed class CodePatterns
 
     public WebSettings Web { get; private init; } = null!;
 
-    public ImmutableArray<SecretPattern> Secrets { get; private init; } = [];
+    /// <summary>The secret and personal-data patterns (Rampart.Text), shared with the runtime guard and dataset scans.</summary>
+    public TextPatterns Text { get; private init; } = TextPatterns.Default;
 
-    public ImmutableArray<PiiPattern> Pii { get; private init; } = [];
+    public ImmutableArray<SecretPattern> Secrets => Text.Secrets;
+
+    public ImmutableArray<PiiPattern> Pii => Text.Pii;
 
     public string PipRule { get; private init; } = "";
 
@@ -104,19 +110,7 @@ internal sealed class CodePatterns
             .Concat(Secrets.Select(s => s.Rule)).Concat(Pii.Select(p => p.Rule))
             .Concat([AiRule, AiDataClassRule, Web.EndpointRule, Web.LoggingRule, PipRule]).Distinct(StringComparer.Ordinal);
 
-    public static CodePatterns Load(System.Reflection.Assembly assembly)
-    {
-        ArgumentNullException.ThrowIfNull(assembly);
-        var documents = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith("codepatterns/", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-        {
-            using var stream = assembly.GetManifestResourceStream(name)!;
-            using var doc = JsonDocument.Parse(stream, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
-            documents[name] = doc.RootElement.Clone();
-        }
-
-        return Parse(documents);
-    }
+    public static CodePatterns Load(System.Reflection.Assembly assembly) => Parse(PatternJson.LoadEmbedded(assembly, "codepatterns/"));
 
     /// <summary>Parses the pattern documents (by source name); throws <see cref="InvalidDataException"/> naming the problem.</summary>
     public static CodePatterns Parse(IReadOnlyDictionary<string, JsonElement> documents)
@@ -126,14 +120,12 @@ internal sealed class CodePatterns
         var references = ImmutableArray.CreateBuilder<ReferencePattern>();
         var environment = ImmutableArray.CreateBuilder<EnvironmentPattern>();
         var providers = ImmutableArray.CreateBuilder<AiProvider>();
-        var secrets = ImmutableArray.CreateBuilder<SecretPattern>();
-        var pii = ImmutableArray.CreateBuilder<PiiPattern>();
         var questions = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         WebSettings? web = null;
         string aiRule = "", aiDataRule = "", aiQuestion = "", pipRule = "", pipQuestion = "";
         foreach (var (source, root) in documents)
         {
-            Keys(root, source, "calls", "references", "environment", "web", "ai", "secrets", "pii", "pip", "questions");
+            Keys(root, source, "calls", "references", "environment", "web", "ai", "pip", "questions");
             foreach (var p in Array(root, "calls"))
             {
                 Keys(p, source, "id", "rule", "calls", "all", "message", "question");
@@ -196,16 +188,6 @@ internal sealed class CodePatterns
                     Str(w, "endpointQuestion", source), Str(w, "loggingQuestion", source));
             }
 
-            foreach (var p in Array(root, "secrets"))
-            {
-                secrets.Add(SecretPattern.Parse(p, source));
-            }
-
-            foreach (var p in Array(root, "pii"))
-            {
-                pii.Add(PiiPattern.Parse(p, source));
-            }
-
             if (root.TryGetProperty("pip", out var pip))
             {
                 Keys(pip, source, "rule", "question");
@@ -232,48 +214,21 @@ internal sealed class CodePatterns
             AiDataClassRule = aiDataRule,
             AiQuestion = aiQuestion,
             Web = web ?? throw new InvalidDataException("no pattern file has the 'web' settings"),
-            Secrets = secrets.ToImmutable(),
-            Pii = pii.ToImmutable(),
             PipRule = pipRule,
             PipQuestion = pipQuestion,
             Questions = questions.ToImmutable(),
         };
     }
 
-    internal static void Keys(JsonElement e, string source, params string[] allowed)
-    {
-        if (e.ValueKind != JsonValueKind.Object)
-        {
-            throw new InvalidDataException($"{source}: expected an object");
-        }
+    internal static void Keys(JsonElement e, string source, params string[] allowed) => PatternJson.Keys(e, source, allowed);
 
-        foreach (var property in e.EnumerateObject())
-        {
-            if (!allowed.Contains(property.Name, StringComparer.Ordinal))
-            {
-                throw new InvalidDataException($"{source}: unknown key '{property.Name}' (allowed: {string.Join(", ", allowed)})");
-            }
-        }
-    }
+    internal static string Str(JsonElement e, string name, string source) => PatternJson.Str(e, name, source);
 
-    internal static string Str(JsonElement e, string name, string source) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString())
-            ? v.GetString()!
-            : throw new InvalidDataException($"{source}: missing text '{name}'");
+    private static string Rule(JsonElement e, string source) => PatternJson.RuleId(e, source);
 
-    private static string Rule(JsonElement e, string source)
-    {
-        var rule = Str(e, "rule", source);
-        return Regex.IsMatch(rule, "^RAMP-[A-Z]+-[0-9]{3}$", RegexOptions.None, TimeSpan.FromSeconds(1))
-            ? rule
-            : throw new InvalidDataException($"{source}: '{rule}' is not a rule id");
-    }
+    private static List<JsonElement> Array(JsonElement e, string name) => PatternJson.Array(e, name);
 
-    private static List<JsonElement> Array(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var a) ? [.. a.EnumerateArray()] : [];
-
-    internal static ImmutableArray<string> Strings(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var a) ? [.. a.EnumerateArray().Select(x => x.GetString()!)] : [];
+    internal static ImmutableArray<string> Strings(JsonElement e, string name) => PatternJson.Strings(e, name);
 
     private static ImmutableArray<Glob> Globs(JsonElement e, string name) => [.. Strings(e, name).Select(g => new Glob(g))];
 }

@@ -1,3 +1,4 @@
+using Rampart.Text.Detection;
 using System.Collections.Immutable;
 using System.Text.RegularExpressions;
 using Rampart.Core.Policy;

@@ -1,130 +1,14 @@
 using System.Globalization;
 using System.Numerics;
-using System.Text.Json;
-using System.Text.RegularExpressions;
 
-namespace Rampart.Scanning.Analyzers.PythonSource;
+namespace Rampart.Text.PersonalData;
 
-/// <summary>A hard-coded credential shape: a regex (group "s" is the secret), optional context words on the same line.</summary>
-internal sealed record SecretPattern(string Id, string Rule, string Title, Regex Regex, Regex? Context, double MinEntropy, int Keep)
+/// <summary>
+/// Check-digit and structure validators that separate real identifiers from digit runs that merely look like them
+/// (Luhn for payment cards, ISO 13616 mod 97 for IBANs, Verhoeff for Aadhaar, national-id structure rules).
+/// </summary>
+public static class PiiValidators
 {
-    public static SecretPattern Parse(JsonElement e, string source)
-    {
-        CodePatterns.Keys(e, source, "id", "rule", "title", "regex", "context", "minEntropy", "keep");
-        var regex = new Regex(CodePatterns.Str(e, "regex", source), RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
-        if (!regex.GetGroupNames().Contains("s", StringComparer.Ordinal))
-        {
-            throw new InvalidDataException($"{source}: secret pattern regex needs a named group 's' for the secret itself");
-        }
-
-        return new SecretPattern(
-            CodePatterns.Str(e, "id", source),
-            CodePatterns.Str(e, "rule", source),
-            CodePatterns.Str(e, "title", source),
-            regex,
-            e.TryGetProperty("context", out var c) ? new Regex(c.GetString()!, RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1)) : null,
-            e.TryGetProperty("minEntropy", out var m) ? m.GetDouble() : 0,
-            e.TryGetProperty("keep", out var k) ? k.GetInt32() : 4);
-    }
-}
-
-/// <summary>A personal-data shape: a regex (group "s") and a validator that removes look-alikes (Luhn, mod-97, ...).</summary>
-internal sealed record PiiPattern(string Id, string Rule, string Title, Regex Regex, string Validator, int Keep)
-{
-    public static readonly string[] Validators = ["none", "email", "phone", "luhn", "iban", "us-ssn", "uk-nino", "fr-insee", "de-taxid", "in-aadhaar"];
-
-    public static PiiPattern Parse(JsonElement e, string source)
-    {
-        CodePatterns.Keys(e, source, "id", "rule", "title", "regex", "validator", "keep");
-        var validator = CodePatterns.Str(e, "validator", source);
-        if (!Validators.Contains(validator, StringComparer.Ordinal))
-        {
-            throw new InvalidDataException($"{source}: unknown PII validator '{validator}'");
-        }
-
-        var regex = new Regex(CodePatterns.Str(e, "regex", source), RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
-        if (!regex.GetGroupNames().Contains("s", StringComparer.Ordinal))
-        {
-            throw new InvalidDataException($"{source}: PII pattern regex needs a named group 's'");
-        }
-
-        return new PiiPattern(CodePatterns.Str(e, "id", source), CodePatterns.Str(e, "rule", source), CodePatterns.Str(e, "title", source),
-            regex, validator, e.TryGetProperty("keep", out var k) ? k.GetInt32() : 2);
-    }
-}
-
-/// <summary>A match of a secret or PII pattern: where, and the redacted text (never the value itself).</summary>
-internal sealed record TextHit(string Rule, string PatternId, string Title, string Redacted, int Line, int Column);
-
-/// <summary>Finds secrets and personal data in text, line by line, and redacts what it finds.</summary>
-internal static class TextDetectors
-{
-    private static readonly Regex Placeholder = new(
-        @"^(x+|\*+|\.+|<[^>]*>|\$\{?[A-Z_]+\}?|your[-_ ].*|.*(example|placeholder|changeme|dummy|redacted|xxxx|0000000000|1234567890abcdef).*)$",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-
-    /// <summary>"hf_ab…(37 chars)": the first <paramref name="keep"/> characters (at most a third) and the length.</summary>
-    public static string Redact(string secret, int keep)
-    {
-        ArgumentNullException.ThrowIfNull(secret);
-        var shown = Math.Min(keep, secret.Length / 3);
-        return secret[..shown] + "…(" + secret.Length.ToString(CultureInfo.InvariantCulture) + " chars)";
-    }
-
-    public static IEnumerable<TextHit> FindSecrets(string text, IEnumerable<SecretPattern> patterns, int firstLine = 1)
-    {
-        ArgumentNullException.ThrowIfNull(patterns);
-        return Find(text, patterns.Select(p => (p.Regex, p.Rule, p.Id, p.Title, p.Keep, Accept: (Func<string, string, bool>)((line, value) =>
-            (p.Context is null || p.Context.IsMatch(line)) && (p.MinEntropy <= 0 || (Entropy(value) >= p.MinEntropy && !Placeholder.IsMatch(value)))))), firstLine);
-    }
-
-    public static IEnumerable<TextHit> FindPii(string text, IEnumerable<PiiPattern> patterns, int firstLine = 1)
-    {
-        ArgumentNullException.ThrowIfNull(patterns);
-        return Find(text, patterns.Select(p => (p.Regex, p.Rule, p.Id, p.Title, p.Keep, Accept: (Func<string, string, bool>)((_, value) => Validate(p.Validator, value)))), firstLine);
-    }
-
-    /// <summary>Every non-overlapping match of group "s" that its pattern accepts, line by line, redacted.</summary>
-    private static IEnumerable<TextHit> Find(string text, IEnumerable<(Regex Regex, string Rule, string Id, string Title, int Keep, Func<string, string, bool> Accept)> patterns, int firstLine)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var list = patterns.ToList();
-        var line = firstLine - 1;
-        foreach (var lineText in Lines(text))
-        {
-            line++;
-            var taken = new List<(int Start, int End)>();
-            foreach (var p in list)
-            {
-                foreach (Match m in p.Regex.Matches(lineText))
-                {
-                    var g = m.Groups["s"];
-                    if (taken.Any(t => g.Index < t.End && t.Start < g.Index + g.Length) || !p.Accept(lineText, g.Value))
-                    {
-                        continue;
-                    }
-
-                    taken.Add((g.Index, g.Index + g.Length));
-                    yield return new TextHit(p.Rule, p.Id, p.Title, Redact(g.Value, p.Keep), line, g.Index + 1);
-                }
-            }
-        }
-    }
-
-    private static IEnumerable<string> Lines(string text) => text.Split('\n').Select(l => l.TrimEnd('\r'));
-
-    /// <summary>Shannon entropy in bits per character.</summary>
-    public static double Entropy(string s)
-    {
-        ArgumentNullException.ThrowIfNull(s);
-        if (s.Length == 0)
-        {
-            return 0;
-        }
-
-        return s.GroupBy(c => c).Select(g => (double)g.Count() / s.Length).Sum(p => -p * Math.Log2(p));
-    }
-
     public static bool Validate(string validator, string value)
     {
         ArgumentNullException.ThrowIfNull(value);

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Rampart.Text.PersonalData;
+using Rampart.Text.Secrets;
+
+namespace Rampart.Text.Detection;
+
+/// <summary>
+/// Finds secrets and personal data in text, line by line, and redacts what it finds. Pure functions over strings: the
+/// code reviewer, the runtime guard and the dataset scanner all call these, with the patterns of
+/// <see cref="TextPatterns"/>.
+/// </summary>
+public static class TextDetectors
+{
+    private static readonly Regex Placeholder = new(
+        @"^(x+|\*+|\.+|<[^>]*>|\$\{?[A-Z_]+\}?|your[-_ ].*|.*(example|placeholder|changeme|dummy|redacted|xxxx|0000000000|1234567890abcdef).*)$",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, PatternJson.MatchTimeout);
+
+    /// <summary>"hf_ab…(37 chars)": the first <paramref name="keep"/> characters (at most a third) and the length.</summary>
+    public static string Redact(string secret, int keep)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        var shown = Math.Min(keep, secret.Length / 3);
+        return secret[..shown] + "…(" + secret.Length.ToString(CultureInfo.InvariantCulture) + " chars)";
+    }
+
+    /// <summary>Secrets in <paramref name="text"/>; <paramref name="firstLine"/> numbers its first line.</summary>
+    public static IEnumerable<TextHit> FindSecrets(string text, IEnumerable<SecretPattern> patterns, int firstLine = 1)
+    {
+        ArgumentNullException.ThrowIfNull(patterns);
+        return Find(text, patterns.Select(p => new Candidate(TextHitKind.Secret, p.Regex, p.Rule, p.Id, p.Title, p.Keep, (line, value) =>
+            (p.Context is null || p.Context.IsMatch(line)) && (p.MinEntropy <= 0 || (Entropy(value) >= p.MinEntropy && !Placeholder.IsMatch(value))))), firstLine);
+    }
+
+    /// <summary>Personal data in <paramref name="text"/> that passes its pattern's validator.</summary>
+    public static IEnumerable<TextHit> FindPii(string text, IEnumerable<PiiPattern> patterns, int firstLine = 1)
+    {
+        ArgumentNullException.ThrowIfNull(patterns);
+        return Find(text, patterns.Select(p => new Candidate(TextHitKind.PersonalData, p.Regex, p.Rule, p.Id, p.Title, p.Keep, (_, value) => PiiValidators.Validate(p.Validator, value))), firstLine);
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> with each hit's value replaced by <c>[REDACTED:pattern-id]</c>. Hits must come from a
+    /// search of this same text; overlapping hits are merged.
+    /// </summary>
+    public static string RedactAll(string text, IEnumerable<TextHit> hits)
+    {
+        ArgumentNullException.ThrowIfNull(hits);
+        return TextRedaction.Apply(text, hits.Select(h => (h.Index, h.Length, h.PatternId)));
+    }
+
+    /// <summary>Shannon entropy in bits per character.</summary>
+    public static double Entropy(string s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (s.Length == 0)
+        {
+            return 0;
+        }
+
+        return s.GroupBy(c => c).Select(g => (double)g.Count() / s.Length).Sum(p => -p * Math.Log2(p));
+    }
+
+    private sealed record Candidate(TextHitKind Kind, Regex Regex, string Rule, string Id, string Title, int Keep, Func<string, string, bool> Accept);
+
+    /// <summary>Every non-overlapping match of group "s" that its pattern accepts, line by line, redacted.</summary>
+    private static IEnumerable<TextHit> Find(string text, IEnumerable<Candidate> patterns, int firstLine)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var list = patterns.ToList();
+        var line = firstLine - 1;
+        var start = 0;
+        while (start <= text.Length)
+        {
+            var end = text.IndexOf('\n', start);
+            var next = end < 0 ? text.Length + 1 : end + 1;
+            var length = (end < 0 ? text.Length : end) - start;
+            if (length > 0 && text[start + length - 1] == '\r')
+            {
+                length--;
+            }
+
+            line++;
+            var lineText = text.Substring(start, length);
+            var taken = new List<(int Start, int End)>();
+            foreach (var p in list)
+            {
+                foreach (Match m in p.Regex.Matches(lineText))
+                {
+                    var g = m.Groups["s"];
+                    if (taken.Any(t => g.Index < t.End && t.Start < g.Index + g.Length) || !p.Accept(lineText, g.Value))
+                    {
+                        continue;
+                    }
+
+                    taken.Add((g.Index, g.Index + g.Length));
+                    yield return new TextHit(p.Kind, p.Rule, p.Id, p.Title, Redact(g.Value, p.Keep), start + g.Index, g.Length, line, g.Index + 1);
+                }
+            }
+
+            start = next;
+        }
+    }
+}
