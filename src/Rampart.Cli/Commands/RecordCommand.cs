@@ -52,7 +52,7 @@ internal static class RecordCommand
             command.Options.Add(option);
         }
 
-        command.SetAction((parse, ct) => LedgerCli.RunAsync(async () =>
+        command.SetAction((parse, ct) => LedgerCli.RunAsync(environment, async () =>
         {
             var builder = ProvenanceRecord.Create(kind.Name);
             foreach (var (spec, option) in fields)
