@@ -199,6 +199,15 @@ internal static class LedgerCommand
             if (parse.GetValue(sequence) is { } seq)
             {
                 var entry = await ledger.Store.GetEntryAsync(seq, ct).ConfigureAwait(false) ?? throw new UsageException($"no entry {seq} in {ledger.Store.Description}");
+                try
+                {
+                    _ = entry.Read();
+                }
+                catch (ProvenanceException e)
+                {
+                    throw new LedgerDamagedException($"entry {seq} is unreadable ({e.Message}); run 'rampart ledger verify'", e);
+                }
+
                 await LedgerCli.WriteAsync(environment, LedgerCli.Json(EntryJson(entry)), ct).ConfigureAwait(false);
                 return ExitCodes.Clean;
             }

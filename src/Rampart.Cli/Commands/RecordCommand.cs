@@ -58,7 +58,7 @@ internal static class RecordCommand
             foreach (var (spec, option) in fields)
             {
                 var values = parse.GetValue(option) ?? [];
-                if (values.Length > 1 && spec.Type is FieldType.Text or FieldType.Digest)
+                if (values.Length > 1 && spec.Type is FieldType.Text or FieldType.Digest or FieldType.License)
                 {
                     throw new UsageException($"--{spec.Name} takes one value (got {values.Length})");
                 }
