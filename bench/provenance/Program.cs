@@ -104,7 +104,7 @@ public static class Program
 
         // 2. The reference: the same rows (record text, signature, leaf hash) into a plain table, one transaction per row.
         var rows = new List<LedgerEntry>(total);
-        await foreach (var entry in ledger.Store.ReadEntriesAsync(0, CancellationToken.None))
+        await foreach (var (entry, _) in ledger.ReadAsync(CancellationToken.None))
         {
             rows.Add(entry);
         }

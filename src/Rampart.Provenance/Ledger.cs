@@ -165,10 +165,18 @@ public sealed class Ledger : IAsyncDisposable
         return new ConsistencyProof(size1, size2, MerkleProofs.Root(size1, nodes), MerkleProofs.Root(size2, nodes), MerkleProofs.Consistency(size1, size2, nodes));
     }
 
-    /// <summary>Signs a checkpoint of the current log, stores it and returns it.</summary>
+    /// <summary>Signs a checkpoint of the current log with the writer's ECDSA key (note signature type 0x02), stores it and returns it.</summary>
     public async Task<Checkpoint> CreateCheckpointAsync(CancellationToken cancellationToken = default)
     {
         var signer = _signer ?? throw new ProvenanceException("signing a checkpoint needs a key (--key FILE)");
+        using var note = NoteSigner.FromEcdsa(signer);
+        return await CreateCheckpointAsync(note, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Signs a checkpoint of the current log with <paramref name="signer"/> (Ed25519 or ECDSA), stores it and returns it.</summary>
+    public async Task<Checkpoint> CreateCheckpointAsync(NoteSigner signer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(signer);
         var size = await Store.GetSizeAsync(cancellationToken).ConfigureAwait(false);
         var root = await GetRootAsync(size, cancellationToken).ConfigureAwait(false);
         var checkpoint = Checkpoint.Create(Origin, size, root, signer);
@@ -180,11 +188,23 @@ public sealed class Ledger : IAsyncDisposable
     public Task<LedgerVerification> VerifyAsync(VerifyOptions? options = null, CancellationToken cancellationToken = default) =>
         LedgerVerifier.VerifyAsync(this, options ?? new VerifyOptions(), cancellationToken);
 
-    /// <summary>Every entry, parsed, in order (skipping none; a malformed entry throws).</summary>
+    /// <summary>
+    /// Every entry, parsed, in order. A row the store should not hold (a value of the wrong type or length, a number
+    /// out of order, duplicated or missing) or an unreadable record throws <see cref="LedgerDamagedException"/>. Signatures are not checked here: that is <see cref="VerifyAsync"/>.
+    /// </summary>
     public async IAsyncEnumerable<(LedgerEntry Entry, EntryContents Contents)> ReadAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var entry in Store.ReadEntriesAsync(0, cancellationToken).ConfigureAwait(false))
+        long expected = 0;
+        await foreach (var row in Store.ReadEntryRowsAsync(cancellationToken).ConfigureAwait(false))
         {
+            var entry = row.ToEntry();
+            if (entry.Sequence != expected)
+            {
+                throw new LedgerDamagedException((entry.Sequence < 0 ? $"entry {entry.Sequence} is outside the log (entries are numbered from 0)"
+                    : entry.Sequence < expected ? $"entry {entry.Sequence} is stored more than once"
+                    : $"entries {expected}..{entry.Sequence - 1} are missing") + "; run 'rampart ledger verify'");
+            }
+
             EntryContents contents;
             try
             {
@@ -192,9 +212,10 @@ public sealed class Ledger : IAsyncDisposable
             }
             catch (ProvenanceException e)
             {
-                throw new ProvenanceException($"entry {entry.Sequence} is unreadable ({e.Message}); run 'rampart ledger verify'", e);
+                throw new LedgerDamagedException($"entry {entry.Sequence} is unreadable ({e.Message}); run 'rampart ledger verify'", e);
             }
 
+            expected++;
             yield return (entry, contents);
         }
     }

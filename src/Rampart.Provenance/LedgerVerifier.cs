@@ -22,13 +22,24 @@ internal static class LedgerVerifier
 {
     private const int MaxProblems = 50;
 
+    /// <summary>How many missing entries verify stands in for with placeholder leaves (the tree is held in memory).</summary>
+    private const long MaxFilledGap = 1 << 20;
+
+    /// <summary>The leaf that stands in for a missing entry: the hash of nothing, which no entry has.</summary>
+    private static readonly byte[] MissingLeaf = MerkleHash.Leaf([]);
+
     public static async Task<LedgerVerification> VerifyAsync(Ledger ledger, VerifyOptions options, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
-        long? firstBad = null;
+        // The first bad entry is the lowest-numbered entry a problem of the entries table names; only when every
+        // entry row is sound does a bad node or checkpoint name one (a node over a bad entry covers sound ones too).
+        long? firstBadRow = null;
+        long? firstBadOther = null;
+        var readingEntries = true;
         var tree = new MerkleTreeBuilder();
         var keys = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         long expected = 0;
+        long filled = 0;
         using var verifier = new Signing.LedgerSigner.CachingVerifier();
         void Bad(string problem, long? entry)
         {
@@ -37,19 +48,65 @@ internal static class LedgerVerifier
                 problems.Add(problem);
             }
 
-            firstBad ??= entry;
+            if (entry is { } e)
+            {
+                if (readingEntries)
+                {
+                    firstBadRow = firstBadRow is null || e < firstBadRow ? e : firstBadRow;
+                }
+                else
+                {
+                    firstBadOther = firstBadOther is null || e < firstBadOther ? e : firstBadOther;
+                }
+            }
         }
 
-        await foreach (var entry in ledger.Store.ReadEntriesAsync(0, cancellationToken).ConfigureAwait(false))
+        await foreach (var row in ledger.Store.ReadEntryRowsAsync(cancellationToken).ConfigureAwait(false))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (entry.Sequence > expected)
+            if (row.Sequence is not { } sequence)
             {
-                Bad($"entries {expected}..{entry.Sequence - 1} are missing (deleted rows)", expected);
-                expected = entry.Sequence;
+                // No usable number: name the row by the number its signed record gives, when it gives one.
+                Bad($"{row.Name}: {row.Problem}", row.SignedSequence);
+                continue;
             }
 
-            if (entry.Problem(expected, verifier.Verify, out var contents) is { } problem)
+            if (sequence < 0)
+            {
+                Bad($"entry {sequence}: a row is numbered {sequence}, outside the log (entries are numbered 0..size-1)", sequence);
+                continue;
+            }
+
+            if (sequence < expected)
+            {
+                // Rows come ordered by seq, so a number below the next expected one is a second row with the same number.
+                Bad($"entry {sequence} is stored more than once (an extra row was inserted)", sequence);
+                continue;
+            }
+
+            if (sequence > expected)
+            {
+                Bad(sequence - expected == 1 ? $"entry {expected} is missing (a deleted row)" : $"entry {expected} is missing (entries {expected}..{sequence - 1}: deleted rows)", expected);
+
+                // Stand-in leaves keep later entries at their own positions, so only the nodes over the gap disagree
+                // (bounded: a number far past the end is reported, not filled).
+                if (sequence - expected <= MaxFilledGap - filled)
+                {
+                    filled += sequence - expected;
+                    for (; expected < sequence; expected++)
+                    {
+                        tree.Append(MissingLeaf);
+                    }
+                }
+
+                expected = sequence;
+            }
+
+            if (row.Problem is { } stored)
+            {
+                Bad($"entry {sequence}: {stored}", sequence);
+            }
+            else if (row.ToEntry().Problem(expected, verifier.Verify, out var contents) is { } problem)
             {
                 Bad(problem, expected);
             }
@@ -63,45 +120,69 @@ internal static class LedgerVerifier
                 }
             }
 
-            // The tree is rebuilt from what the entry holds, so a rewritten entry changes every root above it.
-            tree.Append(MerkleHash.Leaf(LedgerEntry.LeafData(entry.RecordJson, entry.Signature)));
+            // The tree is rebuilt from what the entry holds, so a rewritten entry changes every root above it (a
+            // malformed row still takes its place, hashed from whatever it holds, so later positions stay aligned).
+            tree.Append(MerkleHash.Leaf(LedgerEntry.LeafData(row.RecordJson ?? string.Empty, row.Signature ?? [])));
             expected++;
         }
 
+        readingEntries = false;
         var size = tree.Size;
         var root = MerkleProofs.Root(size, tree.Get);
-        var storedNodes = 0L;
-        await foreach (var (id, hash) in ledger.Store.ReadNodesAsync(cancellationToken).ConfigureAwait(false))
+        var seen = new HashSet<NodeId>();
+        NodeId? previous = null;
+        await foreach (var row in ledger.Store.ReadNodeRowsAsync(cancellationToken).ConfigureAwait(false))
         {
-            storedNodes++;
-            byte[]? recomputed = null;
-            try
+            if (row.Id is not { } id)
             {
-                recomputed = tree.Get(id);
-            }
-            catch (KeyNotFoundException)
-            {
+                Bad($"{row.Name}: {row.Problem}", row.FirstEntry);
+                continue;
             }
 
+            if (previous == id)
+            {
+                Bad($"{row.Name} is stored more than once (an extra row was inserted)", row.FirstEntry);
+                continue;
+            }
+
+            previous = id;
+            seen.Add(id);
+            var recomputed = id.Level < 63 && id.Index <= (long.MaxValue >> id.Level) && (id.Index << id.Level) < size ? TryGet(tree, id) : null;
             if (recomputed is null)
             {
-                Bad($"Merkle node {id.Level}/{id.Index} is stored but no entry accounts for it (entries were deleted)", id.Index << id.Level);
+                Bad($"{row.Name} is stored but no entry accounts for it (entries were deleted)", row.FirstEntry);
             }
-            else if (!recomputed.AsSpan().SequenceEqual(hash))
+            else if (!recomputed.AsSpan().SequenceEqual(row.Hash))
             {
-                Bad($"Merkle node {id.Level}/{id.Index} does not match entries {id.Index << id.Level}..{((id.Index + 1) << id.Level) - 1}", id.Index << id.Level);
+                Bad($"{row.Name} does not match entries {id.Index << id.Level}..{((id.Index + 1) << id.Level) - 1}", row.FirstEntry);
             }
         }
 
-        var expectedNodes = tree.Nodes().LongCount();
-        if (storedNodes < expectedNodes)
+        var missing = tree.Nodes().Where(n => !seen.Contains(n.Id)).Select(n => n.Id).ToList();
+        if (missing.Count > 0)
         {
-            Bad($"{expectedNodes - storedNodes} Merkle nodes are missing from the store", null);
+            var first = missing.MinBy(n => (n.Index << n.Level, n.Level));
+            Bad($"Merkle node {first.Level}/{first.Index} is missing from the store" + (missing.Count > 1 ? $" ({missing.Count} nodes are missing)" : string.Empty), first.Index << first.Level);
         }
 
         var checkpoints = await ledger.Store.GetCheckpointsAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var stored in checkpoints)
+        long? previousSize = null;
+        foreach (var row in checkpoints)
         {
+            if (row.Problem is { } problem)
+            {
+                Bad($"{row.Name}: {problem}", null);
+                continue;
+            }
+
+            var stored = row.ToCheckpoint();
+            if (previousSize == stored.Size)
+            {
+                Bad($"{row.Name} is stored more than once (an extra row was inserted)", null);
+                continue;
+            }
+
+            previousSize = stored.Size;
             Checkpoint checkpoint;
             try
             {
@@ -109,18 +190,24 @@ internal static class LedgerVerifier
             }
             catch (ProvenanceException e)
             {
-                Bad($"stored checkpoint of size {stored.Size}: {e.Message}", null);
+                Bad($"{row.Name}: {e.Message}", null);
+                continue;
+            }
+
+            if (!NoteKeys.IsReadable(stored.PublicKey))
+            {
+                Bad($"{row.Name}: public_key is not an Ed25519 or ECDSA public key (SubjectPublicKeyInfo)", null);
                 continue;
             }
 
             keys.TryAdd(Signing.LedgerSigner.KeyIdOf(stored.PublicKey), stored.PublicKey);
             if (checkpoint.Size != stored.Size || !checkpoint.Root.AsSpan().SequenceEqual(stored.Root) || !checkpoint.IsSignedBy(stored.PublicKey))
             {
-                Bad($"stored checkpoint of size {stored.Size}: its signature does not match", null);
+                Bad($"{row.Name}: its signature does not match", null);
             }
             else if (!string.Equals(checkpoint.Origin, ledger.Origin, StringComparison.Ordinal))
             {
-                Bad($"stored checkpoint of size {stored.Size} is for another log ({checkpoint.Origin})", null);
+                Bad($"{row.Name} is for another log ({checkpoint.Origin})", null);
             }
             else
             {
@@ -153,7 +240,7 @@ internal static class LedgerVerifier
                             Bad($"the consistency proof from the --since checkpoint (size {since.Size}) to the current log (size {size}) fails: history was rewritten", null);
                         }
                     }
-                    catch (ProvenanceException e)
+                    catch (Exception e) when (e is ProvenanceException or LedgerDamagedException)
                     {
                         Bad($"no consistency proof from the --since checkpoint: {e.Message}", null);
                     }
@@ -161,7 +248,19 @@ internal static class LedgerVerifier
             }
         }
 
-        return new LedgerVerification(size, root, problems, firstBad, checkpoints.Count, options.Since is not null);
+        return new LedgerVerification(size, root, problems, firstBadRow ?? firstBadOther, checkpoints.Count, options.Since is not null);
+    }
+
+    private static byte[]? TryGet(MerkleTreeBuilder tree, NodeId id)
+    {
+        try
+        {
+            return tree.Get(id);
+        }
+        catch (KeyNotFoundException)
+        {
+            return null;
+        }
     }
 
     private static void CheckAgainstTree(Checkpoint checkpoint, string what, MerkleTreeBuilder tree, long size, Action<string, long?> bad)

@@ -20,7 +20,7 @@ internal static class BomCommand
         {
             path, output, ledgerOption,
         };
-        command.SetAction((parse, ct) => LedgerCli.RunAsync(async () =>
+        command.SetAction((parse, ct) => LedgerCli.RunAsync(environment, async () =>
         {
             var target = Path.GetFullPath(parse.GetValue(path) ?? string.Empty, environment.CurrentDirectory);
             if (!File.Exists(target) && !Directory.Exists(target))

@@ -50,8 +50,20 @@ internal static class LedgerCli
         return LedgerSigner.FromPemFile(Path.GetFullPath(file, environment.CurrentDirectory), name ?? Environment.UserName);
     }
 
-    /// <summary>Runs a provenance action, turning <see cref="ProvenanceException"/> into a usage error (exit 3).</summary>
-    public static async Task<int> RunAsync(Func<Task<int>> action)
+    /// <summary>The checkpoint signer: a signed-note private key file (Ed25519) or an ECDSA PEM key named by --signer.</summary>
+    public static async Task<Provenance.Checkpoints.NoteSigner> NoteSignerAsync(CliEnvironment environment, string? key, string? name, CancellationToken cancellationToken)
+    {
+        var file = key ?? (Environment.GetEnvironmentVariable(KeyVariable) is { Length: > 0 } fromEnv ? fromEnv : null)
+            ?? throw new UsageException($"a signing key is needed: --key FILE (from 'rampart ledger keygen', or ECDSA PEM) or ${KeyVariable}");
+        var text = await Commands.LedgerCommand.ReadTextAsync(environment, file, "key", cancellationToken).ConfigureAwait(false);
+        return Provenance.Checkpoints.NoteSigner.FromText(text, name ?? Environment.UserName);
+    }
+
+    /// <summary>
+    /// Runs a provenance action, turning <see cref="ProvenanceException"/> into a usage error (exit 3) and a store edited
+    /// outside Rampart (<see cref="LedgerDamagedException"/>) into a verification failure (exit 4), each with its one-line message.
+    /// </summary>
+    public static async Task<int> RunAsync(CliEnvironment environment, Func<Task<int>> action)
     {
         try
         {
@@ -60,6 +72,11 @@ internal static class LedgerCli
         catch (ProvenanceException e)
         {
             throw new UsageException(e.Message);
+        }
+        catch (LedgerDamagedException e)
+        {
+            await environment.Error.WriteLineAsync($"rampart: the ledger is damaged: {e.Message}").ConfigureAwait(false);
+            return Core.ExitCodes.VerificationFailed;
         }
     }
 

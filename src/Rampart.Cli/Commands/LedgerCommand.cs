@@ -16,7 +16,7 @@ internal static class LedgerCommand
     {
         return new Command("ledger", "The tamper-evident provenance ledger: create it, verify it, export checkpoints, show entries, prove them.")
         {
-            Init(environment), Verify(environment), CheckpointCommand(environment), Show(environment), Prove(environment),
+            Init(environment), Verify(environment), CheckpointCommand(environment), Keygen(environment), Show(environment), Prove(environment),
         };
     }
 
@@ -25,7 +25,7 @@ internal static class LedgerCommand
         var db = LedgerCli.DbOption();
         var origin = new Option<string?>("--origin") { Description = "The log's name in its checkpoints (default: rampart.ledger/<random>).", HelpName = "NAME" };
         var command = new Command("init", "Create a ledger (a SQLite file, or the tables in a PostgreSQL database). Safe to repeat.") { db, origin };
-        command.SetAction((parse, ct) => LedgerCli.RunAsync(async () =>
+        command.SetAction((parse, ct) => LedgerCli.RunAsync(environment, async () =>
         {
             var location = LedgerCli.Location(environment, parse.GetValue(db));
             await using var ledger = await Ledger.InitializeAsync(location, parse.GetValue(origin), cancellationToken: ct).ConfigureAwait(false);
@@ -40,7 +40,7 @@ internal static class LedgerCommand
     {
         var db = LedgerCli.DbOption();
         var since = new Option<string?>("--since") { Description = "An exported checkpoint the log must still extend (proves it only grew).", HelpName = "CHECKPOINT" };
-        var sinceKey = new Option<string?>("--since-key") { Description = "Public key (PEM) that signed the --since checkpoint (default: any key the ledger knows).", HelpName = "FILE" };
+        var sinceKey = new Option<string?>("--since-key") { Description = "The key that signed the --since checkpoint: a signed-note verifier key (name+id+key) or a PEM public key (default: any key the ledger knows).", HelpName = "FILE" };
         var trusted = new Option<string[]>("--trusted-key") { Description = "Require every entry to be signed by one of these public keys (PEM); repeatable.", HelpName = "FILE" };
         var format = new Option<string>("--format", "-f") { Description = "text or json.", DefaultValueFactory = _ => "text", HelpName = "FORMAT" };
         format.AcceptOnlyFromAmong("text", "json");
@@ -48,7 +48,7 @@ internal static class LedgerCommand
         {
             db, since, sinceKey, trusted, format,
         };
-        command.SetAction((parse, ct) => LedgerCli.RunAsync(async () =>
+        command.SetAction((parse, ct) => LedgerCli.RunAsync(environment, async () =>
         {
             var location = LedgerCli.Location(environment, parse.GetValue(db));
             Checkpoint? old = null;
@@ -58,7 +58,7 @@ internal static class LedgerCommand
             }
 
             byte[]? key = parse.GetValue(sinceKey) is { } keyFile
-                ? LedgerSigner.PublicKeyFromPem(await ReadTextAsync(environment, keyFile, "key", ct).ConfigureAwait(false))
+                ? NoteKeys.PublicKeyFromText(await ReadTextAsync(environment, keyFile, "key", ct).ConfigureAwait(false))
                 : null;
             HashSet<string>? trustedIds = null;
             foreach (var file in parse.GetValue(trusted) ?? [])
@@ -120,16 +120,66 @@ internal static class LedgerCommand
     private static Command CheckpointCommand(CliEnvironment environment)
     {
         var db = LedgerCli.DbOption();
-        var key = LedgerCli.KeyOption();
+        var key = new Option<string?>("--key")
+        {
+            Description = $"The checkpoint key: a signed-note Ed25519 private key from 'rampart ledger keygen' (standard), or an ECDSA PEM key. Default: ${LedgerCli.KeyVariable}.",
+            HelpName = "FILE",
+        };
         var signer = LedgerCli.SignerOption();
         var output = new Option<string?>("--out", "-o") { Description = "Write the checkpoint to this file instead of standard output.", HelpName = "FILE" };
-        var command = new Command("checkpoint", "Sign the current tree head (C2SP checkpoint), store it in the ledger and export it.") { db, key, signer, output };
-        command.SetAction((parse, ct) => LedgerCli.RunAsync(async () =>
+        var printKey = new Option<bool>("--print-verifier-key") { Description = "Print the key's signed-note verifier key (name+id+key) and sign nothing." };
+        var command = new Command("checkpoint", "Sign the current tree head (C2SP tlog-checkpoint in a signed note), store it in the ledger and export it.")
         {
-            using var writer = LedgerCli.Signer(environment, parse.GetValue(key), parse.GetValue(signer), required: true)!;
-            await using var ledger = await Ledger.OpenAsync(LedgerCli.Location(environment, parse.GetValue(db)), writer, environment.Time, ct).ConfigureAwait(false);
-            var checkpoint = await ledger.CreateCheckpointAsync(ct).ConfigureAwait(false);
+            db, key, signer, output, printKey,
+        };
+        command.SetAction((parse, ct) => LedgerCli.RunAsync(environment, async () =>
+        {
+            using var note = await LedgerCli.NoteSignerAsync(environment, parse.GetValue(key), parse.GetValue(signer), ct).ConfigureAwait(false);
+            if (parse.GetValue(printKey))
+            {
+                await LedgerCli.WriteAsync(environment, note.VerifierKey + "\n", ct).ConfigureAwait(false);
+                return ExitCodes.Clean;
+            }
+
+            await using var ledger = await Ledger.OpenAsync(LedgerCli.Location(environment, parse.GetValue(db)), time: environment.Time, cancellationToken: ct).ConfigureAwait(false);
+            var checkpoint = await ledger.CreateCheckpointAsync(note, ct).ConfigureAwait(false);
             await LedgerCli.WriteOutputAsync(environment, parse.GetValue(output), checkpoint.ToNote(), $"checkpoint of size {checkpoint.Size}", ct).ConfigureAwait(false);
+            return ExitCodes.Clean;
+        }));
+        return command;
+    }
+
+    private static Command Keygen(CliEnvironment environment)
+    {
+        var name = new Option<string>("--name") { Description = "The key name in signature lines; a schema-less URL is recommended (example.com/ledger).", Required = true, HelpName = "NAME" };
+        var output = new Option<string>("--out", "-o") { Description = "Prefix: writes PREFIX.key (private, owner-only) and PREFIX.vkey (verifier key).", Required = true, HelpName = "PREFIX" };
+        var command = new Command("keygen", "Create an Ed25519 checkpoint key in the signed-note text forms (PRIVATE+KEY+name+id+key, name+id+key).") { name, output };
+        command.SetAction((parse, ct) => LedgerCli.RunAsync(environment, async () =>
+        {
+            using var note = NoteSigner.GenerateEd25519(parse.GetValue(name)!);
+            var prefix = Path.GetFullPath(parse.GetValue(output)!, environment.CurrentDirectory);
+            var (privatePath, publicPath) = (prefix + ".key", prefix + ".vkey");
+            try
+            {
+                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows())
+                {
+                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                await using (var stream = new StreamWriter(privatePath, new UTF8Encoding(false), options))
+                {
+                    await stream.WriteAsync(note.ExportPrivateKey() + "\n").ConfigureAwait(false);
+                }
+
+                await File.WriteAllTextAsync(publicPath, note.VerifierKey + "\n", new UTF8Encoding(false), ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"cannot write the key files '{prefix}.key/.vkey': {e.Message}");
+            }
+
+            await LedgerCli.WriteAsync(environment, $"private key:  {privatePath} (owner read/write only; keep it secret)\nverifier key: {publicPath}\n{note.VerifierKey}\n", ct).ConfigureAwait(false);
             return ExitCodes.Clean;
         }));
         return command;
@@ -142,13 +192,22 @@ internal static class LedgerCommand
         var format = new Option<string>("--format", "-f") { Description = "text or json.", DefaultValueFactory = _ => "text", HelpName = "FORMAT" };
         format.AcceptOnlyFromAmong("text", "json");
         var command = new Command("show", "List the ledger's entries, or show one.") { sequence, db, format };
-        command.SetAction((parse, ct) => LedgerCli.RunAsync(async () =>
+        command.SetAction((parse, ct) => LedgerCli.RunAsync(environment, async () =>
         {
             await using var ledger = await Ledger.OpenAsync(LedgerCli.Location(environment, parse.GetValue(db)), cancellationToken: ct).ConfigureAwait(false);
             var json = parse.GetValue(format) == "json";
             if (parse.GetValue(sequence) is { } seq)
             {
                 var entry = await ledger.Store.GetEntryAsync(seq, ct).ConfigureAwait(false) ?? throw new UsageException($"no entry {seq} in {ledger.Store.Description}");
+                try
+                {
+                    _ = entry.Read();
+                }
+                catch (ProvenanceException e)
+                {
+                    throw new LedgerDamagedException($"entry {seq} is unreadable ({e.Message}); run 'rampart ledger verify'", e);
+                }
+
                 await LedgerCli.WriteAsync(environment, LedgerCli.Json(EntryJson(entry)), ct).ConfigureAwait(false);
                 return ExitCodes.Clean;
             }
@@ -191,7 +250,7 @@ internal static class LedgerCommand
         {
             sequence, db, size, consistency,
         };
-        command.SetAction((parse, ct) => LedgerCli.RunAsync(async () =>
+        command.SetAction((parse, ct) => LedgerCli.RunAsync(environment, async () =>
         {
             await using var ledger = await Ledger.OpenAsync(LedgerCli.Location(environment, parse.GetValue(db)), cancellationToken: ct).ConfigureAwait(false);
             var treeSize = parse.GetValue(size) ?? await ledger.GetSizeAsync(ct).ConfigureAwait(false);

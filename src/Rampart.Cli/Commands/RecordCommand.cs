@@ -52,13 +52,13 @@ internal static class RecordCommand
             command.Options.Add(option);
         }
 
-        command.SetAction((parse, ct) => LedgerCli.RunAsync(async () =>
+        command.SetAction((parse, ct) => LedgerCli.RunAsync(environment, async () =>
         {
             var builder = ProvenanceRecord.Create(kind.Name);
             foreach (var (spec, option) in fields)
             {
                 var values = parse.GetValue(option) ?? [];
-                if (values.Length > 1 && spec.Type is FieldType.Text or FieldType.Digest)
+                if (values.Length > 1 && spec.Type is FieldType.Text or FieldType.Digest or FieldType.License)
                 {
                     throw new UsageException($"--{spec.Name} takes one value (got {values.Length})");
                 }

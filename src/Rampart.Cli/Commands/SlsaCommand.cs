@@ -14,7 +14,7 @@ internal static class SlsaCommand
         var db = LedgerCli.DbOption();
         var output = new Option<string?>("--out", "-o") { Description = "Write the statement to this file instead of standard output.", HelpName = "FILE" };
         var command = new Command("slsa", "Export a recorded training run as SLSA Provenance v1 (in-toto Statement v1 JSON).") { run, db, output };
-        command.SetAction((parse, ct) => LedgerCli.RunAsync(async () =>
+        command.SetAction((parse, ct) => LedgerCli.RunAsync(environment, async () =>
         {
             var value = parse.GetValue(run) ?? string.Empty;
             if (File.Exists(Path.GetFullPath(value, environment.CurrentDirectory)) || value.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase))

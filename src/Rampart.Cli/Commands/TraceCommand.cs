@@ -17,7 +17,7 @@ internal static class TraceCommand
         {
             artifact, db, format,
         };
-        command.SetAction((parse, ct) => LedgerCli.RunAsync(async () =>
+        command.SetAction((parse, ct) => LedgerCli.RunAsync(environment, async () =>
         {
             var digest = await LedgerCli.DigestAsync(environment, parse.GetValue(artifact) ?? string.Empty, ct).ConfigureAwait(false);
             await using var ledger = await Ledger.OpenAsync(LedgerCli.Location(environment, parse.GetValue(db)), cancellationToken: ct).ConfigureAwait(false);

@@ -339,7 +339,9 @@ public sealed class AiBomBuilder
         component["hashes"] = new JsonArray(new JsonObject { ["alg"] = "SHA-256", ["content"] = digest["sha256:".Length..] });
         if (record?.Text("license") is { } license)
         {
-            component["licenses"] = new JsonArray(new JsonObject { ["license"] = new JsonObject { ["name"] = license } });
+            // CycloneDX: license.id only for an id on the SPDX list (the schema enumerates them), license.name otherwise.
+            var entry = SpdxLicenses.IsId(license) ? new JsonObject { ["id"] = license } : new JsonObject { ["name"] = license };
+            component["licenses"] = new JsonArray(new JsonObject { ["license"] = entry });
         }
 
         component["data"] = new JsonArray(data);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using Rampart.Provenance.Signing;
 
@@ -9,26 +8,38 @@ namespace Rampart.Provenance.Checkpoints;
 public sealed record NoteSignature(string Name, uint KeyHash, byte[] Signature);
 
 /// <summary>
-/// A signed tree head in the C2SP tlog-checkpoint / signed-note text format:
-/// "origin\nsize\nbase64(root)\n", a blank line, then one "— name base64(keyhash‖signature)" line per signer.
-/// Rampart signs with ECDSA; the key hash is the first 4 bytes of SHA-256(name ‖ "\n" ‖ 0x02 ‖ SPKI), after the
-/// signed-note rule for Ed25519 keys with the ECDSA type byte, and the signature is DER over the note text.
+/// A signed tree head in the C2SP tlog-checkpoint format, carried in a C2SP signed note: the note text is
+/// "origin\nsize\nbase64(root)\n" (plus any extension lines), then a blank line, then one
+/// "— name base64(keyID || signature)" line per signer. Rampart signs with Ed25519 (signature type 0x01, the spec's
+/// default) or ECDSA (type 0x02); see <see cref="NoteKeys"/> for the key IDs. Signatures are checked over the note
+/// text exactly as received.
 /// </summary>
 public sealed record Checkpoint(string Origin, long Size, byte[] Root, IReadOnlyList<NoteSignature> Signatures)
 {
-    private const byte EcdsaKeyType = 0x02;
     private const string Dash = "\u2014 ";
 
-    /// <summary>The signed part: origin, size and root, one per line.</summary>
-    public string Body => $"{Origin}\n{Size.ToString(CultureInfo.InvariantCulture)}\n{Convert.ToBase64String(Root)}\n";
+    /// <summary>The most signature lines a note may carry (the spec asks verifiers to accept at least 16).</summary>
+    private const int MaxSignatures = 100;
+
+    private string? _text;
+
+    /// <summary>The signed note text: origin, size and root, one per line, then any extension lines as received.</summary>
+    public string Body => _text ?? $"{Origin}\n{Size.ToString(CultureInfo.InvariantCulture)}\n{Convert.ToBase64String(Root)}\n";
 
     /// <summary>Signs a new checkpoint.</summary>
-    public static Checkpoint Create(string origin, long size, byte[] root, LedgerSigner signer)
+    public static Checkpoint Create(string origin, long size, byte[] root, NoteSigner signer)
     {
         ArgumentNullException.ThrowIfNull(signer);
         var unsigned = new Checkpoint(origin, size, root, []);
         var signature = signer.Sign(Encoding.UTF8.GetBytes(unsigned.Body));
-        return unsigned with { Signatures = [new NoteSignature(signer.Name, KeyHash(signer.Name, signer.PublicKey), signature)] };
+        return unsigned with { Signatures = [new NoteSignature(signer.Name, signer.KeyId, signature)] };
+    }
+
+    /// <summary>Signs a new checkpoint with an ECDSA ledger key (signature type 0x02).</summary>
+    public static Checkpoint Create(string origin, long size, byte[] root, LedgerSigner signer)
+    {
+        using var note = NoteSigner.FromEcdsa(signer);
+        return Create(origin, size, root, note);
     }
 
     /// <summary>The note text.</summary>
@@ -50,14 +61,21 @@ public sealed record Checkpoint(string Origin, long Size, byte[] Root, IReadOnly
     public static Checkpoint Parse(string note)
     {
         ArgumentNullException.ThrowIfNull(note);
-        var split = note.IndexOf("\n\n", StringComparison.Ordinal);
+        if (note.Any(c => c < 0x20 && c != '\n') || (note.Any(char.IsSurrogate) && !IsWellFormed(note)))
+        {
+            throw new ProvenanceException("not a signed note: it holds control characters or invalid UTF-8");
+        }
+
+        // The text ends at the last blank line: the signature block after it has no blank lines.
+        var split = note.LastIndexOf("\n\n", StringComparison.Ordinal);
         if (split < 0 || !note.EndsWith('\n'))
         {
             throw new ProvenanceException("not a signed checkpoint: no blank line between the body and the signatures, or no final newline");
         }
 
-        var lines = note[..(split + 1)].Split('\n');
-        if (lines.Length < 4 || lines[0].Length == 0)
+        var text = note[..(split + 1)];
+        var lines = text[..^1].Split('\n');
+        if (lines.Length < 3 || lines[0].Length == 0)
         {
             throw new ProvenanceException("not a checkpoint: the body needs an origin, a size and a root hash line");
         }
@@ -67,71 +85,66 @@ public sealed record Checkpoint(string Origin, long Size, byte[] Root, IReadOnly
             throw new ProvenanceException($"not a checkpoint: the size line '{lines[1]}' is not a decimal number");
         }
 
-        byte[] root;
-        try
-        {
-            root = Convert.FromBase64String(lines[2]);
-        }
-        catch (FormatException e)
-        {
-            throw new ProvenanceException("not a checkpoint: the root hash line is not base64", e);
-        }
-
+        var root = NoteKeys.Base64(lines[2], "not a checkpoint: the root hash line");
         if (root.Length != 32)
         {
             throw new ProvenanceException("not a checkpoint: the root hash is not 32 bytes");
         }
 
+        if (lines.Skip(3).Any(l => l.Length == 0))
+        {
+            throw new ProvenanceException("not a checkpoint: an extension line is empty");
+        }
+
+        if (split + 2 >= note.Length)
+        {
+            throw new ProvenanceException("not a checkpoint: it has no signature");
+        }
+
         var signatures = new List<NoteSignature>();
-        foreach (var line in note[(split + 2)..].Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var line in note[(split + 2)..^1].Split('\n'))
         {
             var parts = line.StartsWith(Dash, StringComparison.Ordinal) ? line[Dash.Length..].Split(' ') : [];
-            if (parts.Length != 2)
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[0].Contains('+', StringComparison.Ordinal))
             {
                 throw new ProvenanceException($"not a checkpoint: bad signature line '{line}'");
             }
 
-            byte[] blob;
-            try
-            {
-                blob = Convert.FromBase64String(parts[1]);
-            }
-            catch (FormatException e)
-            {
-                throw new ProvenanceException("not a checkpoint: a signature is not base64", e);
-            }
-
+            var blob = NoteKeys.Base64(parts[1], "not a checkpoint: a signature");
             if (blob.Length < 5)
             {
                 throw new ProvenanceException("not a checkpoint: a signature is too short");
             }
 
+            if (signatures.Count == MaxSignatures)
+            {
+                throw new ProvenanceException($"not a checkpoint: more than {MaxSignatures} signatures");
+            }
+
             signatures.Add(new NoteSignature(parts[0], System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(blob), blob[4..]));
         }
 
-        if (signatures.Count == 0)
-        {
-            throw new ProvenanceException("not a checkpoint: it has no signature");
-        }
-
-        return new Checkpoint(lines[0], size, root, signatures);
+        return new Checkpoint(lines[0], size, root, signatures) { _text = text };
     }
 
-    /// <summary>Whether one of the signatures is by <paramref name="publicKey"/> (SPKI) and matches the body.</summary>
+    /// <summary>Whether one of the signatures is by <paramref name="publicKey"/> (SPKI: Ed25519 or ECDSA) and matches the note text.</summary>
     public bool IsSignedBy(byte[] publicKey)
     {
         ArgumentNullException.ThrowIfNull(publicKey);
         var body = Encoding.UTF8.GetBytes(Body);
-        return Signatures.Any(s => s.KeyHash == KeyHash(s.Name, publicKey) && LedgerSigner.Verify(publicKey, body, s.Signature));
+        return Signatures.Any(s => NoteKeys.Verify(publicKey, s.Name, s.KeyHash, body, s.Signature));
     }
 
-    /// <summary>The 4-byte key hash that names a key in signature lines.</summary>
-    public static uint KeyHash(string name, byte[] publicKey)
+    private static bool IsWellFormed(string text)
     {
-        ArgumentNullException.ThrowIfNull(name);
-        ArgumentNullException.ThrowIfNull(publicKey);
-        var data = new List<byte>(Encoding.UTF8.GetBytes(name)) { (byte)'\n', EcdsaKeyType };
-        data.AddRange(publicKey);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(SHA256.HashData([.. data]));
+        try
+        {
+            _ = new UTF8Encoding(false, throwOnInvalidBytes: true).GetByteCount(text);
+            return true;
+        }
+        catch (EncoderFallbackException)
+        {
+            return false;
+        }
     }
 }

@@ -99,6 +99,9 @@ public sealed partial class ProvenanceRecord
                 case FieldType.Text:
                     _fields[name] = value;
                     break;
+                case FieldType.License:
+                    _fields[name] = SpdxLicenses.Normalize(value);
+                    break;
                 case FieldType.Digest:
                     _fields[name] = Digest(name, value);
                     break;
@@ -182,7 +185,7 @@ public sealed partial class ProvenanceRecord
         {
             switch (field.Type, value)
             {
-                case (FieldType.Text or FieldType.Digest, JsonValue v) when v.TryGetValue<string>(out var s):
+                case (FieldType.Text or FieldType.Digest or FieldType.License, JsonValue v) when v.TryGetValue<string>(out var s):
                     Set(field.Name, s);
                     break;
                 case (FieldType.DigestList, JsonArray a):

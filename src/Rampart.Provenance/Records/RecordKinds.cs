@@ -19,6 +19,9 @@ public enum FieldType
 
     /// <summary>A string-to-number map (metrics).</summary>
     Metrics,
+
+    /// <summary>A licence: recorded as its canonical SPDX id when it is one (<see cref="SpdxLicenses"/>), else as the licence name given.</summary>
+    License,
 }
 
 /// <summary>What a digest field means for the lineage graph.</summary>
@@ -85,7 +88,7 @@ public static class RecordKinds
             F("manifest", FieldType.Digest, true, FieldRole.Output, "Digest of the snapshot (its manifest or archive)."),
             F("version", FieldType.Text, false, FieldRole.None, "Version or snapshot label."),
             F("source", FieldType.Text, false, FieldRole.None, "Where the data came from (URL, bucket, system)."),
-            F("license", FieldType.Text, false, FieldRole.None, "Licence (SPDX id where possible)."),
+            F("license", FieldType.License, false, FieldRole.None, "Licence: an SPDX id (any case) or licence name, recorded as the SPDX id when it is one, else as the name."),
             F("pii-scan", FieldType.Text, false, FieldRole.None, "Result of the personal-data scan (clean, redacted, contains-pii, not-scanned)."),
         ]),
         new(TrainingRun, "A training run: code, parameters and environment in, model out.",

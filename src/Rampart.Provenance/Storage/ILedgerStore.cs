@@ -24,24 +24,31 @@ public interface ILedgerStore : IAsyncDisposable
     /// <summary>Appends the entry that <paramref name="build"/> makes for the next sequence number, with its tree nodes, atomically.</summary>
     Task<LedgerEntry> AppendAsync(Func<long, LedgerEntry> build, CancellationToken cancellationToken);
 
-    /// <summary>The number of entries (one more than the highest sequence number).</summary>
+    /// <summary>The number of entries (one more than the highest sequence number); throws <see cref="LedgerDamagedException"/> when that number is not an integer.</summary>
     Task<long> GetSizeAsync(CancellationToken cancellationToken);
 
-    /// <summary>Entries in sequence order from <paramref name="from"/>.</summary>
-    IAsyncEnumerable<LedgerEntry> ReadEntriesAsync(long from, CancellationToken cancellationToken);
+    /// <summary>
+    /// Every row of the entries table, ordered by seq, whatever it holds: negative or duplicated numbers, and values of the
+    /// wrong type or length (each row says what is wrong with it). Only a database that cannot be queried at all throws
+    /// (<see cref="LedgerDamagedException"/>).
+    /// </summary>
+    IAsyncEnumerable<EntryRow> ReadEntryRowsAsync(CancellationToken cancellationToken);
 
-    /// <summary>One entry, or null.</summary>
+    /// <summary>One entry, or null; throws <see cref="LedgerDamagedException"/> when its row is malformed or stored twice.</summary>
     Task<LedgerEntry?> GetEntryAsync(long sequence, CancellationToken cancellationToken);
 
-    /// <summary>The stored hashes of the given perfect subtrees, in one round trip; missing nodes are absent from the answer.</summary>
+    /// <summary>
+    /// The stored hashes of the given perfect subtrees, in one round trip; missing nodes are absent from the answer.
+    /// Throws <see cref="LedgerDamagedException"/> when one of them is malformed or stored twice.
+    /// </summary>
     Task<IReadOnlyDictionary<NodeId, byte[]>> GetNodesAsync(IReadOnlyCollection<NodeId> nodes, CancellationToken cancellationToken);
 
-    /// <summary>Every stored node.</summary>
-    IAsyncEnumerable<(NodeId Id, byte[] Hash)> ReadNodesAsync(CancellationToken cancellationToken);
+    /// <summary>Every row of the nodes table ordered by level and index, each saying what is wrong with it, if anything.</summary>
+    IAsyncEnumerable<NodeRow> ReadNodeRowsAsync(CancellationToken cancellationToken);
 
     /// <summary>Stores a signed checkpoint (replacing one of the same size).</summary>
     Task AddCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken);
 
-    /// <summary>Every stored checkpoint, smallest first.</summary>
-    Task<IReadOnlyList<StoredCheckpoint>> GetCheckpointsAsync(CancellationToken cancellationToken);
+    /// <summary>Every row of the checkpoints table, smallest first, each saying what is wrong with it, if anything.</summary>
+    Task<IReadOnlyList<CheckpointRow>> GetCheckpointsAsync(CancellationToken cancellationToken);
 }

@@ -46,23 +46,39 @@ internal abstract class SqlLedgerStore : ILedgerStore
 
     public async Task<string> GetOriginAsync(CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        var values = new List<object?>();
+        try
         {
-            try
+            await foreach (var value in RowsAsync("SELECT value FROM ledger_meta WHERE key = 'origin'", r => Value(r, 0), cancellationToken).ConfigureAwait(false))
             {
-                var value = await ScalarAsync(connection, null, "SELECT value FROM ledger_meta WHERE key = 'origin'", cancellationToken).ConfigureAwait(false);
-                return value as string ?? throw new ProvenanceException($"{Description} is not an initialised ledger (no origin); run 'rampart ledger init'");
-            }
-            catch (DbException e)
-            {
-                throw new ProvenanceException($"{Description} is not a Rampart ledger ({e.Message.Trim()}); run 'rampart ledger init'", e);
+                values.Add(value);
             }
         }
+        catch (LedgerDamagedException e) when (e.InnerException is DbException inner)
+        {
+            throw new ProvenanceException($"{Description} is not a Rampart ledger ({inner.Message.Trim()}); run 'rampart ledger init'", e);
+        }
+
+        var problems = new StoredValue.Problems();
+        return values.Count switch
+        {
+            0 => throw new ProvenanceException($"{Description} is not an initialised ledger (no origin); run 'rampart ledger init'"),
+            1 => problems.Text(values[0], "the origin in ledger_meta") ?? throw new LedgerDamagedException($"{Description}: {problems.Summary}"),
+            _ => throw new LedgerDamagedException($"{Description}: the origin is stored {values.Count} times in ledger_meta"),
+        };
     }
 
-    public Task<LedgerEntry> AppendAsync(Func<long, LedgerEntry> build, CancellationToken cancellationToken) =>
-        WithRetryAsync(() => AppendOnceAsync(build, cancellationToken), cancellationToken);
+    public async Task<LedgerEntry> AppendAsync(Func<long, LedgerEntry> build, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WithRetryAsync(() => AppendOnceAsync(build, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (DbException e)
+        {
+            throw new ProvenanceException($"cannot append to {Description}: {e.Message.Trim()}", e);
+        }
+    }
 
     private async Task<LedgerEntry> AppendOnceAsync(Func<long, LedgerEntry> build, CancellationToken cancellationToken)
     {
@@ -72,8 +88,7 @@ internal abstract class SqlLedgerStore : ILedgerStore
             var transaction = await BeginAppendAsync(connection, cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                var max = await ScalarAsync(connection, transaction, "SELECT MAX(seq) FROM ledger_entries", cancellationToken).ConfigureAwait(false);
-                var size = max is null or DBNull ? 0 : Convert.ToInt64(max, System.Globalization.CultureInfo.InvariantCulture) + 1;
+                var size = SizeFrom(await ScalarAsync(connection, transaction, "SELECT MAX(seq) FROM ledger_entries", cancellationToken).ConfigureAwait(false));
                 var entry = build(size);
                 await ExecuteAsync(connection, transaction, "INSERT INTO ledger_entries (seq, record, signature, leaf_hash) VALUES (@s, @r, @g, @h)", cancellationToken,
                     ("@s", size), ("@r", entry.RecordJson), ("@g", entry.Signature), ("@h", entry.LeafHash)).ConfigureAwait(false);
@@ -89,9 +104,12 @@ internal abstract class SqlLedgerStore : ILedgerStore
                         break;
                     }
 
-                    var left = await ScalarAsync(connection, transaction, "SELECT hash FROM ledger_nodes WHERE level = @l AND idx = @i", cancellationToken,
-                        ("@l", level), ("@i", index - 1)).ConfigureAwait(false) as byte[]
-                        ?? throw new ProvenanceException($"{Description}: Merkle node {level}/{index - 1} is missing; run 'rampart ledger verify'");
+                    var stored = await ScalarAsync(connection, transaction, "SELECT hash FROM ledger_nodes WHERE level = @l AND idx = @i", cancellationToken,
+                        ("@l", level), ("@i", index - 1)).ConfigureAwait(false);
+                    var node = StoredValue.Node(level, index - 1, stored);
+                    var left = stored is null
+                        ? throw new ProvenanceException($"{Description}: Merkle node {level}/{index - 1} is missing; run 'rampart ledger verify'")
+                        : node.Hash ?? throw new LedgerDamagedException($"{Description}: {node.Name}: {node.Problem}; run 'rampart ledger verify'");
                     hash = MerkleHash.Node(left, hash);
                     level++;
                     index >>= 1;
@@ -108,48 +126,37 @@ internal abstract class SqlLedgerStore : ILedgerStore
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var max = await ScalarAsync(connection, null, "SELECT MAX(seq) FROM ledger_entries", cancellationToken).ConfigureAwait(false);
-            return max is null or DBNull ? 0 : Convert.ToInt64(max, System.Globalization.CultureInfo.InvariantCulture) + 1;
+            object? max;
+            try
+            {
+                max = await ScalarAsync(connection, null, "SELECT MAX(seq) FROM ledger_entries", cancellationToken).ConfigureAwait(false);
+            }
+            catch (DbException e)
+            {
+                throw Unreadable(e);
+            }
+
+            return SizeFrom(max);
         }
     }
 
-    public async IAsyncEnumerable<LedgerEntry> ReadEntriesAsync(long from, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var command = Command(connection, null, "SELECT seq, record, signature, leaf_hash FROM ledger_entries WHERE seq >= @f ORDER BY seq", ("@f", from));
-            await using (command.ConfigureAwait(false))
-            {
-                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        yield return new LedgerEntry(reader.GetInt64(0), reader.GetString(1), (byte[])reader.GetValue(2), (byte[])reader.GetValue(3));
-                    }
-                }
-            }
-        }
-    }
+    public IAsyncEnumerable<EntryRow> ReadEntryRowsAsync(CancellationToken cancellationToken) =>
+        RowsAsync("SELECT seq, record, signature, leaf_hash FROM ledger_entries ORDER BY seq", EntryRow, cancellationToken);
 
     public async Task<LedgerEntry?> GetEntryAsync(long sequence, CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        var rows = new List<EntryRow>();
+        await foreach (var row in RowsAsync("SELECT seq, record, signature, leaf_hash FROM ledger_entries WHERE seq = @s", EntryRow, cancellationToken, ("@s", sequence)).ConfigureAwait(false))
         {
-            var command = Command(connection, null, "SELECT seq, record, signature, leaf_hash FROM ledger_entries WHERE seq = @s", ("@s", sequence));
-            await using (command.ConfigureAwait(false))
-            {
-                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-                        ? new LedgerEntry(reader.GetInt64(0), reader.GetString(1), (byte[])reader.GetValue(2), (byte[])reader.GetValue(3))
-                        : null;
-                }
-            }
+            rows.Add(row);
         }
+
+        return rows.Count switch
+        {
+            0 => null,
+            1 => rows[0].ToEntry(),
+            _ => throw new LedgerDamagedException($"entry {sequence} is stored {rows.Count} times; run 'rampart ledger verify'"),
+        };
     }
 
     public async Task<IReadOnlyDictionary<NodeId, byte[]>> GetNodesAsync(IReadOnlyCollection<NodeId> nodes, CancellationToken cancellationToken)
@@ -161,48 +168,23 @@ internal abstract class SqlLedgerStore : ILedgerStore
             return result;
         }
 
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        var list = nodes.ToList();
+        var where = string.Join(" OR ", list.Select((_, i) => $"(level = @l{i} AND idx = @i{i})"));
+        var parameters = list.SelectMany((n, i) => new (string, object)[] { ($"@l{i}", n.Level), ($"@i{i}", n.Index) }).ToArray();
+        await foreach (var row in RowsAsync($"SELECT level, idx, hash FROM ledger_nodes WHERE {where}", NodeRow, cancellationToken, parameters).ConfigureAwait(false))
         {
-            var list = nodes.ToList();
-            var where = string.Join(" OR ", list.Select((_, i) => $"(level = @l{i} AND idx = @i{i})"));
-            var parameters = list.SelectMany((n, i) => new (string, object)[] { ($"@l{i}", n.Level), ($"@i{i}", n.Index) }).ToArray();
-            var command = Command(connection, null, $"SELECT level, idx, hash FROM ledger_nodes WHERE {where}", parameters);
-            await using (command.ConfigureAwait(false))
+            var id = row.Id ?? throw new LedgerDamagedException($"{row.Name}: {row.Problem}; run 'rampart ledger verify'");
+            if (!result.TryAdd(id, row.Hash!))
             {
-                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        result[new NodeId(Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture), reader.GetInt64(1))] = (byte[])reader.GetValue(2);
-                    }
-                }
+                throw new LedgerDamagedException($"{row.Name} is stored more than once; run 'rampart ledger verify'");
             }
         }
 
         return result;
     }
 
-    public async IAsyncEnumerable<(NodeId Id, byte[] Hash)> ReadNodesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var command = Command(connection, null, "SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx");
-            await using (command.ConfigureAwait(false))
-            {
-                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        yield return (new NodeId(Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture), reader.GetInt64(1)), (byte[])reader.GetValue(2));
-                    }
-                }
-            }
-        }
-    }
+    public IAsyncEnumerable<NodeRow> ReadNodeRowsAsync(CancellationToken cancellationToken) =>
+        RowsAsync("SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx", NodeRow, cancellationToken);
 
     public async Task AddCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken)
     {
@@ -216,28 +198,95 @@ internal abstract class SqlLedgerStore : ILedgerStore
         }
     }
 
-    public async Task<IReadOnlyList<StoredCheckpoint>> GetCheckpointsAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<CheckpointRow>> GetCheckpointsAsync(CancellationToken cancellationToken)
     {
-        var list = new List<StoredCheckpoint>();
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        var list = new List<CheckpointRow>();
+        await foreach (var row in RowsAsync("SELECT size, root, note, public_key FROM ledger_checkpoints ORDER BY size", CheckpointRow, cancellationToken).ConfigureAwait(false))
         {
-            var command = Command(connection, null, "SELECT size, root, note, public_key FROM ledger_checkpoints ORDER BY size");
-            await using (command.ConfigureAwait(false))
-            {
-                var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        list.Add(new StoredCheckpoint(reader.GetInt64(0), (byte[])reader.GetValue(1), reader.GetString(2), (byte[])reader.GetValue(3)));
-                    }
-                }
-            }
+            list.Add(row);
         }
 
         return list;
     }
+
+    private static EntryRow EntryRow(DbDataReader reader) => StoredValue.Entry(Value(reader, 0), Value(reader, 1), Value(reader, 2), Value(reader, 3));
+
+    private static NodeRow NodeRow(DbDataReader reader) => StoredValue.Node(Value(reader, 0), Value(reader, 1), Value(reader, 2));
+
+    private static CheckpointRow CheckpointRow(DbDataReader reader) => StoredValue.Checkpoint(Value(reader, 0), Value(reader, 1), Value(reader, 2), Value(reader, 3));
+
+    /// <summary>The value as the database stores it (no conversion); a value the driver cannot represent is reported, not thrown.</summary>
+    private static object? Value(DbDataReader reader, int ordinal)
+    {
+        try
+        {
+            return reader.GetValue(ordinal);
+        }
+        catch (Exception e) when (e is InvalidCastException or NotSupportedException or InvalidOperationException or OverflowException or ArgumentException)
+        {
+            return new StoredValue.Unreadable(reader.GetDataTypeName(ordinal));
+        }
+    }
+
+    /// <summary>One more than the highest stored entry number; a highest value that is not an integer means the table was edited.</summary>
+    private long SizeFrom(object? max)
+    {
+        if (max is null or DBNull)
+        {
+            return 0;
+        }
+
+        var problems = new StoredValue.Problems();
+        var highest = problems.Integer(max, "the highest seq in ledger_entries", long.MinValue, long.MaxValue - 1);
+        return problems.Summary is null
+            ? Math.Max(0, highest!.Value + 1)
+            : throw new LedgerDamagedException($"{Description}: {problems.Summary}; run 'rampart ledger verify'");
+    }
+
+    /// <summary>Every row a query returns, decoded by <paramref name="decode"/>; a database error becomes a <see cref="LedgerDamagedException"/>.</summary>
+    private async IAsyncEnumerable<T> RowsAsync<T>(string sql, Func<DbDataReader, T> decode, [EnumeratorCancellation] CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var command = Command(connection, null, sql, parameters);
+            await using (command.ConfigureAwait(false))
+            {
+                DbDataReader reader;
+                try
+                {
+                    reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (DbException e)
+                {
+                    throw Unreadable(e);
+                }
+
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (true)
+                    {
+                        try
+                        {
+                            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                            {
+                                break;
+                            }
+                        }
+                        catch (DbException e)
+                        {
+                            throw Unreadable(e);
+                        }
+
+                        yield return decode(reader);
+                    }
+                }
+            }
+        }
+    }
+
+    private LedgerDamagedException Unreadable(DbException e) =>
+        new($"{Description}: the ledger tables cannot be read as Rampart wrote them ({System.Text.RegularExpressions.Regex.Replace(e.Message, @"\s+", " ").Trim()}); run 'rampart ledger verify'", e);
 
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

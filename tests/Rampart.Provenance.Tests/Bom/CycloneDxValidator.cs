@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Rampart.TestKit;
 
 namespace Rampart.Provenance.Tests.Bom;
@@ -49,25 +48,7 @@ internal static class CycloneDxValidator
         }
     }
 
-    private static (int Code, string Stdout, string Stderr) Run(IReadOnlyList<string> arguments)
-    {
-        var start = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("the schema validator did not finish within 120 s");
-        }
-
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Stdout, string Stderr) Run(IReadOnlyList<string> arguments) => PythonProcess.Run("python3", arguments);
 }
 
 /// <summary>A fact that needs the CycloneDX schema validator.</summary>

@@ -53,6 +53,16 @@ public sealed class PostgresTamperTests : TamperTests
         await command.ExecuteNonQueryAsync();
     }
 
+    protected override SqlDialect Dialect => SqlDialect.Postgres;
+
+    [PostgresTheory]
+    [MemberData(nameof(TamperCase.Data), MemberType = typeof(TamperCase))]
+    public Task Verify_TamperMatrix_NamesTheBadRow(string table, string column, Damage damage) => TamperMatrixScenario(table, column, damage);
+
+    [PostgresTheory]
+    [MemberData(nameof(TamperCase.OriginDamage), MemberType = typeof(TamperCase))]
+    public Task Open_DamagedOrigin_FailsInOneLine(Damage damage) => DamagedOriginScenario(damage);
+
     [PostgresFact]
     public Task Verify_Untouched_IsOk() => Verify_Untouched_IsOkScenario();
 

@@ -1,3 +1,4 @@
+using Rampart.TestKit;
 using Microsoft.Data.Sqlite;
 
 namespace Rampart.Provenance.Tests.Storage;
@@ -19,6 +20,16 @@ public sealed class SqliteTamperTests : TamperTests, IDisposable
         await command.ExecuteNonQueryAsync();
     }
 
+
+    protected override SqlDialect Dialect => SqlDialect.Sqlite;
+
+    [Theory]
+    [MemberData(nameof(TamperCase.Data), MemberType = typeof(TamperCase))]
+    public Task Verify_TamperMatrix_NamesTheBadRow(string table, string column, Damage damage) => TamperMatrixScenario(table, column, damage);
+
+    [Theory]
+    [MemberData(nameof(TamperCase.OriginDamage), MemberType = typeof(TamperCase))]
+    public Task Open_DamagedOrigin_FailsInOneLine(Damage damage) => DamagedOriginScenario(damage);
 
     [Fact]
     public Task Verify_Untouched_IsOk() => Verify_Untouched_IsOkScenario();
