@@ -81,6 +81,59 @@ public sealed class ZipLoaderViewInteropTests
     }
 }
 
+/// <summary>
+/// The same question for numpy: an .npz (Python's zipfile) whose object array carries a pickle payload, built in code
+/// and, for methods Rampart could not decode before (bzip2, LZMA), re-packed by zipfile itself; np.load with
+/// allow_pickle=True runs the payload, and Rampart must call the file Malicious.
+/// </summary>
+public sealed class NpzLoaderViewInteropTests
+{
+    private const string LoadScript = """
+        import sys, zipfile, numpy as np
+        path, method = sys.argv[1], sys.argv[2]
+        if method != "as-built":
+            src = zipfile.ZipFile(path)
+            members = [(i.filename, src.read(i.filename)) for i in src.infolist()]
+            src.close()
+            with zipfile.ZipFile(path, "w", {"bzip2": zipfile.ZIP_BZIP2, "lzma": zipfile.ZIP_LZMA}[method]) as dst:
+                for name, data in members:
+                    dst.writestr(name, data)
+        try:
+            np.load(path, allow_pickle=True)["a"]
+            print("loaded")
+        except Exception as e:
+            print("refused: " + type(e).__name__ + ": " + str(e)[:200])
+        """;
+
+    public static TheoryData<string, ushort> Variants() => new()
+    {
+        { "as-built", 0 },
+        { "as-built", 0x0001 },
+        { "as-built", 0x0020 },
+        { "bzip2", 0 },
+        { "lzma", 0 },
+    };
+
+    [PythonTheory("numpy")]
+    [MemberData(nameof(Variants))]
+    public async Task NpLoad_RunsThePayload_AndRampartSaysMalicious(string method, ushort localOnlyFlags)
+    {
+        using var temp = new TempDirectory();
+        var marker = temp.File("marker");
+        var npy = new NpyBuilder().Descr("'|O'").Shape("(1,)").Data(PickleBuilder.CallPickle("os", "system", "touch " + marker)).Build();
+        var npz = temp.File("arrays.npz");
+        await File.WriteAllBytesAsync(npz, new ZipBuilder().Add(new ZipMember("a.npy", npy) { LocalOnlyFlags = localOnlyFlags }).Build());
+        await File.WriteAllTextAsync(temp.File("load.py"), LoadScript);
+
+        var load = await ProcessRunner.RunCheckedAsync(PythonEnvironment.SystemPython, [temp.File("load.py"), npz, method], temp.Path, TimeSpan.FromMinutes(2));
+        var report = await ScanHelper.ScanPathsAsync([npz]);
+
+        load.StandardOutput.Should().Contain("loaded");
+        File.Exists(marker).Should().BeTrue($"np.load ran the payload ({method}, local flags 0x{localOnlyFlags:X4})");
+        report.Verdict.Should().Be(Verdict.Malicious, method);
+    }
+}
+
 /// <summary>A theory skipped, with the reason, where Debian's Python lacks the named modules.</summary>
 public sealed class PythonTheoryAttribute : TheoryAttribute
 {
