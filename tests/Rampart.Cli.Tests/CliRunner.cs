@@ -47,8 +47,6 @@ internal static class CliRunner
     {
         public string Id => "marker";
 
-        public int Version => 1;
-
         public bool CanAnalyze(Artifact artifact) => artifact.Head.Span.StartsWith("EVIL"u8);
 
         public ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken)

@@ -17,8 +17,6 @@ public static class TestAnalyzers
 
         public string Id => "test-throwing";
 
-        public int Version => 1;
-
         public bool CanAnalyze(Artifact artifact) => StartsWith(artifact, Magic);
 
         public ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken) =>
@@ -32,8 +30,6 @@ public static class TestAnalyzers
 
         public string Id => "test-limit";
 
-        public int Version => 1;
-
         public bool CanAnalyze(Artifact artifact) => StartsWith(artifact, Magic);
 
         public ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken) =>
@@ -46,8 +42,6 @@ public static class TestAnalyzers
         public const string Magic = "RAMPART-HANG";
 
         public string Id => "test-hang";
-
-        public int Version => 1;
 
         public bool CanAnalyze(Artifact artifact) => StartsWith(artifact, Magic);
 
@@ -64,8 +58,6 @@ public static class TestAnalyzers
         public const string Magic = "RAMPART-NEST";
 
         public string Id => "test-nest";
-
-        public int Version => 1;
 
         public bool CanAnalyze(Artifact artifact) => StartsWith(artifact, Magic);
 

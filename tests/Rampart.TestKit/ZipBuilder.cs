@@ -28,6 +28,15 @@ public sealed record ZipMember(string Name, byte[] Data)
     /// <summary>Write no local record: the central entry points at the local header of member number N instead.</summary>
     public int? ShareHeaderOf { get; init; }
 
+    /// <summary>General-purpose flag bits written in the local header only (the central entry does not have them).</summary>
+    public ushort LocalOnlyFlags { get; init; }
+
+    /// <summary>
+    /// Bytes written as the member's data instead of <see cref="Data"/> stored or deflated: data compressed by another
+    /// program (bzip2, LZMA, xz, zstd), named by <see cref="MethodOverride"/>. CRC and size still describe <see cref="Data"/>.
+    /// </summary>
+    public byte[]? Payload { get; init; }
+
     /// <summary>Bytes written right after this member's data, outside any member.</summary>
     public byte[]? After { get; init; }
 }
@@ -86,7 +95,7 @@ public sealed class ZipBuilder
         var offsets = new List<long>();
         foreach (var member in _members)
         {
-            var payload = member.Deflate ? DeflateBytes(member.Data) : member.Data;
+            var payload = member.Payload ?? (member.Deflate ? DeflateBytes(member.Data) : member.Data);
             var crc = member.CrcOverride ?? Crc(member.Data);
             var size = member.DeclaredSize ?? member.Data.Length;
             var method = member.MethodOverride ?? (ushort)(member.Deflate ? 8 : 0);
@@ -103,7 +112,7 @@ public sealed class ZipBuilder
                 var local = new byte[30];
                 BinaryPrimitives.WriteUInt32LittleEndian(local, 0x04034b50);
                 BinaryPrimitives.WriteUInt16LittleEndian(local.AsSpan(4), 20);
-                BinaryPrimitives.WriteUInt16LittleEndian(local.AsSpan(6), flags);
+                BinaryPrimitives.WriteUInt16LittleEndian(local.AsSpan(6), (ushort)(flags | member.LocalOnlyFlags));
                 BinaryPrimitives.WriteUInt16LittleEndian(local.AsSpan(8), method);
                 BinaryPrimitives.WriteUInt32LittleEndian(local.AsSpan(14), crc);
                 BinaryPrimitives.WriteUInt32LittleEndian(local.AsSpan(18), (uint)payload.Length);

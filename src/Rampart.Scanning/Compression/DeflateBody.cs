@@ -21,7 +21,9 @@ internal sealed class DeflateBody
         _computeAdler = computeAdler;
     }
 
-    public uint Crc { get; private set; }
+    private readonly System.IO.Hashing.Crc32 _crc = new();
+
+    public uint Crc => _crc.GetCurrentHashAsUInt32();
 
     public uint Adler { get; private set; } = 1;
 
@@ -38,7 +40,7 @@ internal sealed class DeflateBody
         }
         else
         {
-            Crc = Crc32.Append(Crc, produced);
+            _crc.Append(produced);
         }
 
         Size += n;

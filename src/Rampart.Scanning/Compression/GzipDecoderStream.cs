@@ -75,10 +75,10 @@ internal sealed class GzipDecoderStream : DecompressingStream
 
     private void ReadHeader()
     {
-        var crc = 0u;
+        var crc = new System.IO.Hashing.Crc32();
         Span<byte> fixedPart = stackalloc byte[10];
         Input.ReadExactly(fixedPart, "the gzip header");
-        crc = Crc32.Append(crc, fixedPart);
+        crc.Append(fixedPart);
         if (fixedPart[0] != 0x1F || fixedPart[1] != 0x8B)
         {
             throw Input.Error("not a gzip member header");
@@ -99,21 +99,21 @@ internal sealed class GzipDecoderStream : DecompressingStream
         {
             Span<byte> lengthBytes = stackalloc byte[2];
             Input.ReadExactly(lengthBytes, "the gzip FEXTRA length");
-            crc = Crc32.Append(crc, lengthBytes);
+            crc.Append(lengthBytes);
             var extra = new byte[BinaryPrimitives.ReadUInt16LittleEndian(lengthBytes)];
             Input.ReadExactly(extra, "the gzip FEXTRA field");
-            crc = Crc32.Append(crc, extra);
+            crc.Append(extra);
         }
 
         if ((flags & 0x08) != 0)
         {
-            var name = ReadZeroTerminated("FNAME", ref crc);
+            var name = ReadZeroTerminated("FNAME", crc);
             OriginalName ??= StreamCount == 0 ? name : null;
         }
 
         if ((flags & 0x10) != 0)
         {
-            var comment = ReadZeroTerminated("FCOMMENT", ref crc);
+            var comment = ReadZeroTerminated("FCOMMENT", crc);
             Comment ??= StreamCount == 0 ? comment : null;
         }
 
@@ -121,21 +121,21 @@ internal sealed class GzipDecoderStream : DecompressingStream
         {
             Span<byte> stored = stackalloc byte[2];
             Input.ReadExactly(stored, "the gzip FHCRC field");
-            if (BinaryPrimitives.ReadUInt16LittleEndian(stored) != (ushort)crc)
+            if (BinaryPrimitives.ReadUInt16LittleEndian(stored) != (ushort)crc.GetCurrentHashAsUInt32())
             {
                 throw Input.Error("gzip header CRC16 (FHCRC) mismatch");
             }
         }
     }
 
-    private string ReadZeroTerminated(string field, ref uint crc)
+    private string ReadZeroTerminated(string field, System.IO.Hashing.Crc32 crc)
     {
         var kept = new StringBuilder();
         long length = 0;
         while (true)
         {
             var b = Input.ReadByte($"the gzip {field} field");
-            crc = Crc32.Append(crc, [b]);
+            crc.Append([b]);
             if (b == 0)
             {
                 return kept.ToString();

@@ -32,7 +32,7 @@ internal sealed class XzDecoderStream : DecompressingStream
     private long _blockUncompressed;
     private long? _declaredCompressed;
     private long? _declaredUncompressed;
-    private uint _crc32;
+    private readonly System.IO.Hashing.Crc32 _crc32 = new();
     private ulong _crc64;
     private IncrementalHash? _sha256;
 
@@ -217,7 +217,7 @@ internal sealed class XzDecoderStream : DecompressingStream
         _blockHeaderSize = size;
         _blockDataStart = Input.Position;
         _blockUncompressed = 0;
-        _crc32 = 0;
+        _crc32.Reset();
         _crc64 = 0;
         if (_checkType == 10)
         {
@@ -312,7 +312,7 @@ internal sealed class XzDecoderStream : DecompressingStream
         switch (_checkType)
         {
             case 1:
-                _crc32 = Crc32.Append(_crc32, produced);
+                _crc32.Append(produced);
                 break;
             case 4:
                 _crc64 = Crc64.Append(_crc64, produced);
@@ -356,7 +356,7 @@ internal sealed class XzDecoderStream : DecompressingStream
         switch (_checkType)
         {
             case 1:
-                BinaryPrimitives.WriteUInt32LittleEndian(actual, _crc32);
+                BinaryPrimitives.WriteUInt32LittleEndian(actual, _crc32.GetCurrentHashAsUInt32());
                 break;
             case 4:
                 BinaryPrimitives.WriteUInt64LittleEndian(actual, _crc64);
@@ -382,8 +382,9 @@ internal sealed class XzDecoderStream : DecompressingStream
     private long ReadIndex()
     {
         var start = Input.Position - 1;
-        var crc = Crc32.Append(0, [0]);
-        var count = ReadVli(ref crc);
+        var crc = new System.IO.Hashing.Crc32();
+        crc.Append([0]);
+        var count = ReadVli(crc);
         if (count != (ulong)_records.Count)
         {
             throw Input.Error($"xz index lists {count} blocks but the stream has {_records.Count}");
@@ -391,7 +392,7 @@ internal sealed class XzDecoderStream : DecompressingStream
 
         foreach (var (unpadded, uncompressed) in _records)
         {
-            if (ReadVli(ref crc) != (ulong)unpadded || ReadVli(ref crc) != (ulong)uncompressed)
+            if (ReadVli(crc) != (ulong)unpadded || ReadVli(crc) != (ulong)uncompressed)
             {
                 throw Input.Error("xz index record does not match the block it describes");
             }
@@ -405,10 +406,10 @@ internal sealed class XzDecoderStream : DecompressingStream
                 throw Input.Error("xz index padding is not zero");
             }
 
-            crc = Crc32.Append(crc, [b]);
+            crc.Append([b]);
         }
 
-        if (Input.ReadUInt32LittleEndian("the xz index CRC32") != crc)
+        if (Input.ReadUInt32LittleEndian("the xz index CRC32") != crc.GetCurrentHashAsUInt32())
         {
             throw Input.Error("xz index CRC32 mismatch");
         }
@@ -468,13 +469,13 @@ internal sealed class XzDecoderStream : DecompressingStream
         throw Input.Error("xz variable-length integer is longer than 9 bytes");
     }
 
-    private ulong ReadVli(ref uint crc)
+    private ulong ReadVli(System.IO.Hashing.Crc32 crc)
     {
         ulong value = 0;
         for (var i = 0; i < 9; i++)
         {
             var b = Input.ReadByte("the xz index");
-            crc = Crc32.Append(crc, [b]);
+            crc.Append([b]);
             value |= (ulong)(b & 0x7F) << (7 * i);
             if ((b & 0x80) == 0)
             {

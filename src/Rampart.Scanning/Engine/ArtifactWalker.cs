@@ -2,14 +2,20 @@ using Rampart.Scanning.IO;
 
 namespace Rampart.Scanning.Engine;
 
-/// <summary>A file found under the scan targets. Only <see cref="FileKindValue.Regular"/> files are ever opened.</summary>
-public sealed record WalkedFile(string FullPath, string DisplayPath, long Length, FileKindValue Kind = FileKindValue.Regular);
+/// <summary>
+/// A file found under the scan targets. Only <see cref="FileKindValue.Regular"/> files without a
+/// <see cref="Problem"/> are ever opened; a problem (a dangling or looping link, a folder that could not be listed, an
+/// entry that vanished while it was looked at) is reported as a finding on the path, and the scan goes on.
+/// </summary>
+public sealed record WalkedFile(string FullPath, string DisplayPath, long Length, FileKindValue Kind = FileKindValue.Regular, string? Problem = null);
 
 /// <summary>
 /// Expands command-line targets into files: a file is itself, a folder is every regular file below it, in
 /// ordinal path order so reports are stable. Symbolic links to folders are not followed (no cycles, no escaping
 /// the scanned tree); symbolic links to files are scanned as the file they point to, under the link's name.
 /// FIFOs, sockets and devices are listed with their kind and never opened (a FIFO would block, /dev/zero never ends).
+/// Nothing the file system does stops the walk: a dangling link, a link loop, a folder that cannot be listed or an
+/// entry that vanishes while it is looked at is listed with its <see cref="WalkedFile.Problem"/>.
 /// </summary>
 public static class ArtifactWalker
 {
@@ -20,7 +26,10 @@ public static class ArtifactWalker
     /// The files under the targets, and (unless <paramref name="includeFolders"/> is false, when no folder analyzer
     /// would look at them) every folder visited, for <see cref="IFolderAnalyzer"/>s.
     /// </summary>
-    public static WalkResult ExpandTree(IReadOnlyList<string> targets, bool includeFolders = true)
+    public static WalkResult ExpandTree(IReadOnlyList<string> targets, bool includeFolders = true) =>
+        ExpandTree(targets, includeFolders, WalkFileSystem.Real);
+
+    internal static WalkResult ExpandTree(IReadOnlyList<string> targets, bool includeFolders, WalkFileSystem fileSystem)
     {
         ArgumentNullException.ThrowIfNull(targets);
         if (targets.Count == 0)
@@ -46,7 +55,8 @@ public static class ArtifactWalker
             {
                 var found = new List<string>();
                 var dirs = new List<string>();
-                Walk(full, found, dirs);
+                var problems = new List<(string Path, string Problem)>();
+                Walk(fileSystem, full, found, dirs, problems);
                 found.Sort(StringComparer.Ordinal);
                 var first = files.Count;
                 foreach (var file in found)
@@ -54,14 +64,23 @@ public static class ArtifactWalker
                     Add(file, Display(target, full, file));
                 }
 
+                foreach (var (path, problem) in problems.OrderBy(p => p.Path, StringComparer.Ordinal))
+                {
+                    if (seen.Add(path))
+                    {
+                        files.Add(new WalkedFile(path, path == full ? target : Display(target, full, path), 0, FileKindValue.Other, problem));
+                    }
+                }
+
                 if (includeFolders)
                 {
                     AddFolders(target, full, files.GetRange(first, files.Count - first), dirs);
                 }
             }
-            else if (Path.Exists(full))
+            else if (Path.Exists(full) || IsLink(full))
             {
-                // A FIFO, socket or device named directly: listed with its kind, never opened.
+                // A FIFO, socket or device named directly: listed with its kind, never opened. A dangling or looping
+                // link named directly is listed with its problem.
                 Add(full, target);
             }
             else
@@ -102,38 +121,96 @@ public static class ArtifactWalker
         {
             if (seen.Add(fullPath))
             {
-                var kind = FileKind.Of(fullPath);
-                var info = new FileInfo(fullPath);
-                var length = kind != FileKindValue.Regular ? 0
-                    : info.LinkTarget is not null ? new FileInfo(info.ResolveLinkTarget(true)?.FullName ?? fullPath).Length
-                    : info.Length;
-                files.Add(new WalkedFile(fullPath, display, length, kind));
+                files.Add(Describe(fullPath, display));
             }
+        }
+    }
+
+    /// <summary>What the walker knows about one path: its kind and length, or the problem that stops it being read.</summary>
+    private static WalkedFile Describe(string fullPath, string display)
+    {
+        try
+        {
+            var kind = FileKind.Of(fullPath, out var problem);
+            if (problem is not null)
+            {
+                return new WalkedFile(fullPath, display, 0, FileKindValue.Other, problem);
+            }
+
+            if (kind != FileKindValue.Regular)
+            {
+                return new WalkedFile(fullPath, display, 0, kind);
+            }
+
+            var info = new FileInfo(fullPath);
+            var length = info.LinkTarget is not null ? new FileInfo(info.ResolveLinkTarget(true)?.FullName ?? fullPath).Length : info.Length;
+            return new WalkedFile(fullPath, display, length, kind);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new WalkedFile(fullPath, display, 0, FileKindValue.Other, $"it could not be examined ({AnalyzerFailures.Describe(e)})");
+        }
+    }
+
+    private static bool IsLink(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget is not null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
     private static string Display(string target, string root, string path) =>
         Path.Combine(target, Path.GetRelativePath(root, path)).Replace('\\', '/');
 
-    private static void Walk(string folder, List<string> found, List<string> dirs)
+    private static void Walk(WalkFileSystem fileSystem, string folder, List<string> found, List<string> dirs, List<(string, string)> problems)
     {
+        List<FileSystemInfo> entries;
+        try
+        {
+            entries = [.. fileSystem.Enumerate(folder)];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A folder that vanished or cannot be listed: a finding on the folder, and the walk goes on elsewhere.
+            problems.Add((folder, $"the folder could not be listed ({AnalyzerFailures.Describe(e)}); nothing in it was scanned"));
+            return;
+        }
+
         dirs.Add(folder);
-        foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
+        foreach (var entry in entries)
         {
             if (entry is DirectoryInfo directory)
             {
                 if (directory.LinkTarget is null)
                 {
-                    Walk(directory.FullName, found, dirs);
+                    Walk(fileSystem, directory.FullName, found, dirs, problems);
                 }
             }
-            else if (entry is FileInfo file && (file.LinkTarget is null || File.Exists(file.FullName)))
+            else if (entry is FileInfo file)
             {
+                // Links to files are scanned as their target; dangling and looping links are listed and reported.
                 found.Add(file.FullName);
             }
         }
     }
 }
 
-/// <summary>What <see cref="ArtifactWalker.ExpandTree"/> found: files to scan, and folders to judge as a whole.</summary>
+/// <summary>What <see cref="ArtifactWalker.ExpandTree(IReadOnlyList{string}, bool)"/> found: files to scan, and folders to judge as a whole.</summary>
 public sealed record WalkResult(IReadOnlyList<WalkedFile> Files, IReadOnlyList<FolderView> Folders);
+
+/// <summary>
+/// The listing call the walker makes, overridable so that tests can reproduce what a live file system does between
+/// two calls (a folder removed after its parent was listed, a listing refused) deterministically.
+/// </summary>
+internal class WalkFileSystem
+{
+    public static readonly WalkFileSystem Real = new();
+
+    /// <summary>The entries of <paramref name="folder"/>; throws IOException or UnauthorizedAccessException like the OS.</summary>
+    public virtual IEnumerable<FileSystemInfo> Enumerate(string folder) => new DirectoryInfo(folder).EnumerateFileSystemInfos();
+}

@@ -2,17 +2,15 @@ namespace Rampart.Scanning.Engine;
 
 /// <summary>
 /// Understands one format. Implementations are stateless and thread-safe; everything about one run lives in the
-/// <see cref="AnalysisContext"/>. They must not throw for malformed input: report it through
-/// <see cref="AnalysisResult.Inconclusive"/> (the engine also turns stray exceptions into Inconclusive, but that is
-/// a bug in the analyzer and says so).
+/// <see cref="AnalysisContext"/>. Malformed input is reported through <see cref="AnalysisResult.Inconclusive"/> or
+/// thrown as a <see cref="IO.MalformedContentException"/> (the base of every format reader's exception); the engine's
+/// one catch ladder (<see cref="AnalyzerFailures"/>) judges what escapes the same way for file and folder analyzers,
+/// and calls any other exception a Rampart bug.
 /// </summary>
 public interface IArtifactAnalyzer
 {
     /// <summary>Stable id, used in reports ("pickle", "zip", "pytorch", ...).</summary>
     string Id { get; }
-
-    /// <summary>Bumped when the analyzer's judgements change, so that cached results can be invalidated.</summary>
-    int Version { get; }
 
     /// <summary>Cheap content check on <see cref="Artifact.Head"/> / <see cref="Artifact.Tail"/>; no I/O.</summary>
     bool CanAnalyze(Artifact artifact);

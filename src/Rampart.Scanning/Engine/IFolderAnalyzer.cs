@@ -12,8 +12,6 @@ public interface IFolderAnalyzer
 {
     string Id { get; }
 
-    int Version { get; }
-
     /// <summary>
     /// True when the analyzer also wants a file named on the command line, seen as a one-file view
     /// (<see cref="FolderView.IsSingleFile"/>): a signature requirement applies to a lone model file as much as

@@ -46,6 +46,9 @@ public sealed class Scanner
     /// </summary>
     public bool JudgesModelFiles { get; init; } = true;
 
+    /// <summary>The listing calls of the walk (tests replace it to reproduce file-system races deterministically).</summary>
+    internal WalkFileSystem FileSystem { get; init; } = WalkFileSystem.Real;
+
     /// <summary>Analyzers that judge each folder visited as a whole (none unless set).</summary>
     public IReadOnlyList<IFolderAnalyzer> FolderAnalyzers { get; init; } = [];
 
@@ -56,7 +59,7 @@ public sealed class Scanner
         ArgumentNullException.ThrowIfNull(policy);
         var started = _time.GetUtcNow();
         var stopwatch = Stopwatch.StartNew();
-        var walk = ArtifactWalker.ExpandTree(targets, includeFolders: FolderAnalyzers.Count > 0);
+        var walk = ArtifactWalker.ExpandTree(targets, FolderAnalyzers.Count > 0, FileSystem);
         var files = walk.Files;
         var totalBytes = files.Sum(f => f.Length);
         var context = new AnalysisContext(Rules, policy);
@@ -141,6 +144,13 @@ public sealed class Scanner
 
     private async Task<FileResult> ScanFileAsync(WalkedFile file, AnalysisContext context, CancellationToken cancellationToken)
     {
+        if (file.Problem is { } problem)
+        {
+            var node = new Node(file.DisplayPath, null, null);
+            node.Findings.Add(EngineFinding(RuleIds.Unreadable, file.DisplayPath, $"'{file.DisplayPath}': {problem}"));
+            return new FileResult([node]);
+        }
+
         if (file.Kind != FileKindValue.Regular)
         {
             var node = new Node(file.DisplayPath, null, null);
@@ -165,7 +175,7 @@ public sealed class Scanner
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             var node = new Node(file.DisplayPath, null, file.Length);
-            node.Findings.Add(EngineFinding(RuleIds.Unreadable, file.DisplayPath, $"the file could not be read: {e.Message}"));
+            node.Findings.Add(EngineFinding(RuleIds.Unreadable, file.DisplayPath, $"the file could not be read ({AnalyzerFailures.Describe(e)}); it was not analysed"));
             return new FileResult([node]);
         }
 
@@ -284,20 +294,10 @@ public sealed class Scanner
                 result = new AnalysisResult(analyzer.Id, folder, context);
                 result.LimitReached("time-per-file", $"the {analyzer.Id} folder analysis took longer than {context.Limits.TimePerFile.TotalSeconds:0.#} s");
             }
-            catch (LimitExceededException e)
+            catch (Exception e) when (AnalyzerFailures.IsJudged(e))
             {
                 result = new AnalysisResult(analyzer.Id, folder, context);
-                result.LimitReached(e.LimitName, e.Message);
-            }
-            catch (Exception e) when (e is MalformedContentException or IOException or UnauthorizedAccessException)
-            {
-                result = new AnalysisResult(analyzer.Id, folder, context);
-                result.Inconclusive($"{analyzer.Id}: {e.Message}");
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                result = new AnalysisResult(analyzer.Id, folder, context);
-                result.Report(RuleIds.AnalyzerFailure, $"the {analyzer.Id} folder analyzer failed ({e.GetType().Name}: {e.Message}); this is a Rampart bug, please report it");
+                AnalyzerFailures.Judge(e, result);
             }
 
             if (result.NotThisFormat)
@@ -333,20 +333,10 @@ public sealed class Scanner
 
                 result = await analyzer.AnalyzeAsync(artifact, context, cancellationToken).ConfigureAwait(false);
             }
-            catch (LimitExceededException e)
+            catch (Exception e) when (AnalyzerFailures.IsJudged(e))
             {
                 result = new AnalysisResult(analyzer.Id, artifact, context);
-                result.LimitReached(e.LimitName, e.Message);
-            }
-            catch (MalformedContentException e)
-            {
-                result = new AnalysisResult(analyzer.Id, artifact, context);
-                result.Inconclusive($"{analyzer.Id}: {e.Message}", e.Offset is { } o ? FindingLocation.AtOffset(o) : null);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                result = new AnalysisResult(analyzer.Id, artifact, context);
-                result.Report(RuleIds.AnalyzerFailure, $"the {analyzer.Id} analyzer failed ({e.GetType().Name}: {e.Message}); this is a Rampart bug, please report it");
+                AnalyzerFailures.Judge(e, result);
             }
 
             if (result.NotThisFormat)

@@ -1,39 +1,12 @@
 namespace Rampart.Scanning.IO;
 
-/// <summary>CRC-32 as used by gzip, zip and xz (reflected, polynomial 0x04C11DB7).</summary>
+/// <summary>
+/// CRC-32 as used by gzip, zip and xz (reflected, polynomial 0x04C11DB7), from System.IO.Hashing (vectorised). Code
+/// that checksums data as it streams keeps a <see cref="System.IO.Hashing.Crc32"/> instance and appends to it.
+/// </summary>
 internal static class Crc32
 {
-    private static readonly uint[] Table = BuildTable();
-
-    public static uint Append(uint crc, ReadOnlySpan<byte> data)
-    {
-        crc = ~crc;
-        foreach (var b in data)
-        {
-            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        }
-
-        return ~crc;
-    }
-
-    public static uint Compute(ReadOnlySpan<byte> data) => Append(0, data);
-
-    private static uint[] BuildTable()
-    {
-        var table = new uint[256];
-        for (uint i = 0; i < 256; i++)
-        {
-            var c = i;
-            for (var k = 0; k < 8; k++)
-            {
-                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            }
-
-            table[i] = c;
-        }
-
-        return table;
-    }
+    public static uint Compute(ReadOnlySpan<byte> data) => System.IO.Hashing.Crc32.HashToUInt32(data);
 }
 
 /// <summary>The CRC-32 variant bzip2 uses: same polynomial, most significant bit first, not reflected.</summary>

@@ -8,9 +8,3 @@ public sealed class LimitExceededException(string limitName, string message) : E
 {
     public string LimitName { get; } = limitName;
 }
-
-/// <summary>Thrown by format readers for malformed input; the engine reports it as Inconclusive.</summary>
-public sealed class MalformedContentException(string message, long? offset = null) : Exception(message)
-{
-    public long? Offset { get; } = offset;
-}

@@ -14,8 +14,6 @@ internal sealed class FactEmittingAnalyzer(string id) : IArtifactAnalyzer
 {
     public string Id => id;
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact) => artifact.Head.Span.StartsWith(System.Text.Encoding.ASCII.GetBytes($"FACTS {id}\n"));
 
     public async ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken)
@@ -41,8 +39,6 @@ internal sealed class FactEmittingAnalyzer(string id) : IArtifactAnalyzer
 internal sealed class FakeHuggingFaceFolderAnalyzer : IFolderAnalyzer
 {
     public string Id => "huggingface";
-
-    public int Version => 1;
 
     public bool CanAnalyze(FolderView folder, AnalysisContext context) => folder.Files.Any(f => f.Name == "config.json");
 

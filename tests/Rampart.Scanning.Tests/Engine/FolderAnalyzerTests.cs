@@ -87,8 +87,6 @@ public sealed class FolderAnalyzerTests
 
         public string Id => "test-folder";
 
-        public int Version => 1;
-
         public bool CanAnalyze(FolderView folder, AnalysisContext context)
         {
             Seen[folder.FullPath] = folder;
@@ -106,8 +104,6 @@ public sealed class FolderAnalyzerTests
     private sealed class ThrowingFolderAnalyzer : IFolderAnalyzer
     {
         public string Id => "test-folder-throw";
-
-        public int Version => 1;
 
         public bool CanAnalyze(FolderView folder, AnalysisContext context) => true;
 

@@ -104,8 +104,6 @@ public sealed class FuzzHarnessTests
     {
         public string Id => "throwing";
 
-        public int Version => 1;
-
         public bool CanAnalyze(Artifact artifact) => artifact.Head.Length > 0 && artifact.Head.Span[0] == 0x80;
 
         public ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken) =>
@@ -115,8 +113,6 @@ public sealed class FuzzHarnessTests
     private sealed class SlowAnalyzer(TimeSpan? delay = null) : IArtifactAnalyzer
     {
         public string Id => "slow";
-
-        public int Version => 1;
 
         public bool CanAnalyze(Artifact artifact) => true;
 

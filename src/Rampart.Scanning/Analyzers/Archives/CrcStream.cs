@@ -5,7 +5,10 @@ namespace Rampart.Scanning.Analyzers.Archives;
 /// <summary>Passes a stream through while computing the CRC-32 and length of everything read.</summary>
 internal sealed class CrcStream(Stream inner) : ReadOnlyStream
 {
-    public uint Crc { get; private set; }
+    private readonly System.IO.Hashing.Crc32 _crc = new();
+
+    /// <summary>The CRC-32 of everything read so far.</summary>
+    public uint Crc => _crc.GetCurrentHashAsUInt32();
 
     public long BytesRead { get; private set; }
 
@@ -40,7 +43,7 @@ internal sealed class CrcStream(Stream inner) : ReadOnlyStream
             return;
         }
 
-        Crc = Crc32.Append(Crc, data);
+        _crc.Append(data);
         BytesRead += data.Length;
     }
 

@@ -25,8 +25,6 @@ internal sealed class TarAnalyzer : IArtifactAnalyzer
 
     public string Id => "tar";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

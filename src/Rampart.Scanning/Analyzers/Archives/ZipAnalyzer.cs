@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using Rampart.Core;
 using Rampart.Scanning.Engine;
 using Rampart.Scanning.IO;
@@ -29,9 +28,11 @@ internal sealed class ZipAnalyzer : IArtifactAnalyzer
     // Encryption (0), deflate options (1, 2), data descriptor (3) and UTF-8 names (11) are what real writers set.
     private const ushort UsualFlags = 0x0001 | 0x0002 | 0x0004 | 0x0008 | 0x0800;
 
-    public string Id => "zip";
+    // Encryption (0), patched data (5), strong encryption (6) and masked headers (13): bits that decide whether a
+    // reader reads a member at all, so a difference between the two headers splits readers.
+    private const ushort LoaderSplittingFlags = 0x0001 | 0x0020 | 0x0040 | 0x2000;
 
-    public int Version => 1;
+    public string Id => "zip";
 
     public bool CanAnalyze(Artifact artifact)
     {
@@ -245,6 +246,17 @@ internal sealed class ZipAnalyzer : IArtifactAnalyzer
                 }
             }
 
+            var localOnly = (ushort)((entry.LocalFlags ^ entry.Flags) & LoaderSplittingFlags);
+            if (localOnly != 0)
+            {
+                // PyTorch reads flags from the central directory only; Python's zipfile also reads the local header
+                // (bit 5 there makes it refuse) and streaming extractors read nothing else. Bits set in one header and
+                // not the other make those readers disagree about whether the member can be read at all.
+                result.Report(LocalCentralMismatch,
+                    $"member '{entry.Name}' sets flag bits 0x{localOnly:X4} ({FlagNames(localOnly)}) in one header but not the other: PyTorch reads only the central directory and loads the member in clear, while tools that read the local header skip or refuse it",
+                    location, [.. member, new("flags", $"0x{localOnly:X4}")]);
+            }
+
             if (entry.LocalMethod != entry.Method)
             {
                 result.Report(LocalCentralMismatch,
@@ -254,8 +266,12 @@ internal sealed class ZipAnalyzer : IArtifactAnalyzer
 
             if (entry.IsEncrypted)
             {
-                result.Report(EncryptedMember, $"member '{entry.Name}' is encrypted; its content cannot be scanned", location, member);
-                continue;
+                // PyTorch's zip reader ignores the encryption flag and loads the bytes as they are (the class of
+                // CVE-2025-1945), so the member is scanned as plain data as well: real ciphertext reads as noise or
+                // fails to decompress (Inconclusive), while a flag set only to blind scanners shows the payload.
+                result.Report(EncryptedMember,
+                    $"member '{entry.Name}' is flagged as encrypted: Python's zipfile asks for a password, but PyTorch's reader ignores the flag and loads the bytes in clear, so they were scanned as such",
+                    location, member);
             }
 
             if (entry.IsDirectory)
@@ -269,23 +285,21 @@ internal sealed class ZipAnalyzer : IArtifactAnalyzer
                 continue;
             }
 
-            switch (entry.Method)
+            if (!ZipMemberReader.CanDecode(entry.Method))
             {
-                case 0:
-                    await AddStoredAsync(artifact, entry, stream, path, result, cancellationToken).ConfigureAwait(false);
-                    break;
-                case 8:
-                    if (DeclaredBomb(entry, limits) is { } bomb)
-                    {
-                        result.Report(CompressionBomb, $"member '{entry.Name}' {bomb}; it was not decompressed", location, member);
-                        break;
-                    }
-
-                    await AddDeflatedAsync(artifact, entry, path, result, cancellationToken).ConfigureAwait(false);
-                    break;
-                default:
-                    result.Inconclusive($"member '{entry.Name}' uses compression method {entry.Method} ({MethodName(entry.Method)}), which Rampart does not decompress; it was not scanned", location);
-                    break;
+                result.Inconclusive($"member '{entry.Name}' uses compression method {entry.Method} ({ZipMemberReader.MethodName(entry.Method)}), which Rampart does not decompress; it was not scanned", location);
+            }
+            else if (entry.Method == 0)
+            {
+                await AddStoredAsync(artifact, entry, stream, path, result, cancellationToken).ConfigureAwait(false);
+            }
+            else if (ZipMemberReader.DeclaredBomb(entry, limits) is { } bomb)
+            {
+                result.Report(CompressionBomb, $"member '{entry.Name}' {bomb}; it was not decompressed", location, member);
+            }
+            else
+            {
+                await AddDecodedAsync(artifact, entry, path, result, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -315,19 +329,16 @@ internal sealed class ZipAnalyzer : IArtifactAnalyzer
         result.AddChild(await ArtifactFactory.FromSliceAsync(path, artifact, entry.DataOffset, entry.CompressedSize, cancellationToken, entry.Name).ConfigureAwait(false));
     }
 
-    private static async ValueTask AddDeflatedAsync(Artifact artifact, ZipEntry entry, string path, AnalysisResult result, CancellationToken cancellationToken)
+    /// <summary>A compressed member: a child whose content is decoded (bounded) each time it is opened.</summary>
+    private static async ValueTask AddDecodedAsync(Artifact artifact, ZipEntry entry, string path, AnalysisResult result, CancellationToken cancellationToken)
     {
         var limits = result.Context.Limits;
         CrcStream? first = null;
         async ValueTask<Stream> Open(CancellationToken ct)
         {
-            var parent = await artifact.OpenAsync(ct).ConfigureAwait(false);
-            var compressed = new SubStream(parent, entry.DataOffset, entry.CompressedSize);
-            var inflate = new DeflateStream(compressed, CompressionMode.Decompress);
-            var bounded = new BoundedReadStream(inflate, limits.MaxDecompressedBytes, $"zip member '{entry.Name}'", limits.MaxCompressionRatio, () => compressed.Position);
-            var checking = new CrcStream(bounded);
-            first ??= checking;
-            return checking;
+            var stream = await ZipMemberReader.OpenAsync(artifact, entry, limits, ct).ConfigureAwait(false);
+            first ??= stream;
+            return stream;
         }
 
         var location = FindingLocation.AtOffset(entry.HeaderOffset, $"member {entry.Name}");
@@ -342,22 +353,15 @@ internal sealed class ZipAnalyzer : IArtifactAnalyzer
                 [new("member", entry.Name), new("limit", e.LimitName)]);
             return;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or MalformedContentException)
         {
-            result.Inconclusive($"member '{entry.Name}' is not valid deflate data ({e.Message})", location);
+            result.Inconclusive($"member '{entry.Name}' is not valid {ZipMemberReader.MethodName(entry.Method)} data ({e.Message})", location);
             return;
         }
 
-        if (first is { ReachedEnd: true } read)
+        if (first is not null && ZipMemberReader.IntegrityProblem(entry, first) is { } problem)
         {
-            if (read.BytesRead != entry.UncompressedSize)
-            {
-                result.Report(IntegrityMismatch,
-                    $"member '{entry.Name}' inflates to {read.BytesRead:N0} bytes, not the {entry.UncompressedSize:N0} declared",
-                    location, [new("member", entry.Name)]);
-            }
-
-            ReportCrc(entry, read.Crc, result);
+            result.Report(IntegrityMismatch, problem, location, [new("member", entry.Name)]);
         }
 
         result.AddChild(child);
@@ -365,37 +369,15 @@ internal sealed class ZipAnalyzer : IArtifactAnalyzer
 
     private static void ReportCrc(ZipEntry entry, uint actual, AnalysisResult result)
     {
-        if (actual != entry.Crc)
+        // The stored size was compared with the declared one already; only the CRC is judged here.
+        if (ZipMemberReader.IntegrityProblem(entry, entry.UncompressedSize, actual) is { } problem)
         {
-            result.Report(IntegrityMismatch,
-                $"member '{entry.Name}' has CRC-32 0x{actual:X8} but declares 0x{entry.Crc:X8}: it was altered after the archive was written, and strict readers refuse it while lenient ones load it",
-                FindingLocation.AtOffset(entry.HeaderOffset, $"member {entry.Name}"), [new("member", entry.Name)]);
+            result.Report(IntegrityMismatch, problem, FindingLocation.AtOffset(entry.HeaderOffset, $"member {entry.Name}"), [new("member", entry.Name)]);
         }
     }
 
-    private static string? DeclaredBomb(ZipEntry entry, ScanLimits limits)
+    private static string FlagNames(ushort flags) => string.Join(", ", new (ushort Bit, string Name)[]
     {
-        if (entry.UncompressedSize > limits.MaxDecompressedBytes)
-        {
-            return $"declares {entry.UncompressedSize:N0} uncompressed bytes, more than the {limits.MaxDecompressedBytes:N0} allowed";
-        }
-
-        var ratio = entry.UncompressedSize / Math.Max(1, entry.CompressedSize);
-        return entry.UncompressedSize > BoundedReadStream.RatioGraceBytes && ratio > limits.MaxCompressionRatio
-            ? $"declares a compression ratio of {ratio:N0}:1 (more than {limits.MaxCompressionRatio:N0}:1), a compression bomb"
-            : null;
-    }
-
-    private static string MethodName(ushort method) => method switch
-    {
-        1 => "shrink",
-        6 => "implode",
-        9 => "deflate64",
-        12 => "bzip2",
-        14 => "lzma",
-        93 => "zstandard",
-        95 => "xz",
-        99 => "AES encryption",
-        _ => "unknown",
-    };
+        (0x0001, "encrypted"), (0x0020, "patched data"), (0x0040, "strong encryption"), (0x2000, "masked local header"),
+    }.Where(f => (flags & f.Bit) != 0).Select(f => f.Name));
 }

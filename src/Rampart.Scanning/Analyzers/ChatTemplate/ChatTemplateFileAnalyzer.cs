@@ -19,8 +19,6 @@ internal sealed class ChatTemplateFileAnalyzer : IArtifactAnalyzer
 
     public string Id => "chat-template";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

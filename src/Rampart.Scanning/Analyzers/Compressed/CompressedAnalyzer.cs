@@ -40,8 +40,6 @@ internal sealed class CompressedAnalyzer : IArtifactAnalyzer
 
     public string Id => "compressed";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);
@@ -133,14 +131,14 @@ internal sealed class CompressedAnalyzer : IArtifactAnalyzer
                 await ReportTrailingDataAsync(result, artifact, decoder, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (MalformedContentException e)
-        {
-            result.Inconclusive($"{FormatName(format)} stream is corrupt or truncated: {e.Message}", e.Offset is { } o ? FindingLocation.AtOffset(o) : null);
-        }
         catch (UnsupportedCompressionException e)
         {
             result.Report(UnsupportedRule, $"{FormatName(format)} stream uses a feature Rampart cannot decode: {e.Message}",
                 FindingLocation.AtOffset(e.Offset), [new("feature", e.Feature)]);
+        }
+        catch (MalformedContentException e)
+        {
+            result.Inconclusive($"{FormatName(format)} stream is corrupt or truncated: {e.Message}", e.Offset is { } o ? FindingLocation.AtOffset(o) : null);
         }
         catch (LimitExceededException e)
         {

@@ -15,8 +15,6 @@ internal sealed class EnvironmentAnalyzer : IFolderAnalyzer
 {
     public string Id => "python-environment";
 
-    public int Version => 1;
-
     public bool CanAnalyze(FolderView folder, AnalysisContext context)
     {
         ArgumentNullException.ThrowIfNull(folder);

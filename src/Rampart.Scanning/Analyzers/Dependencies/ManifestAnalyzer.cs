@@ -15,8 +15,6 @@ internal sealed class ManifestAnalyzer : IArtifactAnalyzer
 {
     public string Id => "python-manifest";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

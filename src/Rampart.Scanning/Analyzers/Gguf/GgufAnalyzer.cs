@@ -27,8 +27,6 @@ internal sealed class GgufAnalyzer : IArtifactAnalyzer
 
     public string Id => "gguf";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

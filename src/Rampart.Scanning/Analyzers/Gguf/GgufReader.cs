@@ -5,7 +5,7 @@ using Rampart.Scanning.IO;
 namespace Rampart.Scanning.Analyzers.Gguf;
 
 /// <summary>Thrown when the bytes given to <see cref="GgufReader"/> end before the header does: read more and parse again.</summary>
-internal sealed class GgufNeedMoreDataException(long needed) : Exception($"the GGUF header needs at least {needed} bytes")
+internal sealed class GgufNeedMoreDataException(long needed) : MalformedContentException($"the GGUF header needs at least {needed} bytes")
 {
     public long Needed { get; } = needed;
 }

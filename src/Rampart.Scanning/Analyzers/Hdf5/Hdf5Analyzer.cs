@@ -17,8 +17,6 @@ internal sealed class Hdf5Analyzer : IArtifactAnalyzer
 
     public string Id => "hdf5";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

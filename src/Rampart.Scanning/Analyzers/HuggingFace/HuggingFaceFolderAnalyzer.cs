@@ -33,8 +33,6 @@ internal sealed class HuggingFaceFolderAnalyzer : IFolderAnalyzer
 
     public string Id => "huggingface";
 
-    public int Version => 1;
-
     public bool CanAnalyze(FolderView folder, AnalysisContext context)
     {
         ArgumentNullException.ThrowIfNull(folder);

@@ -22,8 +22,6 @@ internal sealed class LfsPointerAnalyzer : IArtifactAnalyzer
 
     public string Id => "lfs-pointer";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text.Json;
 using Rampart.Core;
 using Rampart.Scanning.Analyzers.Archives;
@@ -20,8 +19,6 @@ internal sealed class KerasArchiveAnalyzer : IArtifactAnalyzer
     private static readonly byte[] Hdf5Signature = [0x89, (byte)'H', (byte)'D', (byte)'F', 0x0d, 0x0a, 0x1a, 0x0a];
 
     public string Id => "keras";
-
-    public int Version => 1;
 
     public bool CanAnalyze(Artifact artifact)
     {
@@ -59,12 +56,12 @@ internal sealed class KerasArchiveAnalyzer : IArtifactAnalyzer
             result.SetFact("members", directory.Entries.Count);
             if (byName.TryGetValue("metadata.json", out var metadata))
             {
-                await ReadMetadataAsync(stream, metadata, result, cancellationToken).ConfigureAwait(false);
+                await ReadMetadataAsync(artifact, metadata, result, cancellationToken).ConfigureAwait(false);
             }
 
             if (byName.TryGetValue("model.weights.h5", out var weights))
             {
-                var first = await ReadMemberAsync(stream, weights, Hdf5Signature.Length, cancellationToken).ConfigureAwait(false);
+                var first = await ReadMemberAsync(artifact, weights, Hdf5Signature.Length, result, cancellationToken).ConfigureAwait(false);
                 result.SetFact("weights", first is not null && first.AsSpan().StartsWith(Hdf5Signature) ? "hdf5" : "not-hdf5");
             }
             else if (byName.ContainsKey("model.weights.npz"))
@@ -83,9 +80,9 @@ internal sealed class KerasArchiveAnalyzer : IArtifactAnalyzer
         return result;
     }
 
-    private static async ValueTask ReadMetadataAsync(Stream stream, ZipEntry entry, AnalysisResult result, CancellationToken cancellationToken)
+    private static async ValueTask ReadMetadataAsync(Artifact artifact, ZipEntry entry, AnalysisResult result, CancellationToken cancellationToken)
     {
-        var bytes = await ReadMemberAsync(stream, entry, MaxMetadataBytes, cancellationToken).ConfigureAwait(false);
+        var bytes = await ReadMemberAsync(artifact, entry, MaxMetadataBytes, result, cancellationToken).ConfigureAwait(false);
         if (bytes is null)
         {
             result.Inconclusive("metadata.json of the .keras archive could not be read", FindingLocation.AtOffset(entry.HeaderOffset, "member metadata.json"));
@@ -120,51 +117,38 @@ internal sealed class KerasArchiveAnalyzer : IArtifactAnalyzer
         }
     }
 
-    /// <summary>Up to <paramref name="maxBytes"/> bytes of a stored or deflated member; null when they cannot be read.</summary>
-    private static async ValueTask<byte[]?> ReadMemberAsync(Stream stream, ZipEntry entry, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <paramref name="maxBytes"/> bytes of a member, through the same bounded path as every zip reader; null
+    /// (with the reason recorded) when they cannot be read. Keras opens the archive with Python's zipfile, which
+    /// refuses encrypted members and members whose CRC-32 does not match, so such a member is Inconclusive here.
+    /// </summary>
+    private static async ValueTask<byte[]?> ReadMemberAsync(Artifact artifact, ZipEntry entry, int maxBytes, AnalysisResult result, CancellationToken cancellationToken)
     {
-        if (!entry.HasLocalHeader || entry.IsEncrypted || entry.DataEnd > stream.Length || entry.CompressedSize < 0)
+        var location = FindingLocation.AtOffset(entry.HeaderOffset, $"member {entry.Name}");
+        if (!entry.HasLocalHeader || entry.IsEncrypted || entry.DataEnd > artifact.Length || entry.CompressedSize < 0)
         {
             return null;
         }
 
         try
         {
-            if (entry.Method == 0)
+            var (bytes, problem) = await ZipMemberReader.ReadAsync(artifact, entry, result.Context.Limits, maxBytes, cancellationToken).ConfigureAwait(false);
+            if (problem is not null)
             {
-                return await ZipReader.ReadAtAsync(stream, entry.DataOffset, (int)Math.Min(maxBytes, entry.CompressedSize), cancellationToken).ConfigureAwait(false);
-            }
-
-            if (entry.Method != 8)
-            {
+                result.Inconclusive($"{problem}; Keras (Python's zipfile) refuses to load it", location);
                 return null;
             }
 
-            var compressed = new SubStream(stream, entry.DataOffset, entry.CompressedSize);
-            await using (compressed.ConfigureAwait(false))
-            {
-                var inflate = new DeflateStream(compressed, CompressionMode.Decompress, leaveOpen: true);
-                await using (inflate.ConfigureAwait(false))
-                {
-                    var buffer = new byte[maxBytes];
-                    var filled = 0;
-                    while (filled < buffer.Length)
-                    {
-                        var read = await inflate.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
-                        if (read == 0)
-                        {
-                            break;
-                        }
-
-                        filled += read;
-                    }
-
-                    return buffer[..filled];
-                }
-            }
+            return bytes;
         }
-        catch (InvalidDataException)
+        catch (LimitExceededException e)
         {
+            result.LimitReached(e.LimitName, $"member '{entry.Name}': {e.Message}", location);
+            return null;
+        }
+        catch (Exception e) when (e is InvalidDataException or MalformedContentException)
+        {
+            result.Inconclusive($"member '{entry.Name}' of the .keras archive could not be decoded ({e.Message})", location);
             return null;
         }
     }

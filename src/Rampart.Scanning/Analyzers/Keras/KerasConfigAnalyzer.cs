@@ -28,8 +28,6 @@ internal sealed class KerasConfigAnalyzer : IArtifactAnalyzer
 
     public string Id => "keras-config";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

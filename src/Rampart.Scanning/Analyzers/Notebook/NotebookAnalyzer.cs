@@ -30,8 +30,6 @@ internal sealed class NotebookAnalyzer : IArtifactAnalyzer
 
     public string Id => "notebook";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

@@ -17,8 +17,6 @@ internal sealed class NumpyAnalyzer : IArtifactAnalyzer
 
     public string Id => "numpy";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

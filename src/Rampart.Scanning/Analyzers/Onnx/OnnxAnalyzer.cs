@@ -29,8 +29,6 @@ internal sealed class OnnxAnalyzer : IArtifactAnalyzer
 
     public string Id => "onnx";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

@@ -24,8 +24,6 @@ internal sealed class PickleAnalyzer : IArtifactAnalyzer
 
     public string Id => "pickle";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact) => PickleSniffer.LooksLikePickle(artifact);
 
     public async ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken)

@@ -182,9 +182,9 @@ internal sealed class PickleInput
 /// <param name="offset">Byte offset within the artifact.</param>
 /// <param name="atEnd">True when the only problem is that the data ended early (truncation).</param>
 /// <param name="ruleId">The rule to report instead of the generic parse error, if any.</param>
-internal sealed class PickleFormatException(string message, long offset, bool atEnd = false, string? ruleId = null) : Exception(message)
+internal sealed class PickleFormatException(string message, long offset, bool atEnd = false, string? ruleId = null) : IO.MalformedContentException(message, offset)
 {
-    public long Offset { get; } = offset;
+    public new long Offset { get; } = offset;
 
     public bool AtEnd { get; } = atEnd;
 

@@ -20,6 +20,9 @@ internal sealed class PyTorchAnalyzer : IArtifactAnalyzer
 
     private const int MaxListedFiles = 20;
 
+    /// <summary>Text records (version, byteorder) longer than this are not read.</summary>
+    private const int MaxRecordBytes = 64;
+
     /// <summary>A protocol-2 pickle of the LONG 0x1950a86a20f9469cfc6c: the first thing a legacy torch.save writes.</summary>
     private static readonly byte[] LegacyMagic = [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
 
@@ -27,8 +30,6 @@ internal sealed class PyTorchAnalyzer : IArtifactAnalyzer
     private static readonly byte[] LegacyProtocol = [0x80, 0x02, 0x4d, 0xe9, 0x03, 0x2e];
 
     public string Id => "pytorch";
-
-    public int Version => 1;
 
     public bool CanAnalyze(Artifact artifact)
     {
@@ -69,13 +70,13 @@ internal sealed class PyTorchAnalyzer : IArtifactAnalyzer
                 return result;
             }
 
-            await DescribeAsync(directory, stream, result, cancellationToken).ConfigureAwait(false);
+            await DescribeAsync(artifact, directory, result, cancellationToken).ConfigureAwait(false);
         }
 
         return result;
     }
 
-    private static async ValueTask DescribeAsync(ZipDirectory directory, Stream stream, AnalysisResult result, CancellationToken cancellationToken)
+    private static async ValueTask DescribeAsync(Artifact artifact, ZipDirectory directory, AnalysisResult result, CancellationToken cancellationToken)
     {
         var entries = directory.Entries;
         var layout = entries.Select(e => (Entry: e, Parts: e.Name.Split('/'))).Where(x => x.Parts.Length >= 2).ToList();
@@ -103,7 +104,7 @@ internal sealed class PyTorchAnalyzer : IArtifactAnalyzer
 
         foreach (var (record, fact) in new[] { ("version", "version"), ("byteorder", "byteorder"), (".data/version", "data-version") })
         {
-            if (entries.FirstOrDefault(e => e.Name == root + "/" + record) is { } entry && await ReadSmallAsync(entry, stream, cancellationToken).ConfigureAwait(false) is { } text)
+            if (entries.FirstOrDefault(e => e.Name == root + "/" + record) is { } entry && await ReadSmallAsync(artifact, entry, result.Context.Limits, cancellationToken).ConfigureAwait(false) is { } text)
             {
                 result.SetFact(fact, text);
             }
@@ -128,14 +129,27 @@ internal sealed class PyTorchAnalyzer : IArtifactAnalyzer
         }
     }
 
-    private static async ValueTask<string?> ReadSmallAsync(ZipEntry entry, Stream stream, CancellationToken cancellationToken)
+    /// <summary>
+    /// A short text record (version, byteorder), read the way PyTorch's reader reads it: through the shared bounded
+    /// member path, whatever the compression method and whether or not the encryption flag is set (it ignores it).
+    /// </summary>
+    private static async ValueTask<string?> ReadSmallAsync(Artifact artifact, ZipEntry entry, ScanLimits limits, CancellationToken cancellationToken)
     {
-        if (!entry.HasLocalHeader || entry.Method != 0 || entry.IsEncrypted || entry.CompressedSize is < 0 or > 64 || entry.DataEnd > stream.Length)
+        if (!entry.HasLocalHeader || !ZipMemberReader.CanDecode(entry.Method) || entry.UncompressedSize is < 0 or > MaxRecordBytes || entry.DataEnd > artifact.Length)
         {
             return null;
         }
 
-        var bytes = await ZipReader.ReadAtAsync(stream, entry.DataOffset, (int)entry.CompressedSize, cancellationToken).ConfigureAwait(false);
+        byte[] bytes;
+        try
+        {
+            (bytes, _) = await ZipMemberReader.ReadAsync(artifact, entry, limits, MaxRecordBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidDataException or MalformedContentException or LimitExceededException)
+        {
+            return null; // The zip analyzer reports the member it cannot decode.
+        }
+
         var text = Encoding.ASCII.GetString(bytes).Trim();
         return text.All(c => c is >= ' ' and <= '~') ? text : null;
     }

@@ -16,8 +16,6 @@ internal sealed class PythonSourceAnalyzer : IArtifactAnalyzer
 
     public string Id => "python";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

@@ -25,8 +25,6 @@ internal sealed class SafetensorsAnalyzer : IArtifactAnalyzer
 
     public string Id => "safetensors";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

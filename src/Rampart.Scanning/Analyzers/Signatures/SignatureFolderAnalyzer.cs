@@ -21,8 +21,6 @@ internal sealed class SignatureFolderAnalyzer : IFolderAnalyzer
 
     public string Id => "signatures";
 
-    public int Version => 1;
-
     public bool AcceptsSingleFileTargets => true;
 
     public bool CanAnalyze(FolderView folder, AnalysisContext context)

@@ -17,8 +17,6 @@ internal sealed class FingerprintAnalyzer : IArtifactAnalyzer
 
     public string Id => "tf-fingerprint";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

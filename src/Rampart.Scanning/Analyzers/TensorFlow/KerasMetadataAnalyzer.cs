@@ -14,8 +14,6 @@ internal sealed class KerasMetadataAnalyzer : IArtifactAnalyzer
 
     public string Id => "tf-keras-metadata";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

@@ -22,8 +22,6 @@ internal sealed class SavedModelAnalyzer : IArtifactAnalyzer
 
     public string Id => "savedmodel";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

@@ -27,8 +27,6 @@ internal sealed class TfLiteAnalyzer : IArtifactAnalyzer
 
     public string Id => "tflite";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact)
     {
         ArgumentNullException.ThrowIfNull(artifact);

@@ -45,8 +45,6 @@ internal sealed class TorchScriptCodeAnalyzer : IArtifactAnalyzer
 
     public string Id => "torchscript";
 
-    public int Version => 1;
-
     public bool CanAnalyze(Artifact artifact) => IsCodeMember(artifact);
 
     /// <summary>

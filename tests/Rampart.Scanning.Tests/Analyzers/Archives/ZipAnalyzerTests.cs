@@ -111,17 +111,32 @@ public sealed class ZipAnalyzerTests
     {
         var report = await Scan(new ZipBuilder().Add(new ZipMember("a.txt", Text("hello world")) { Deflate = true, DeclaredSize = 3 }).Build());
 
-        report.Findings.Should().Contain(f => f.RuleId == ZipAnalyzer.IntegrityMismatch && f.Message.Contains("inflates to 11"));
+        report.Findings.Should().Contain(f => f.RuleId == ZipAnalyzer.IntegrityMismatch && f.Message.Contains("decodes to 11"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Analyze_EncryptedFlag_ReportedAndBytesStillScannedAsPyTorchLoadsThem(bool deflate)
+    {
+        // PyTorch's reader ignores the flag (CVE-2025-1945): the member must be judged by the bytes it would load.
+        var pickle = PickleBuilder.CallPickle("os", "system", "id");
+        var report = await Scan(new ZipBuilder().Add(new ZipMember("archive/data.pkl", pickle) { ExtraFlags = 1, Deflate = deflate }).Build());
+
+        report.Findings.Should().ContainSingle(f => f.RuleId == ZipAnalyzer.EncryptedMember);
+        report.Findings.Should().Contain(f => f.RuleId == "RAMP-PKL-101" && f.ArtifactPath == "archive.zip!/archive/data.pkl");
+        report.Verdict.Should().Be(Verdict.Malicious);
     }
 
     [Fact]
-    public async Task Analyze_EncryptedMember_InconclusiveAndNotExposed()
+    public async Task Analyze_RealCiphertextUnderEncryptedFlag_InconclusiveNotClean()
     {
-        var report = await Scan(new ZipBuilder().Add(new ZipMember("a.pkl", Text("xx")) { ExtraFlags = 1 }).Build());
+        var noise = new byte[512];
+        new Random(7).NextBytes(noise);
+        var report = await Scan(new ZipBuilder().Add(new ZipMember("weights.bin", noise) { ExtraFlags = 1 }).Build());
 
         report.Findings.Should().ContainSingle(f => f.RuleId == ZipAnalyzer.EncryptedMember);
         report.Verdict.Should().Be(Verdict.Inconclusive);
-        report.Artifacts.Should().NotContain(a => a.Path.EndsWith("a.pkl", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -239,7 +254,7 @@ public sealed class ZipAnalyzerTests
     }
 
     [Fact]
-    public async Task Analyze_UnsupportedMethod_Inconclusive()
+    public async Task Analyze_CorruptBzip2Member_Inconclusive()
     {
         var report = await Scan(new ZipBuilder().Add(new ZipMember("a.txt", Text("x")) { MethodOverride = 12 }).Build());
 

@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text;
+using Rampart.Scanning.IO;
 
 namespace Rampart.Scanning.Analyzers.Gguf.Jinja;
 
 /// <summary>A template that Jinja itself would refuse to compile, with the position of the problem.</summary>
-internal sealed class JinjaSyntaxException(string message, int line, int column) : Exception(message)
+internal sealed class JinjaSyntaxException(string message, int line, int column) : MalformedContentException(message)
 {
     public int Line { get; } = line;
 
