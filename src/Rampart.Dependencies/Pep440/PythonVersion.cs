@@ -101,6 +101,46 @@ public sealed partial class PythonVersion : IComparable<PythonVersion>, IEquatab
     public static PythonVersion Parse(string text) =>
         TryParse(text, out var v) ? v : throw new FormatException($"'{text}' is not a PEP 440 version");
 
+    /// <summary>
+    /// A string equal for two versions exactly when they are equal by PEP 440 ("1.0" and "1.0.0", "1.0+ABC.01" and
+    /// "1.0+abc.1"): the normal form with the release's trailing zeros and the local label's leading zeros dropped.
+    /// Lets a database index listed versions and answer "is this version listed" without parsing the list.
+    /// </summary>
+    public string EqualityKey
+    {
+        get
+        {
+            var release = Release.AsSpan();
+            var length = release.Length;
+            while (length > 1 && release[length - 1].IsZero)
+            {
+                length--;
+            }
+
+            var b = new StringBuilder();
+            b.Append(Epoch.ToString(CultureInfo.InvariantCulture)).Append('!');
+            for (var i = 0; i < length; i++)
+            {
+                b.Append(i == 0 ? "" : ".").Append(release[i].ToString(CultureInfo.InvariantCulture));
+            }
+
+            b.Append(ToString().AsSpan(ReleaseLength()));
+            if (HasLocal)
+            {
+                var plus = b.ToString().IndexOf('+', StringComparison.Ordinal);
+                b.Length = plus;
+                b.Append('+').AppendJoin('.', Local.Select(l => BigInteger.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n.ToString(CultureInfo.InvariantCulture) : l));
+            }
+
+            return b.ToString();
+        }
+    }
+
+    // Characters of ToString() taken by the epoch and release.
+    private int ReleaseLength() =>
+        (Epoch.IsZero ? 0 : Epoch.ToString(CultureInfo.InvariantCulture).Length + 1)
+        + string.Join('.', Release.Select(r => r.ToString(CultureInfo.InvariantCulture))).Length;
+
     public override string ToString()
     {
         var b = new StringBuilder();
