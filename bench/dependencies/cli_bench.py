@@ -17,6 +17,7 @@ Usage (from the repository root):
 import argparse
 import glob
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -59,14 +60,20 @@ def write_inputs(osv, folder, packages=2500):
     return os.path.join(lock_dir, "uv.lock"), os.path.join(pin_dir, "requirements.txt"), len(names)
 
 
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(dll, args):
-    start = time.perf_counter()
+    """Wall-clock seconds and CPU seconds (user + system) of one `rampart audit` run."""
+    start, start_cpu = time.perf_counter(), cpu()
     p = subprocess.run(["dotnet", dll, "audit", *args, "--no-progress", "--format", "json", "-o", os.devnull],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    elapsed = time.perf_counter() - start
+    elapsed, used = time.perf_counter() - start, cpu() - start_cpu
     if p.returncode not in (0, 1):
         raise RuntimeError(f"{dll} audit {args} exited {p.returncode}: {p.stderr}")
-    return elapsed
+    return elapsed, used
 
 
 def main():
@@ -107,16 +114,20 @@ def main():
             for c, args in cases.items():
                 for k, dll in clis.items():
                     times[(k, c)].append(timed(dll, args(dbs[k])))
-        med = {key: statistics.median(v) for key, v in times.items()}
         print(f"inputs: uv.lock with {count} packages; requirements.txt with one pin (requests==2.19.1); {a.runs} runs each, alternated")
-        print(f"{'case':<14}{'this (s)':>10}{'ref (s)':>10}{'ref/this':>10}")
-        for c in cases:
-            print(f"{c:<14}{med[('this', c)]:>10.3f}{med[('ref', c)]:>10.3f}{med[('ref', c)] / med[('this', c)]:>9.1f}x")
-        pin_this = med[("this", "one pin")] - med[("this", "no database")]
-        pin_ref = med[("ref", "one pin")] - med[("ref", "no database")]
-        print(f"{'pin cost':<14}{pin_this:>10.3f}{pin_ref:>10.3f}{(pin_ref / pin_this) if pin_this > 0 else float('inf'):>9.1f}x")
+        for index, what in ((0, "wall clock"), (1, "CPU (user + system)")):
+            med = {key: statistics.median(x[index] for x in v) for key, v in times.items()}
+            print(f"\nmedian {what}:")
+            print(f"{'case':<14}{'this (s)':>10}{'ref (s)':>10}{'ref/this':>10}")
+            for c in cases:
+                print(f"{c:<14}{med[('this', c)]:>10.3f}{med[('ref', c)]:>10.3f}{med[('ref', c)] / med[('this', c)]:>9.1f}x")
+            pin_this = med[("this", "one pin")] - med[("this", "no database")]
+            pin_ref = med[("ref", "one pin")] - med[("ref", "no database")]
+            ratio = f"{pin_ref / pin_this:>9.1f}x" if pin_this > 0 else "      n/a"
+            print(f"{'pin cost':<14}{pin_this:>10.3f}{pin_ref:>10.3f}{ratio}")
+        print("\nruns (wall s / CPU s):")
         for key, v in sorted(times.items()):
-            print(f"  {key[0]:<5}{key[1]:<12}" + ", ".join(f"{x:.3f}" for x in v))
+            print(f"  {key[0]:<5}{key[1]:<12}" + ", ".join(f"{w:.3f}/{c:.3f}" for w, c in v))
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

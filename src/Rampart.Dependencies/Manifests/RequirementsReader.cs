@@ -222,13 +222,16 @@ public static partial class RequirementsReader
         for (var i = 0; i < tokens.Length; i++)
         {
             var token = tokens[i];
+            if (!token.StartsWith('-'))
+            {
+                continue; // pip's option parser sets aside words that are no option, and so does this
+            }
+
             var eq = token.IndexOf('=', StringComparison.Ordinal);
             var name = token.StartsWith("--", StringComparison.Ordinal) && eq > 0 ? token[..eq] : token;
             if (!PerRequirementOptions.Contains(name, StringComparer.Ordinal))
             {
-                throw new FormatException(token.StartsWith('-')
-                    ? $"unknown option '{name}' after the requirement (pip accepts only {string.Join(", ", PerRequirementOptions)} there)"
-                    : $"'{token}' follows the requirement's options; pip cannot read the line");
+                throw new FormatException($"unknown option '{name}' after the requirement (pip accepts only {string.Join(", ", PerRequirementOptions)} there)");
             }
 
             var value = name.Length < token.Length ? token[(eq + 1)..] : i + 1 < tokens.Length ? tokens[++i] : "";
