@@ -62,6 +62,11 @@ public sealed partial class PythonVersion : IComparable<PythonVersion>, IEquatab
             return false;
         }
 
+        if (TryParseReleaseOnly(text, out version))
+        {
+            return true;
+        }
+
         var m = Pattern().Match(text);
         if (!m.Success)
         {
@@ -93,6 +98,47 @@ public sealed partial class PythonVersion : IComparable<PythonVersion>, IEquatab
             ? m.Groups["local"].Value.ToLowerInvariant().Split('-', '_', '.').ToImmutableArray()
             : [];
         version = new PythonVersion(epoch, release, pre, post, dev, local);
+        return true;
+    }
+
+    // "1.26.4": most versions in lockfiles and advisories are a bare release. Read those without the regex (the
+    // pattern above gives the same result for them); anything else falls through to it.
+    private static bool TryParseReleaseOnly(string text, out PythonVersion version)
+    {
+        version = null!;
+        if (text.Length == 0 || !char.IsAsciiDigit(text[0]) || !char.IsAsciiDigit(text[^1]))
+        {
+            return false;
+        }
+
+        var segments = 1;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '.')
+            {
+                if (text[i - 1] == '.')
+                {
+                    return false;
+                }
+
+                segments++;
+            }
+            else if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        var release = ImmutableArray.CreateBuilder<BigInteger>(segments);
+        var span = text.AsSpan();
+        foreach (var range in span.Split('.'))
+        {
+            var part = span[range];
+            release.Add(part.Length <= 18 ? long.Parse(part, NumberStyles.None, CultureInfo.InvariantCulture) : BigInteger.Parse(part, NumberStyles.None, CultureInfo.InvariantCulture));
+        }
+
+        version = new PythonVersion(BigInteger.Zero, release.MoveToImmutable(), null, null, null, []);
         return true;
     }
 
