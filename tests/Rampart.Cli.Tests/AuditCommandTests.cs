@@ -79,6 +79,74 @@ public sealed class AuditCommandTests : IDisposable
         run.Stderr.Should().Contain("internal-pakages");
     }
 
+    [Theory]
+    [InlineData("accesscontrol>=5.0,==5.1\n")]
+    [InlineData("accesscontrol==5.1,!=5.0\n")]
+    [InlineData("accesscontrol===5.1\n")]
+    [InlineData("accesscontrol==5.1,<6\n")]
+    public async Task Audit_MultiClausePin_AdvisoryReported(string requirements)
+    {
+        var run = await CliRunner.RunAsync(["audit", Project(requirements), "--db", Database(), "--format", "json"]);
+        run.ExitCode.Should().Be(ExitCodes.Findings, run.Stdout);
+        run.Stdout.Should().Contain("GHSA-test-0001");
+    }
+
+    [Theory]
+    [InlineData("accesscontrol==5.1 ; python_version <\n", 3)]
+    [InlineData("accesscontrol==5.1 --frobnicate\n", 3)]
+    [InlineData("accesscontrol==5.1,<5\n", 3)]
+    [InlineData("accesscontrol==${RAMPART_TEST_UNSET_VARIABLE}\n", 3)]
+    public async Task Audit_BadRequirementLine_InconclusiveWithLocationLine_AndNotAudited(string line, int number)
+    {
+        var run = await CliRunner.RunAsync(["audit", Project("\ufeff# pins\nnumpy==1.26.4\n" + line), "--db", Database(), "--format", "json"]);
+        run.ExitCode.Should().Be(ExitCodes.Inconclusive, run.Stdout);
+        using var report = System.Text.Json.JsonDocument.Parse(run.Stdout);
+        var finding = report.RootElement.GetProperty("findings").EnumerateArray().Should().ContainSingle(f => f.GetProperty("ruleId").GetString() == "RAMP-GEN-001").Which;
+        finding.GetProperty("location").GetProperty("line").GetInt32().Should().Be(number);
+        run.Stdout.Should().NotContain("GHSA-test-0001", "a line that cannot be read is never audited as if it applied");
+    }
+
+    [Fact]
+    public async Task Audit_BrokenLockfile_LineInLocation()
+    {
+        var project = Directory.CreateDirectory(Path.Combine(_temp.Path, "lock")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(project, "Pipfile.lock"), "{\n  \"default\": {\n    \"numpy\": {\"version\": ==1.0}\n  }\n}\n");
+        var run = await CliRunner.RunAsync(["audit", project, "--no-advisories", "--format", "json"]);
+        run.ExitCode.Should().Be(ExitCodes.Inconclusive, run.Stdout);
+        using var report = System.Text.Json.JsonDocument.Parse(run.Stdout);
+        var finding = report.RootElement.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("ruleId").GetString() == "RAMP-GEN-001");
+        finding.GetProperty("location").GetProperty("line").GetInt32().Should().Be(3);
+        finding.GetProperty("message").GetString().Should().Contain("at line 3, column").And.NotContain("LineNumber");
+    }
+
+    [Fact]
+    public async Task Audit_DebianRootFs_FileChangedByTheDistribution_NotTampered_ButAChangedOneIs()
+    {
+        var root = Path.Combine(_temp.Path, "rootfs");
+        var site = Path.Combine(root, "usr", "lib", "python3", "dist-packages");
+        var info = Directory.CreateDirectory(Path.Combine(site, "demo-1.0.dist-info")).FullName;
+        Directory.CreateDirectory(Path.Combine(site, "demo"));
+        var dpkg = Directory.CreateDirectory(Path.Combine(root, "var", "lib", "dpkg", "info")).FullName;
+        var wheel = "#!/usr/bin/python\nVALUE = 1\n"u8.ToArray();
+        var debian = "#!/usr/bin/python3\nVALUE = 1\n"u8.ToArray();
+        var other = "x = 1\n"u8.ToArray();
+        await File.WriteAllBytesAsync(Path.Combine(site, "demo", "__init__.py"), debian);
+        await File.WriteAllTextAsync(Path.Combine(site, "demo", "other.py"), "x = 2\n");
+        await File.WriteAllTextAsync(Path.Combine(info, "METADATA"), "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n");
+        await File.WriteAllTextAsync(Path.Combine(info, "RECORD"),
+            $"demo/__init__.py,{DependencyFixtures.RecordHash(wheel)},{wheel.Length}\ndemo/other.py,{DependencyFixtures.RecordHash(other)},{other.Length}\n");
+#pragma warning disable CA5351 // dpkg records MD5 sums
+        static string Md5(byte[] b) => Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(b));
+#pragma warning restore CA5351
+        await File.WriteAllTextAsync(Path.Combine(dpkg, "python3-demo.md5sums"),
+            $"{Md5(debian)}  usr/lib/python3/dist-packages/demo/__init__.py\n{Md5(other)}  usr/lib/python3/dist-packages/demo/other.py\n");
+        var run = await CliRunner.RunAsync(["audit", root, "--no-advisories", "--format", "json"]);
+        using var report = System.Text.Json.JsonDocument.Parse(run.Stdout);
+        var tampered = report.RootElement.GetProperty("findings").EnumerateArray().Where(f => f.GetProperty("ruleId").GetString() == "RAMP-DEP-003").ToList();
+        tampered.Should().ContainSingle().Which.GetProperty("message").GetString().Should().Contain("demo/other.py").And.Contain("python3-demo");
+        run.Stdout.Should().Contain("\"python-environment.files_verified_by_dpkg\": \"1\"").And.Contain("\"python-environment.dpkg_packages\": \"python3-demo\"");
+    }
+
     [Fact]
     public async Task Audit_DbWithNoAdvisories_UsageError()
     {

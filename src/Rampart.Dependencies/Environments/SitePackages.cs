@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Rampart.Dependencies.Manifests;
+using Rampart.Dependencies.Pep440;
 
 namespace Rampart.Dependencies.Environments;
 
@@ -14,6 +15,9 @@ public interface IFileTree
 
     /// <summary>The folder as reports show it.</summary>
     string DisplayPath { get; }
+
+    /// <summary>The folder on disk, when it is one (lets the system package manager's records be consulted).</summary>
+    string? FullPath => null;
 
     Stream OpenRead(string relativePath);
 }
@@ -41,6 +45,8 @@ public sealed class DiskFileTree : IFileTree
 
     public string Root { get; }
 
+    public string? FullPath => Root;
+
     public IReadOnlyDictionary<string, long> Files { get; }
 
     public string DisplayPath { get; }
@@ -53,7 +59,17 @@ public sealed class DiskFileTree : IFileTree
 public sealed record EnvironmentIssue(string Kind, string Package, string Path, string Message, int Line = 0);
 
 /// <summary>What one site-packages folder holds and what is wrong with it.</summary>
-public sealed record EnvironmentReport(ImmutableArray<Dependency> Installed, ImmutableArray<EnvironmentIssue> Issues, int FilesVerified);
+public sealed record EnvironmentReport(ImmutableArray<Dependency> Installed, ImmutableArray<EnvironmentIssue> Issues, int FilesVerified)
+{
+    /// <summary>Files that differ from RECORD but match the md5sum dpkg recorded when it installed them.</summary>
+    public int FilesVerifiedByDpkg { get; init; }
+
+    /// <summary>Files a RECORD lists that the system package which installed that RECORD never installed (not missing).</summary>
+    public int FilesNotShippedByDpkg { get; init; }
+
+    /// <summary>The system packages (dpkg) whose records vouched for those files, in order.</summary>
+    public ImmutableArray<string> DpkgPackages { get; init; } = [];
+}
 
 /// <summary>
 /// Inspects an installed Python environment (a site-packages folder): reads every *.dist-info (METADATA, RECORD,
@@ -81,8 +97,41 @@ public static class SitePackages
         var verified = 0;
         var owned = new HashSet<string>(StringComparer.Ordinal);
         var packageFolders = new Dictionary<string, string>(StringComparer.Ordinal); // top-level folder -> package
+        // dist-info folders first: a package that also left an egg-info (Debian installs some both ways) is the same
+        // installation and is reported once.
         var metaFolders = tree.Files.Keys.Select(k => k.Split('/')).Where(p => p.Length == 2 && (p[0].EndsWith(".dist-info", StringComparison.OrdinalIgnoreCase) || p[0].EndsWith(".egg-info", StringComparison.OrdinalIgnoreCase)))
-            .Select(p => p[0]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            .Select(p => p[0]).Distinct(StringComparer.Ordinal)
+            .OrderBy(m => m.EndsWith(".dist-info", StringComparison.OrdinalIgnoreCase) ? 0 : 1).ThenBy(m => m, StringComparer.Ordinal).ToList();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var dpkg = tree.FullPath is { } fullPath ? DpkgFiles.For(fullPath) : null;
+        var byDpkg = 0;
+        var notShipped = 0;
+        var dpkgPackages = new SortedSet<string>(StringComparer.Ordinal);
+
+        // A file RECORD does not vouch for: true when dpkg installed it and its md5sum still matches.
+        bool VouchedByDpkg(string rel, out DpkgEntry? owner)
+        {
+            owner = dpkg?.Find(rel);
+            if (owner is not { Md5: not null } || !tree.Files.TryGetValue(rel, out var size) || size > MaxHashedFileBytes)
+            {
+                return false;
+            }
+
+            using var stream = tree.OpenRead(rel);
+            if (!DpkgFiles.Matches(owner, stream))
+            {
+                return false;
+            }
+
+            byDpkg++;
+            dpkgPackages.Add(owner.Package);
+            return true;
+        }
+
+        static string Dpkg(DpkgEntry? owner) => owner is { Md5: not null }
+            ? $", nor the md5sum that the system package {owner.Package} recorded for it ({DpkgFiles.InfoPath}/{owner.Package}.md5sums)"
+            : "";
+
         foreach (var meta in metaFolders)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -93,6 +142,11 @@ public static class SitePackages
             var name = headers.GetValueOrDefault("name") ?? (dash > 0 ? fallback[..dash] : fallback);
             var version = headers.GetValueOrDefault("version") ?? (dash > 0 ? fallback[(dash + 1)..] : null);
             var source = $"{tree.DisplayPath}/{meta}";
+            if (!seen.Add($"{PackageName.Normalize(name)}@{version}"))
+            {
+                continue; // the same installation, described twice
+            }
+
             var origin = "index";
             string? url = null;
             if (isDist && ReadText(tree, $"{meta}/direct_url.json") is { } directUrl)
@@ -163,6 +217,21 @@ public static class SitePackages
 
                 if (!tree.Files.TryGetValue(rel, out var length))
                 {
+                    var owner = dpkg?.Find(rel);
+                    if (owner is { Md5: null })
+                    {
+                        continue; // dpkg installed it as a link (Debian points vendored files at system copies)
+                    }
+
+                    if (owner is null && dpkg?.Find($"{meta}/RECORD") is { } recordOwner)
+                    {
+                        // The system package that installed this RECORD never installed that file (Debian leaves out
+                        // scripts and licence files): nothing was removed after installation.
+                        notShipped++;
+                        dpkgPackages.Add(recordOwner.Package);
+                        continue;
+                    }
+
                     issues.Add(new EnvironmentIssue("missing", name, rel, $"{rel} is listed in {name}'s RECORD but is not installed", lineNumber));
                     continue;
                 }
@@ -176,7 +245,11 @@ public static class SitePackages
 
                 if (fields.Count > 2 && long.TryParse(fields[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var size) && size != length)
                 {
-                    issues.Add(new EnvironmentIssue("tampered", name, rel, $"{rel} has {length:N0} bytes but {name}'s RECORD says {size:N0}: the installed file was changed", lineNumber));
+                    if (!VouchedByDpkg(rel, out var sizeOwner))
+                    {
+                        issues.Add(new EnvironmentIssue("tampered", name, rel, $"{rel} has {length:N0} bytes but {name}'s RECORD says {size:N0}{Dpkg(sizeOwner)}: the installed file was changed", lineNumber));
+                    }
+
                     continue;
                 }
 
@@ -193,9 +266,9 @@ public static class SitePackages
                 }
 
                 verified++;
-                if (!string.Equals(actual, hash[(eq + 1)..].TrimEnd('='), StringComparison.Ordinal))
+                if (!string.Equals(actual, hash[(eq + 1)..].TrimEnd('='), StringComparison.Ordinal) && !VouchedByDpkg(rel, out var hashOwner))
                 {
-                    issues.Add(new EnvironmentIssue("tampered", name, rel, $"{rel} does not match the sha256 in {name}'s RECORD: the installed file was changed after installation", lineNumber));
+                    issues.Add(new EnvironmentIssue("tampered", name, rel, $"{rel} does not match the sha256 in {name}'s RECORD{Dpkg(hashOwner)}: the installed file was changed after installation", lineNumber));
                 }
             }
         }
@@ -210,7 +283,14 @@ public static class SitePackages
                 continue;
             }
 
-            issues.Add(new EnvironmentIssue("unlisted", package, file, $"{file} lies in {package}'s folder but its RECORD does not list it: added after installation"));
+            if (VouchedByDpkg(file, out var owner))
+            {
+                continue; // the system package added it, and it is as dpkg installed it
+            }
+
+            issues.Add(owner is { Md5: not null }
+                ? new EnvironmentIssue("tampered", package, file, $"{file} lies in {package}'s folder, its RECORD does not list it{Dpkg(owner)}: the installed file was changed")
+                : new EnvironmentIssue("unlisted", package, file, $"{file} lies in {package}'s folder but its RECORD does not list it: added after installation"));
         }
 
         foreach (var pth in tree.Files.Keys.Where(f => !f.Contains('/', StringComparison.Ordinal) && f.EndsWith(".pth", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal))
@@ -229,7 +309,12 @@ public static class SitePackages
             }
         }
 
-        return new EnvironmentReport(installed.ToImmutable(), issues.ToImmutable(), verified);
+        foreach (var problem in dpkg?.Problems ?? [])
+        {
+            issues.Add(new EnvironmentIssue("unreadable", "", DpkgFiles.InfoPath, problem));
+        }
+
+        return new EnvironmentReport(installed.ToImmutable(), issues.ToImmutable(), verified) { FilesVerifiedByDpkg = byDpkg, FilesNotShippedByDpkg = notShipped, DpkgPackages = [.. dpkgPackages] };
     }
 
     // "../" segments that stay inside, or leave: null when the path leaves the folder or is absolute.

@@ -54,6 +54,6 @@ public sealed record ManifestResult(string Format, ImmutableArray<Dependency> De
     /// <summary>The subset of <see cref="IndexUrls"/> given with --extra-index-url (searched together with the main index).</summary>
     public ImmutableArray<string> ExtraIndexUrls { get; init; } = [];
 
-    public static ManifestResult Failed(string format, string source, string message) =>
-        new(format, [], [new ManifestProblem(source, 0, message)], []);
+    public static ManifestResult Failed(string format, string source, string message, int line = 0) =>
+        new(format, [], [new ManifestProblem(source, line, message)], []);
 }

@@ -86,6 +86,11 @@ public static class ManifestReader
     public static ManifestResult Read(ManifestFormat format, ReadOnlySpan<byte> content, string displayPath)
     {
         var id = Id(format);
+        if (content.StartsWith("\uFEFF"u8))
+        {
+            content = content[3..]; // a UTF-8 byte order mark is not content; every tool here skips it
+        }
+
         if (content.IsEmpty || content.Trim((ReadOnlySpan<byte>)" \t\r\n"u8).IsEmpty)
         {
             return ManifestResult.Failed(id, displayPath, "the file is empty");
@@ -107,20 +112,64 @@ public static class ManifestReader
         }
         catch (TomlException e)
         {
-            return ManifestResult.Failed(id, displayPath, $"not valid TOML: {e.Reason} at line {e.Line}, column {e.Column}");
+            return ManifestResult.Failed(id, displayPath, $"not valid TOML at line {e.Line}, column {e.Column}: {e.Reason}", e.Line);
         }
         catch (JsonException e)
         {
-            return ManifestResult.Failed(id, displayPath, $"not valid JSON: {e.Message}");
+            // System.Text.Json counts lines and bytes from 0; editors and json tools count lines and characters from 1.
+            var line = (int)(e.LineNumber ?? 0) + 1;
+            var column = ColumnOf(content, line, e.BytePositionInLine ?? 0);
+            return ManifestResult.Failed(id, displayPath, $"not valid JSON at line {line}, column {column}: {Reason(e.Message, " Path:", " LineNumber:")}", line);
         }
         catch (YamlDotNet.Core.YamlException e)
         {
-            return ManifestResult.Failed(id, displayPath, $"not valid YAML: {e.Message}");
+            // YamlDotNet's marks count lines and columns from 1, as YAML tools do; its message repeats them in brackets.
+            // The end mark is where the problem was found (the start is where the token it was reading began).
+            var mark = e.End.Line >= e.Start.Line ? e.End : e.Start;
+            var line = (int)mark.Line;
+            var reason = e.Message.StartsWith("(Line:", StringComparison.Ordinal) && e.Message.IndexOf("): ", StringComparison.Ordinal) is var end and > 0
+                ? e.Message[(end + 3)..]
+                : e.Message;
+            return ManifestResult.Failed(id, displayPath, $"not valid YAML at line {line}, column {mark.Column}: {reason}", line);
         }
         catch (FormatException e)
         {
             return ManifestResult.Failed(id, displayPath, e.Message);
         }
+    }
+
+    // The first sentence of a parser's message, without the position it appends (reported separately, 1-based).
+    private static string Reason(string message, params string[] cuts)
+    {
+        foreach (var cut in cuts)
+        {
+            var at = message.IndexOf(cut, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                message = message[..at];
+            }
+        }
+
+        return message.Trim().TrimEnd('.');
+    }
+
+    // 1-based character column of a 0-based byte offset within the 1-based line.
+    private static long ColumnOf(ReadOnlySpan<byte> content, int line, long byteInLine)
+    {
+        var start = 0;
+        for (var l = 1; l < line; l++)
+        {
+            var next = content[start..].IndexOf((byte)'\n');
+            if (next < 0)
+            {
+                return byteInLine + 1;
+            }
+
+            start += next + 1;
+        }
+
+        var length = (int)Math.Min(byteInLine, content.Length - start);
+        return Encoding.UTF8.GetCharCount(content.Slice(start, length)) + 1;
     }
 
     private static ManifestResult PipfileLock(ReadOnlySpan<byte> content, string display)

@@ -52,6 +52,12 @@ public static partial class Pep508
                 return false;
             }
 
+            if (marker is not null && !MarkerSyntax.TryValidate(marker, out var urlMarkerError))
+            {
+                error = $"'{text.Trim()}': the environment marker is not valid ({urlMarkerError}); pip refuses the line, so it is not audited as if it applied";
+                return false;
+            }
+
             url = body;
             requirement = new Pep508Requirement(name, extras, null, null, url, marker);
             return true;
@@ -80,8 +86,19 @@ public static partial class Pep508
             return false;
         }
 
+        if (marker is not null && !MarkerSyntax.TryValidate(marker, out var markerError))
+        {
+            error = $"'{text.Trim()}': the environment marker is not valid ({markerError}); pip refuses the line, so it is not audited as if it applied";
+            return false;
+        }
+
         var set = SpecifierSet.TryParse(rest, out var parsed) ? parsed : SpecifierSet.Any;
-        var pinned = set.PinnedVersion;
+        var (pinned, contradiction) = set.Pin();
+        if (contradiction is not null)
+        {
+            error = $"'{text.Trim()}': {contradiction}, so pip cannot install it";
+            return false;
+        }
         requirement = new Pep508Requirement(name, extras, rest.Length > 0 ? set.ToString() : null, pinned, null, marker);
         return true;
     }

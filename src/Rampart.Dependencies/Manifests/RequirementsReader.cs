@@ -18,9 +18,13 @@ public static partial class RequirementsReader
     public const long MaxFileBytes = 8 * 1024 * 1024;
 
     /// <summary>Reads <paramref name="fullPath"/> and every file it includes below <paramref name="boundary"/>.</summary>
-    public static ManifestResult ReadFile(string fullPath, string displayPath, string? boundary = null)
+    /// <param name="fullPath">The file on disk.</param>
+    /// <param name="displayPath">The file as reports show it.</param>
+    /// <param name="boundary">The folder includes must stay in (default: the file's folder).</param>
+    /// <param name="environment">Looks up ${NAME} variables as pip does (default: this process's environment).</param>
+    public static ManifestResult ReadFile(string fullPath, string displayPath, string? boundary = null, Func<string, string?>? environment = null)
     {
-        var state = new State(Path.GetFullPath(boundary ?? Path.GetDirectoryName(Path.GetFullPath(fullPath))!));
+        var state = new State(Path.GetFullPath(boundary ?? Path.GetDirectoryName(Path.GetFullPath(fullPath))!), environment);
         string text;
         try
         {
@@ -42,25 +46,27 @@ public static partial class RequirementsReader
 
     /// <summary>Reads requirements text that came from <paramref name="fullPath"/> on disk: includes are resolved from
     /// there, inside <paramref name="boundary"/> (default: the file's folder).</summary>
-    public static ManifestResult ReadText(string text, string displayPath, string fullPath, string? boundary = null)
+    public static ManifestResult ReadText(string text, string displayPath, string fullPath, string? boundary = null, Func<string, string?>? environment = null)
     {
         var full = Path.GetFullPath(fullPath);
-        var state = new State(Path.GetFullPath(boundary ?? Path.GetDirectoryName(full)!));
+        var state = new State(Path.GetFullPath(boundary ?? Path.GetDirectoryName(full)!), environment);
         Read(text, full, displayPath, false, state, [full]);
         return state.Result();
     }
 
     /// <summary>Reads requirements text; includes are reported as not followed (no file system).</summary>
-    public static ManifestResult ReadText(string text, string displayPath)
+    public static ManifestResult ReadText(string text, string displayPath, Func<string, string?>? environment = null)
     {
-        var state = new State(null);
+        var state = new State(null, environment);
         Read(text, null, displayPath, false, state, []);
         return state.Result();
     }
 
-    private sealed class State(string? boundary)
+    private sealed class State(string? boundary, Func<string, string?>? environment)
     {
         public string? Boundary { get; } = boundary;
+
+        public Func<string, string?> Environment { get; } = environment ?? System.Environment.GetEnvironmentVariable;
 
         public List<Dependency> Dependencies { get; } = [];
 
@@ -78,9 +84,12 @@ public static partial class RequirementsReader
 
     private static void Read(string text, string? fullPath, string display, bool constraints, State state, ImmutableList<string> chain)
     {
+        // pip decodes a file that starts with a UTF-8 byte order mark without it.
+        text = text.StartsWith('\uFEFF') ? text[1..] : text;
         foreach (var (line, number) in LogicalLines(text))
         {
-            var content = StripComment(line).Trim();
+            // pip's order: join continuations, drop comments, then expand ${NAME} variables.
+            var content = ExpandVariables(StripComment(line), state.Environment).Trim();
             if (content.Length == 0)
             {
                 continue;
@@ -147,6 +156,27 @@ public static partial class RequirementsReader
     [GeneratedRegex(@"\s(?=--?[A-Za-z])", RegexOptions.CultureInvariant, 1000)]
     private static partial Regex OptionStart();
 
+    // pip expands only ${NAME} with NAME of upper-case letters, digits and '_' (POSIX names); $NAME, ${lower} and
+    // the like stay as written.
+    [GeneratedRegex(@"\$\{(?<name>[A-Z0-9_]+)\}", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture, 1000)]
+    private static partial Regex Variable();
+
+    /// <summary>
+    /// Replaces each ${NAME} by the variable's value, as pip does: a variable that is unset or empty stays as written
+    /// (pip then fails on the line, and so does the audit, with the variable named).
+    /// </summary>
+    private static string ExpandVariables(string line, Func<string, string?> environment) =>
+        !line.Contains("${", StringComparison.Ordinal) ? line : Variable().Replace(line, m => environment(m.Groups["name"].Value) is { Length: > 0 } value ? value : m.Value);
+
+    private static void RejectUnexpanded(string text)
+    {
+        var unset = Variable().Match(text);
+        if (unset.Success)
+        {
+            throw new FormatException($"environment variable {unset.Groups["name"].Value} is not set (or empty), so pip keeps '{unset.Value}' as written and cannot read the line; set it to audit what it names");
+        }
+    }
+
     [GeneratedRegex(@"(?:^|[\\/])(?<name>[A-Za-z0-9](?:[A-Za-z0-9._]*[A-Za-z0-9])?)-(?<version>[0-9][^-]*)(?:-[^-]+)?-[^-]+-[^-]+-[^-]+\.whl$", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture, 1000)]
     private static partial Regex WheelName();
 
@@ -166,15 +196,11 @@ public static partial class RequirementsReader
         var requirement = parts[0].Trim();
         var options = parts.Length > 1 ? parts[1] : "";
         var hashes = ParseHashes(options);
+        RejectUnexpanded(requirement);
         if (LooksLikeUrlOrPath(requirement))
         {
             AddDirect(requirement, number, display, hashes, "url", constraints, state);
             return;
-        }
-
-        if (requirement.Contains("${", StringComparison.Ordinal))
-        {
-            throw new FormatException($"'{requirement}' uses an environment variable; Rampart does not expand them, so the version is unknown");
         }
 
         if (!Pep508.TryParse(requirement, out var r, out var error))
@@ -186,23 +212,37 @@ public static partial class RequirementsReader
             r.Url is null ? "index" : IsVcs(r.Url) ? "vcs" : "url", r.Url, r.Marker, IsConstraint: constraints));
     }
 
+    // The options pip accepts after a requirement on the same line; each takes a value.
+    private static readonly string[] PerRequirementOptions = ["--hash", "--config-settings", "-C", "--global-option"];
+
     private static ImmutableArray<string> ParseHashes(string options)
     {
         var hashes = ImmutableArray.CreateBuilder<string>();
         var tokens = options.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
         for (var i = 0; i < tokens.Length; i++)
         {
-            if (tokens[i].StartsWith("--hash=", StringComparison.Ordinal))
+            var token = tokens[i];
+            if (!token.StartsWith('-'))
             {
-                var value = tokens[i]["--hash=".Length..];
-                if (value.Length > 0)
-                {
-                    hashes.Add(value);
-                }
+                continue; // pip's option parser sets aside words that are no option, and so does this
             }
-            else if (tokens[i] == "--hash" && i + 1 < tokens.Length)
+
+            var eq = token.IndexOf('=', StringComparison.Ordinal);
+            var name = token.StartsWith("--", StringComparison.Ordinal) && eq > 0 ? token[..eq] : token;
+            if (!PerRequirementOptions.Contains(name, StringComparer.Ordinal))
             {
-                hashes.Add(tokens[++i]);
+                throw new FormatException($"unknown option '{name}' after the requirement (pip accepts only {string.Join(", ", PerRequirementOptions)} there)");
+            }
+
+            var value = name.Length < token.Length ? token[(eq + 1)..] : i + 1 < tokens.Length ? tokens[++i] : "";
+            if (value.Length == 0)
+            {
+                throw new FormatException($"option '{name}' needs a value");
+            }
+
+            if (name == "--hash")
+            {
+                hashes.Add(value);
             }
         }
 
@@ -252,6 +292,7 @@ public static partial class RequirementsReader
     private static void ReadOption(string content, int number, string? fullPath, string display, State state, ImmutableList<string> chain)
     {
         var (name, value) = SplitOption(content);
+        RejectUnexpanded(value);
         switch (name)
         {
             case "-r" or "--requirement" or "-c" or "--constraint":

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
@@ -14,33 +13,20 @@ public sealed record OsvEvent(string Kind, string Version);
 /// <summary>What an advisory says about one package.</summary>
 public sealed record OsvAffected(string Package, ImmutableArray<ImmutableArray<OsvEvent>> Ranges, ImmutableArray<string> Versions)
 {
-    private CompiledAffected? _compiled;
+    private ImmutableArray<ImmutableArray<(string Kind, PythonVersion? Version)>> _ranges;
+    private ListedVersions? _listed;
 
-    /// <summary>The versions and events parsed once, sorted for matching (built on first use; thread-safe).</summary>
-    internal CompiledAffected Compiled => _compiled ??= CompiledAffected.From(this);
-}
+    /// <summary>Per range: events sorted by version ("0" first, as null); at equal versions, closing events first.
+    /// Built on first use (thread-safe: a race builds the same value twice).</summary>
+    internal ImmutableArray<ImmutableArray<(string Kind, PythonVersion? Version)>> CompiledRanges =>
+        _ranges.IsDefault ? _ranges = CompileRanges(Ranges) : _ranges;
 
-/// <summary>An <see cref="OsvAffected"/> with its versions parsed and its range events in version order.</summary>
-internal sealed class CompiledAffected
-{
-    private CompiledAffected(FrozenSet<string> exact, FrozenSet<PythonVersion> parsed, ImmutableArray<ImmutableArray<(string Kind, PythonVersion? Version)>> ranges)
-    {
-        Exact = exact;
-        Parsed = parsed;
-        Ranges = ranges;
-    }
+    /// <summary>The versions list, as strings and parsed, for "is this version listed". Built on first use only:
+    /// lists run to thousands of versions, and the database answers the question from its index instead.</summary>
+    internal ListedVersions Listed => _listed ??= new ListedVersions(Versions);
 
-    public FrozenSet<string> Exact { get; }
-
-    public FrozenSet<PythonVersion> Parsed { get; }
-
-    /// <summary>Per range: events sorted by version ("0" first, as null); at equal versions, closing events first.</summary>
-    public ImmutableArray<ImmutableArray<(string Kind, PythonVersion? Version)>> Ranges { get; }
-
-    public static CompiledAffected From(OsvAffected affected)
-    {
-        var parsed = affected.Versions.Select(v => PythonVersion.TryParse(v, out var p) ? p : null).OfType<PythonVersion>().ToFrozenSet();
-        var ranges = affected.Ranges.Select(events => events
+    private static ImmutableArray<ImmutableArray<(string Kind, PythonVersion? Version)>> CompileRanges(ImmutableArray<ImmutableArray<OsvEvent>> ranges) =>
+        ranges.Select(events => events
             .Select(e => (e.Kind, e.Version, Parsed: e.Version == "0" ? null : PythonVersion.TryParse(e.Version, out var p) ? p : null))
             .Where(e => e.Version == "0" || e.Parsed is not null)
             .OrderBy(e => e.Parsed is null ? 0 : 1)
@@ -48,8 +34,15 @@ internal sealed class CompiledAffected
             .ThenBy(e => e.Kind == "introduced" ? 1 : 0) // "fixed 1.0" then "introduced 1.0": two adjacent ranges, 1.0 affected
             .Select(e => (e.Kind, e.Parsed))
             .ToImmutableArray()).ToImmutableArray();
-        return new CompiledAffected(affected.Versions.ToFrozenSet(StringComparer.Ordinal), parsed, ranges);
-    }
+}
+
+/// <summary>An advisory's versions list: exact strings, and by PEP 440 equality.</summary>
+internal sealed class ListedVersions(ImmutableArray<string> versions)
+{
+    private readonly HashSet<string> _exact = new(versions, StringComparer.Ordinal);
+    private readonly HashSet<string> _keys = new(versions.Select(v => PythonVersion.TryParse(v, out var p) ? p.EqualityKey : null).OfType<string>(), StringComparer.Ordinal);
+
+    public bool Contains(string version, PythonVersion? parsed) => _exact.Contains(version) || (parsed is not null && _keys.Contains(parsed.EqualityKey));
 }
 
 /// <summary>An OSV advisory, reduced to what matching and reporting need.</summary>

@@ -36,16 +36,22 @@ public sealed class OsvDatabaseException : Exception
 
 /// <summary>
 /// The offline advisory database: OSV advisories for PyPI in one SQLite file, indexed by PEP 503 normalised
-/// package name. Imports replace the whole content in one transaction. Queries are cached per package, so a warm
-/// database answers repeated audits from memory. Thread-safe for queries.
+/// package name, and every version an advisory lists indexed by package and PEP 440 equality key. A query reads
+/// only the package's advisories without their versions lists (a few ranges each), and asks the index whether the
+/// version is listed: nothing is parsed that the answer does not need. Packages no advisory names are answered from
+/// one set read at the first query. Imports replace the whole content in one transaction. Thread-safe for queries.
 /// </summary>
 public sealed class OsvDatabase : IDisposable
 {
-    public const int SchemaVersion = 1;
+    /// <summary>2: versions lists indexed in 'listed' by equality key; ranges read without reflection.</summary>
+    public const int SchemaVersion = 2;
 
     private readonly SqliteConnection _connection;
     private readonly ConcurrentDictionary<string, ImmutableArray<OsvAdvisory>> _cache = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private HashSet<string>? _packages;
+    private SqliteCommand? _advisoriesOf;
+    private SqliteCommand? _listedIn;
 
     private OsvDatabase(SqliteConnection connection, string path)
     {
@@ -154,11 +160,19 @@ public sealed class OsvDatabase : IDisposable
                 CREATE TABLE affected (advisory_id TEXT NOT NULL REFERENCES advisories(id), package TEXT NOT NULL,
                                        ranges TEXT NOT NULL, versions TEXT NOT NULL);
                 CREATE INDEX affected_package ON affected(package);
+                CREATE TABLE listed (package TEXT NOT NULL, version_key TEXT NOT NULL, advisory_id TEXT NOT NULL);
+                CREATE INDEX listed_lookup ON listed(package, version_key);
                 """);
             using var tx = connection.BeginTransaction();
             using (var insertAdvisory = connection.CreateCommand())
             using (var insertAffected = connection.CreateCommand())
+            using (var insertListed = connection.CreateCommand())
             {
+                insertListed.Transaction = tx;
+                insertListed.CommandText = "INSERT INTO listed VALUES ($package, $key, $id)";
+                var package = insertListed.Parameters.Add("$package", SqliteType.Text);
+                var key = insertListed.Parameters.Add("$key", SqliteType.Text);
+                var listedId = insertListed.Parameters.Add("$id", SqliteType.Text);
                 insertAdvisory.Transaction = tx;
                 insertAdvisory.CommandText = "INSERT INTO advisories VALUES ($id, $summary, $aliases, $severity, $basis, $modified)";
                 insertAffected.Transaction = tx;
@@ -182,6 +196,11 @@ public sealed class OsvDatabase : IDisposable
                         insertAffected.Parameters.AddWithValue("$ranges", JsonSerializer.Serialize(f.Ranges.Select(r => r.Select(e => new[] { e.Kind, e.Version }).ToArray()).ToArray()));
                         insertAffected.Parameters.AddWithValue("$versions", JsonSerializer.Serialize(f.Versions.ToArray()));
                         insertAffected.ExecuteNonQuery();
+                        foreach (var versionKey in f.Versions.Select(ListedKey).Distinct(StringComparer.Ordinal))
+                        {
+                            (package.Value, key.Value, listedId.Value) = (f.Package, versionKey, a.Id);
+                            insertListed.ExecuteNonQuery();
+                        }
                     }
                 }
 
@@ -264,40 +283,103 @@ public sealed class OsvDatabase : IDisposable
     private static bool IsAdvisoryName(string name) =>
         name.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Advisories naming <paramref name="package"/> (any spelling; normalised here).</summary>
-    public ImmutableArray<OsvAdvisory> ForPackage(string package)
-    {
-        var key = PackageName.Normalize(package);
-        return _cache.GetOrAdd(key, Load);
-    }
+    // The key under which a listed version is indexed: its PEP 440 equality key, or the exact text of a version
+    // that is not PEP 440 (which then matches only itself).
+    private static string ListedKey(string version) => PythonVersion.TryParse(version, out var v) ? v.EqualityKey : "=" + version;
+
+    /// <summary>Advisories naming <paramref name="package"/> (any spelling; normalised here), with their versions lists.</summary>
+    public ImmutableArray<OsvAdvisory> ForPackage(string package) => Load(PackageName.Normalize(package), withVersions: true);
 
     /// <summary>Every advisory affecting this exact version, ordered by id.</summary>
     public ImmutableArray<AdvisoryMatch> Query(string package, string version)
     {
+        ArgumentNullException.ThrowIfNull(version);
         var normalized = PackageName.Normalize(package);
+        if (!Packages().Contains(normalized))
+        {
+            return [];
+        }
+
+        var advisories = _cache.GetOrAdd(normalized, p => Load(p, withVersions: false));
         var parsed = PythonVersion.TryParse(version, out var v) ? v : null;
-        return [.. ForPackage(normalized).Select(a => OsvMatcher.Match(a, normalized, version, parsed)).OfType<AdvisoryMatch>().OrderBy(m => m.Advisory.Id, StringComparer.Ordinal)];
+        var listed = ListedIn(normalized, version, parsed);
+        return [.. advisories.Select(a => OsvMatcher.Match(a, normalized, version, parsed, listed.Contains(a.Id))).OfType<AdvisoryMatch>().OrderBy(m => m.Advisory.Id, StringComparer.Ordinal)];
     }
 
-    private ImmutableArray<OsvAdvisory> Load(string package)
+    // Every package some advisory names, read once (a few thousand names).
+    private HashSet<string> Packages()
     {
         lock (_gate)
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = """
-                SELECT a.id, a.summary, a.aliases, a.severity, a.basis, a.modified, f.ranges, f.versions
-                FROM affected f JOIN advisories a ON a.id = f.advisory_id WHERE f.package = $p ORDER BY a.id
-                """;
-            command.Parameters.AddWithValue("$p", package);
-            using var reader = command.ExecuteReader();
+            if (_packages is null)
+            {
+                using var command = _connection.CreateCommand();
+                command.CommandText = "SELECT DISTINCT package FROM affected";
+                using var reader = command.ExecuteReader();
+                var names = new HashSet<string>(StringComparer.Ordinal);
+                while (reader.Read())
+                {
+                    names.Add(reader.GetString(0));
+                }
+
+                _packages = names;
+            }
+
+            return _packages;
+        }
+    }
+
+    // The advisories whose versions list holds this version (by its text, or PEP 440 equality), from the index.
+    private HashSet<string> ListedIn(string package, string version, PythonVersion? parsed)
+    {
+        lock (_gate)
+        {
+            if (_listedIn is null)
+            {
+                _listedIn = _connection.CreateCommand();
+                _listedIn.CommandText = "SELECT advisory_id FROM listed WHERE package = $p AND version_key IN ($k, $raw)";
+                _listedIn.Parameters.Add("$p", SqliteType.Text);
+                _listedIn.Parameters.Add("$k", SqliteType.Text);
+                _listedIn.Parameters.Add("$raw", SqliteType.Text);
+                _listedIn.Prepare();
+            }
+
+            _listedIn.Parameters[0].Value = package;
+            _listedIn.Parameters[1].Value = parsed?.EqualityKey ?? "=" + version;
+            _listedIn.Parameters[2].Value = "=" + version;
+            using var reader = _listedIn.ExecuteReader();
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            while (reader.Read())
+            {
+                ids.Add(reader.GetString(0));
+            }
+
+            return ids;
+        }
+    }
+
+    private ImmutableArray<OsvAdvisory> Load(string package, bool withVersions)
+    {
+        lock (_gate)
+        {
+            if (_advisoriesOf is null)
+            {
+                _advisoriesOf = _connection.CreateCommand();
+                _advisoriesOf.CommandText = """
+                    SELECT a.id, a.summary, a.aliases, a.severity, a.basis, a.modified, f.ranges, f.versions
+                    FROM affected f JOIN advisories a ON a.id = f.advisory_id WHERE f.package = $p ORDER BY a.id
+                    """;
+                _advisoriesOf.Parameters.Add("$p", SqliteType.Text);
+                _advisoriesOf.Prepare();
+            }
+
+            _advisoriesOf.Parameters[0].Value = package;
+            using var reader = _advisoriesOf.ExecuteReader();
             var byId = new Dictionary<string, OsvAdvisory>(StringComparer.Ordinal);
             while (reader.Read())
             {
                 var id = reader.GetString(0);
-                var ranges = JsonSerializer.Deserialize<string[][][]>(reader.GetString(6)) ?? [];
-                var affected = new OsvAffected(package,
-                    [.. ranges.Select(r => r.Select(e => new OsvEvent(e[0], e[1])).ToImmutableArray())],
-                    [.. JsonSerializer.Deserialize<string[]>(reader.GetString(7)) ?? []]);
+                var affected = new OsvAffected(package, ReadRanges(reader.GetString(6)), withVersions ? ReadStrings(reader.GetString(7)) : []);
                 byId[id] = byId.TryGetValue(id, out var existing)
                     ? existing with { Affected = existing.Affected.Add(affected) }
                     : new OsvAdvisory(id, reader.GetString(1), [.. reader.GetString(2).Split('\n', StringSplitOptions.RemoveEmptyEntries)],
@@ -306,6 +388,32 @@ public sealed class OsvDatabase : IDisposable
 
             return [.. byId.Values];
         }
+    }
+
+    // [[["introduced","0"],["fixed","1.2"]], ...] as written by Import, read without reflection-based serialisation
+    // (its start-up cost was most of what one pinned requirement cost).
+    private static ImmutableArray<ImmutableArray<OsvEvent>> ReadRanges(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var ranges = ImmutableArray.CreateBuilder<ImmutableArray<OsvEvent>>();
+        foreach (var range in doc.RootElement.EnumerateArray())
+        {
+            var events = ImmutableArray.CreateBuilder<OsvEvent>();
+            foreach (var e in range.EnumerateArray())
+            {
+                events.Add(new OsvEvent(e[0].GetString()!, e[1].GetString()!));
+            }
+
+            ranges.Add(events.ToImmutable());
+        }
+
+        return ranges.ToImmutable();
+    }
+
+    private static ImmutableArray<string> ReadStrings(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return [.. doc.RootElement.EnumerateArray().Select(e => e.GetString()!)];
     }
 
     public OsvDatabaseInfo Info()
@@ -337,5 +445,10 @@ public sealed class OsvDatabase : IDisposable
         command.ExecuteNonQuery();
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _advisoriesOf?.Dispose();
+        _listedIn?.Dispose();
+        _connection.Dispose();
+    }
 }

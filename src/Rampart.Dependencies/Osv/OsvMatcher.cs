@@ -20,7 +20,16 @@ public static class OsvMatcher
     public static AdvisoryMatch? Match(OsvAdvisory advisory, string normalizedPackage, string version, PythonVersion? parsed)
     {
         ArgumentNullException.ThrowIfNull(advisory);
-        string? reason = null;
+        var listed = advisory.Affected.Any(a => a.Package == normalizedPackage && a.Listed.Contains(version, parsed));
+        return Match(advisory, normalizedPackage, version, parsed, listed);
+    }
+
+    /// <summary>Matching when whether the version is in the advisory's versions lists is already known (the
+    /// database answers that from its index, so the lists are never read).</summary>
+    public static AdvisoryMatch? Match(OsvAdvisory advisory, string normalizedPackage, string version, PythonVersion? parsed, bool listed)
+    {
+        ArgumentNullException.ThrowIfNull(advisory);
+        var reason = listed ? "listed in the advisory's affected versions" : null;
         List<string>? fixes = null;
         foreach (var affected in advisory.Affected)
         {
@@ -29,22 +38,15 @@ public static class OsvMatcher
                 continue;
             }
 
-            var compiled = affected.Compiled;
-            if (reason is null)
+            if (reason is null && parsed is not null)
             {
-                if (compiled.Exact.Contains(version) || (parsed is not null && compiled.Parsed.Contains(parsed)))
+                var compiled = affected.CompiledRanges;
+                for (var i = 0; i < compiled.Length; i++)
                 {
-                    reason = "listed in the advisory's affected versions";
-                }
-                else if (parsed is not null)
-                {
-                    for (var i = 0; i < compiled.Ranges.Length; i++)
+                    if (InRange(compiled[i], parsed))
                     {
-                        if (InRange(compiled.Ranges[i], parsed))
-                        {
-                            reason = "inside an affected range (" + Describe(affected.Ranges[i]) + ")";
-                            break;
-                        }
+                        reason = "inside an affected range (" + Describe(affected.Ranges[i]) + ")";
+                        break;
                     }
                 }
             }
@@ -65,7 +67,7 @@ public static class OsvMatcher
     }
 
     internal static bool InRange(ImmutableArray<OsvEvent> events, PythonVersion v) =>
-        InRange(new OsvAffected("", [events], []).Compiled.Ranges[0], v);
+        InRange(new OsvAffected("", [events], []).CompiledRanges[0], v);
 
     private static bool InRange(ImmutableArray<(string Kind, PythonVersion? Version)> sorted, PythonVersion v)
     {

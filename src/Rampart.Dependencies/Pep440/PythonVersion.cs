@@ -62,6 +62,11 @@ public sealed partial class PythonVersion : IComparable<PythonVersion>, IEquatab
             return false;
         }
 
+        if (TryParseReleaseOnly(text, out version))
+        {
+            return true;
+        }
+
         var m = Pattern().Match(text);
         if (!m.Success)
         {
@@ -96,10 +101,91 @@ public sealed partial class PythonVersion : IComparable<PythonVersion>, IEquatab
         return true;
     }
 
+    // "1.26.4": most versions in lockfiles and advisories are a bare release. Read those without the regex (the
+    // pattern above gives the same result for them); anything else falls through to it.
+    private static bool TryParseReleaseOnly(string text, out PythonVersion version)
+    {
+        version = null!;
+        if (text.Length == 0 || !char.IsAsciiDigit(text[0]) || !char.IsAsciiDigit(text[^1]))
+        {
+            return false;
+        }
+
+        var segments = 1;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '.')
+            {
+                if (text[i - 1] == '.')
+                {
+                    return false;
+                }
+
+                segments++;
+            }
+            else if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        var release = ImmutableArray.CreateBuilder<BigInteger>(segments);
+        var span = text.AsSpan();
+        foreach (var range in span.Split('.'))
+        {
+            var part = span[range];
+            release.Add(part.Length <= 18 ? long.Parse(part, NumberStyles.None, CultureInfo.InvariantCulture) : BigInteger.Parse(part, NumberStyles.None, CultureInfo.InvariantCulture));
+        }
+
+        version = new PythonVersion(BigInteger.Zero, release.MoveToImmutable(), null, null, null, []);
+        return true;
+    }
+
     private static BigInteger Number(Group g) => g.Success ? BigInteger.Parse(g.Value, CultureInfo.InvariantCulture) : BigInteger.Zero;
 
     public static PythonVersion Parse(string text) =>
         TryParse(text, out var v) ? v : throw new FormatException($"'{text}' is not a PEP 440 version");
+
+    /// <summary>
+    /// A string equal for two versions exactly when they are equal by PEP 440 ("1.0" and "1.0.0", "1.0+ABC.01" and
+    /// "1.0+abc.1"): the normal form with the release's trailing zeros and the local label's leading zeros dropped.
+    /// Lets a database index listed versions and answer "is this version listed" without parsing the list.
+    /// </summary>
+    public string EqualityKey
+    {
+        get
+        {
+            var release = Release.AsSpan();
+            var length = release.Length;
+            while (length > 1 && release[length - 1].IsZero)
+            {
+                length--;
+            }
+
+            var b = new StringBuilder();
+            b.Append(Epoch.ToString(CultureInfo.InvariantCulture)).Append('!');
+            for (var i = 0; i < length; i++)
+            {
+                b.Append(i == 0 ? "" : ".").Append(release[i].ToString(CultureInfo.InvariantCulture));
+            }
+
+            b.Append(ToString().AsSpan(ReleaseLength()));
+            if (HasLocal)
+            {
+                var plus = b.ToString().IndexOf('+', StringComparison.Ordinal);
+                b.Length = plus;
+                b.Append('+').AppendJoin('.', Local.Select(l => BigInteger.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n.ToString(CultureInfo.InvariantCulture) : l));
+            }
+
+            return b.ToString();
+        }
+    }
+
+    // Characters of ToString() taken by the epoch and release.
+    private int ReleaseLength() =>
+        (Epoch.IsZero ? 0 : Epoch.ToString(CultureInfo.InvariantCulture).Length + 1)
+        + string.Join('.', Release.Select(r => r.ToString(CultureInfo.InvariantCulture))).Length;
 
     public override string ToString()
     {

@@ -243,9 +243,45 @@ public sealed record SpecifierSet(ImmutableArray<VersionSpecifier> Clauses)
         return Clauses.Length > 0 && Clauses.All(c => c.Operator == "===" && c.Contains(candidate));
     }
 
-    /// <summary>Pinned to one version: a single "==" clause without wildcard, or "===".</summary>
-    public string? PinnedVersion =>
-        Clauses.Length == 1 && Clauses[0].Operator is "==" or "===" && !Clauses[0].IsWildcard ? Clauses[0].VersionText : null;
+    /// <summary>The one version this set admits (see <see cref="Pin"/>), or null when it admits more, or none.</summary>
+    public string? PinnedVersion => Pin().Version;
+
+    /// <summary>
+    /// Whether the set admits exactly one version, as pip resolves it: an "===" clause, or an "==" clause without
+    /// wildcard, whose version every other clause admits ("&gt;=2.0,==2.19.1", "==2.19.1,!=2.19.0" and "==2.19.1,&lt;3"
+    /// are pins). When the clauses exclude the "=="/"===" version, no version can be installed: that is a
+    /// contradiction, reported with its reason, never a pin. A set without such a clause is not a pin (null, null).
+    /// </summary>
+    public (string? Version, string? Contradiction) Pin()
+    {
+        var arbitrary = Clauses.Where(c => c.Operator == "===").ToList();
+        var exact = Clauses.Where(c => c.Operator == "==" && !c.IsWildcard).ToList();
+        if (arbitrary.Count > 0)
+        {
+            // "===" compares strings: one text, and every other clause must admit it.
+            var text = arbitrary[0].VersionText;
+            var other = arbitrary.FirstOrDefault(c => !c.Contains(text));
+            if (other is not null)
+            {
+                return (null, $"'==={text}' and '{other}' name different versions; no version satisfies both");
+            }
+
+            var refusing = Clauses.FirstOrDefault(c => c.Operator != "===" && !c.Contains(text));
+            return refusing is null ? (text, null) : (null, $"'{refusing}' excludes '==={text}', the only version the other clause allows; no version satisfies them all");
+        }
+
+        if (exact.Count == 0)
+        {
+            return (null, null);
+        }
+
+        var pinned = exact[0];
+        var version = PythonVersion.Parse(pinned.VersionText);
+        var excluding = Clauses.FirstOrDefault(c => !c.Contains(version));
+        return excluding is null
+            ? (pinned.VersionText, null)
+            : (null, $"'{excluding}' excludes {pinned.VersionText}, the only version '{pinned}' allows; no version satisfies them all");
+    }
 
     public override string ToString() => string.Join(',', Clauses);
 }

@@ -29,6 +29,14 @@ internal sealed class EnvironmentAnalyzer : IFolderAnalyzer
         var report = SitePackages.Inspect(new FolderTree(folder), cancellationToken);
         result.SetFact("packages", report.Installed.Length);
         result.SetFact("files_verified", report.FilesVerified);
+        if (report.FilesVerifiedByDpkg > 0 || report.FilesNotShippedByDpkg > 0)
+        {
+            // Distributions change files after the wheel's RECORD was written; dpkg's records vouch for them instead.
+            result.SetFact("files_verified_by_dpkg", report.FilesVerifiedByDpkg);
+            result.SetFact("record_files_not_shipped_by_dpkg", report.FilesNotShippedByDpkg);
+            result.SetFact("dpkg_packages", string.Join(",", report.DpkgPackages));
+        }
+
         foreach (var issue in report.Issues)
         {
             var (rule, severity) = issue.Kind switch
@@ -58,6 +66,8 @@ internal sealed class EnvironmentAnalyzer : IFolderAnalyzer
         public IReadOnlyDictionary<string, long> Files { get; } = folder.AllFiles.ToDictionary(f => f.RelativePath, f => f.Length, StringComparer.Ordinal);
 
         public string DisplayPath => folder.DisplayPath;
+
+        public string? FullPath => folder.FullPath;
 
         public Stream OpenRead(string relativePath) => folder.OpenRead(relativePath);
     }

@@ -109,7 +109,10 @@ internal sealed class ManifestAnalyzer : IArtifactAnalyzer
         result.SetFact("pinned", manifest.Dependencies.Count(d => d.IsPinned));
         foreach (var problem in manifest.Problems)
         {
-            result.Inconclusive(problem.Source == artifact.Path ? problem.Message : problem.ToString(), problem.Line > 0 ? new FindingLocation(Line: problem.Line) : null);
+            // A problem in an included file names that file; its line is then the included file's line.
+            var own = problem.Source == artifact.Path;
+            result.Inconclusive(own ? problem.Message : problem.ToString(),
+                problem.Line > 0 ? new FindingLocation(Line: problem.Line, Detail: own ? null : problem.Source) : own ? null : new FindingLocation(Detail: problem.Source));
         }
 
         var (database, error) = DependencyRules.Database(context.Policy);
