@@ -27,6 +27,7 @@ public sealed class InjectionDetector
 {
     public const string HiddenRuleId = "RAMP-LLM-005";
     public const string InvisibleRuleId = "RAMP-LLM-006";
+    public const string IncompleteRuleId = "RAMP-LLM-008";
     public const string ClassifierRuleId = "RAMP-LLM-010";
 
     /// <summary>Zero-width and bidi characters tolerated before RAMP-LLM-006 fires (typing accidents, copy and paste).</summary>
@@ -135,6 +136,11 @@ public sealed class InjectionDetector
         {
             var what = (normalized.Flags & NormalizationSignals.TagCharacters) != 0 ? "Unicode tag characters" : "zero-width or bidi control characters";
             hits.Add(new InjectionHit(_rules[InvisibleRuleId], 1, $"{normalized.InvisibleCount.ToString(CultureInfo.InvariantCulture)} invisible characters ({what})", TextViewKind.Normalized));
+        }
+
+        if (incomplete)
+        {
+            hits.Add(new InjectionHit(_rules[IncompleteRuleId], 1, "the text exceeds the detector's limits; only part of it was analysed", TextViewKind.Normalized));
         }
 
         var classifier = Math.Max(visibleScore, hiddenScore);

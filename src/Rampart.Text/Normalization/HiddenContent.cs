@@ -20,17 +20,20 @@ internal static class HiddenContent
     private static readonly Regex HiddenElement = new(
         @"<[a-z][a-z0-9]*\s[^<>]*(hidden|display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|opacity\s*:\s*0[;""'\s])[^<>]*>(?<t>[^<]+)", Options);
 
-    public static void Extract(string text, TextNormalizer.State state)
+    /// <summary>Adds the hidden parts as views and returns their spans (code fences are visible and not returned).</summary>
+    public static List<(int Start, int Length)> Extract(string text, TextNormalizer.State state)
     {
-        Comments(text, state);
-        Add(LinkTitle, text, TextViewKind.MarkdownHidden, state);
-        Add(ImageAlt, text, TextViewKind.MarkdownHidden, state);
-        Add(ReferenceComment, text, TextViewKind.MarkdownHidden, state);
-        Add(HiddenElement, text, TextViewKind.HtmlHidden, state);
+        var spans = new List<(int Start, int Length)>();
+        Comments(text, state, spans);
+        Add(LinkTitle, text, TextViewKind.MarkdownHidden, state, spans);
+        Add(ImageAlt, text, TextViewKind.MarkdownHidden, state, spans);
+        Add(ReferenceComment, text, TextViewKind.MarkdownHidden, state, spans);
+        Add(HiddenElement, text, TextViewKind.HtmlHidden, state, spans);
         Fences(text, state);
+        return spans;
     }
 
-    private static void Add(Regex regex, string text, TextViewKind kind, TextNormalizer.State state)
+    private static void Add(Regex regex, string text, TextViewKind kind, TextNormalizer.State state, List<(int Start, int Length)> spans)
     {
         foreach (Match m in regex.Matches(text))
         {
@@ -40,11 +43,13 @@ internal static class HiddenContent
                 return;
             }
 
-            state.Add(new TextView(kind, m.Groups["t"].Value, 1));
+            var group = m.Groups["t"];
+            state.Add(new TextView(kind, group.Value, 1));
+            spans.Add((group.Index, group.Length));
         }
     }
 
-    private static void Comments(string text, TextNormalizer.State state)
+    private static void Comments(string text, TextNormalizer.State state, List<(int Start, int Length)> spans)
     {
         var i = 0;
         while ((i = text.IndexOf("<!--", i, StringComparison.Ordinal)) >= 0)
@@ -52,6 +57,7 @@ internal static class HiddenContent
             var end = text.IndexOf("-->", i + 4, StringComparison.Ordinal);
             var body = end < 0 ? text[(i + 4)..] : text[(i + 4)..end];
             state.Add(new TextView(TextViewKind.HtmlHidden, body, 1));
+            spans.Add((i + 4, body.Length));
             if (end < 0 || state.Views.Count >= state.Limits.MaxViews)
             {
                 return;

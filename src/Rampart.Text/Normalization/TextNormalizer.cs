@@ -38,14 +38,28 @@ public static class TextNormalizer
         var state = new State(limits);
         var (clean, tags, invisible, charFlags) = StripInvisible(text);
         flags |= charFlags;
-        var normalized = Fold(Nfkc(clean), ref flags);
-        state.Add(new TextView(TextViewKind.Normalized, normalized, 0));
+        var normalized = Fold(CompatibilityFolding.Fold(Nfkc(clean)), ref flags);
+        state.Views.Add(new TextView(TextViewKind.Normalized, normalized, 0));
         if (tags.Length > 0)
         {
             state.Add(new TextView(TextViewKind.TagCharacters, tags, 1));
         }
 
-        HiddenContent.Extract(normalized, state);
+        // What a reader sees: hidden parts (comments, hidden elements, titles, alt text) are blanked out of the main
+        // view and judged as views of their own, so an instruction hidden there is reported as hidden.
+        var hidden = HiddenContent.Extract(normalized, state);
+        if (hidden.Count > 0)
+        {
+            var visible = normalized.ToCharArray();
+            foreach (var (start, length) in hidden)
+            {
+                Array.Fill(visible, ' ', start, length);
+            }
+
+            normalized = new string(visible);
+            state.Views[0] = new TextView(TextViewKind.Normalized, normalized, 0);
+        }
+
         AddRot13(normalized, state);
         AddLeetspeak(normalized, state);
         for (var i = 0; i < state.Views.Count; i++)
