@@ -30,6 +30,9 @@ public sealed class InjectionDetector
     public const string IncompleteRuleId = "RAMP-LLM-008";
     public const string ClassifierRuleId = "RAMP-LLM-010";
 
+    /// <summary>Texts with fewer words than this are not scored by the classifier.</summary>
+    public const int MinWordsForClassifier = 6;
+
     /// <summary>Zero-width and bidi characters tolerated before RAMP-LLM-006 fires (typing accidents, copy and paste).</summary>
     public const int InvisibleTolerance = 2;
 
@@ -95,7 +98,10 @@ public sealed class InjectionDetector
 
             if (_model is not null)
             {
-                var score = _model.Score(view.Text);
+                // Abstain on too little evidence: a few words are not enough for n-gram statistics (short
+                // injections are the rules' job).
+                var masked = MaskOpaqueTokens(view.Text);
+                var score = Words(masked) >= MinWordsForClassifier ? _model.Score(masked) : 0;
                 if (visible)
                 {
                     visibleScore = Math.Max(visibleScore, score);
@@ -146,6 +152,62 @@ public sealed class InjectionDetector
         var classifier = Math.Max(visibleScore, hiddenScore);
         var top = hits.Count == 0 ? classifier : Math.Max(classifier, hits.Max(h => h.Score));
         return new InjectionResult(top, classifier, [.. hits], normalized.Flags, incomplete);
+    }
+
+    /// <summary>
+    /// Drops long tokens that mix letters and digits (keys, hashes, ids): they carry no instruction, and their random
+    /// character n-grams look like the noise some injection corpora are padded with.
+    /// </summary>
+    internal static string MaskOpaqueTokens(string text)
+    {
+        System.Text.StringBuilder? sb = null;
+        var i = 0;
+        while (i < text.Length)
+        {
+            var start = i;
+            bool letter = false, digit = false;
+            while (i < text.Length && (char.IsAsciiLetterOrDigit(text[i]) || text[i] is '_' or '-'))
+            {
+                letter |= char.IsAsciiLetter(text[i]);
+                digit |= char.IsAsciiDigit(text[i]);
+                i++;
+            }
+
+            if (i - start >= 16 && letter && digit)
+            {
+                sb ??= new System.Text.StringBuilder(text.Length).Append(text, 0, start);
+            }
+            else
+            {
+                sb?.Append(text, start, i - start);
+            }
+
+            if (i < text.Length && i == start)
+            {
+                sb?.Append(text[i]);
+                i++;
+            }
+        }
+
+        return sb?.ToString() ?? text;
+    }
+
+    private static int Words(string text)
+    {
+        var words = 0;
+        var inWord = false;
+        foreach (var c in text)
+        {
+            var letter = char.IsLetterOrDigit(c);
+            words += letter && (!inWord || c >= '\u3040') ? 1 : 0; // CJK: every character is a word
+            inWord = letter;
+            if (words >= MinWordsForClassifier)
+            {
+                break;
+            }
+        }
+
+        return words;
     }
 
     private static bool Matches(InjectionRule rule, string text, ref bool incomplete)
