@@ -1,5 +1,6 @@
 using System.Globalization;
 using Rampart.Guard.Detectors.Drift;
+using Rampart.Guard.Pipeline;
 using Rampart.Guard.Tests.Detectors.Extraction;
 using Rampart.TestKit;
 
@@ -206,4 +207,52 @@ public sealed class DriftTests
     }
 
     private static Dictionary<string, string?> Row(double x) => new() { ["x"] = x.ToString("R", CultureInfo.InvariantCulture) };
+}
+
+public sealed class DriftCheckTests
+{
+    private static GuardRequest Predict(double x, int i) =>
+        new("r", GuardPrincipal.Offline, "/v2/models/m/infer", "m", "predict", GuardProtocol.InferenceV2,
+            new PredictPayload([[FeatureValue.Of(x), FeatureValue.Of("a")]], ["x", "kind"]), DateTimeOffset.UnixEpoch.AddSeconds(i));
+
+    [Fact]
+    public async Task DriftCheck_ShiftedWindow_AnnotatesTheDriftedFeatureOnly()
+    {
+        var r = new Random(8);
+        double Normal() => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
+        var reference = DataProfile.Build(Enumerable.Range(0, 3000).Select(_ => (IReadOnlyDictionary<string, string?>)new Dictionary<string, string?>
+        {
+            ["x"] = Normal().ToString("R", CultureInfo.InvariantCulture),
+            ["kind"] = "a",
+        }));
+        var check = new DriftCheck(reference, windowRows: 400);
+        var decisions = new List<GuardDecision>();
+        for (var i = 0; i < 800; i++)
+        {
+            decisions.Add(await check.CheckAsync(Predict(Normal() + (i >= 400 ? 2 : 0), i), GuardContext.System, CancellationToken.None));
+        }
+
+        decisions.Take(400).Should().OnlyContain(d => d.Action == GuardAction.Allow);
+        decisions[^1].Signals.Should().ContainSingle().Which.Reason.Should().Contain("feature 'x' drifted");
+        decisions.Skip(400).Take(399).Should().OnlyContain(d => d.Action == GuardAction.Allow);
+    }
+
+    [Fact]
+    public void HealthMonitor_RefusalRateJump_AlarmsOnThatSignal()
+    {
+        var monitor = new HealthMonitor();
+        var r = new Random(3);
+        for (var i = 0; i < 2000; i++)
+        {
+            monitor.Observe(refused: r.NextDouble() < 0.05, injectionScore: 0.05, error: false, latencyMs: 100 + r.Next(20)).Should().BeEmpty($"steady state at {i}");
+        }
+
+        var fired = new List<GuardSignal>();
+        for (var i = 0; i < 100 && fired.Count == 0; i++)
+        {
+            fired.AddRange(monitor.Observe(refused: r.NextDouble() < 0.6, injectionScore: 0.05, error: false, latencyMs: 100 + r.Next(20)));
+        }
+
+        fired.Should().ContainSingle().Which.Reason.Should().Contain("refusal-rate");
+    }
 }

@@ -294,6 +294,7 @@ public sealed class GuardMlRuleCatalogTests
     [
         ExtractionCheck.PradaRuleId, ExtractionCheck.BudgetRuleId, ExtractionCheck.CoverageRuleId,
         ExtractionCheck.BurstRuleId, ExtractionCheck.ConfidenceProbingRuleId, ExtractionCheck.OutOfProfileRuleId,
+        Rampart.Guard.Detectors.Drift.DriftCheck.DriftRuleId, Rampart.Guard.Detectors.Drift.HealthMonitor.HealthRuleId,
     ];
 
     [Fact]
