@@ -45,4 +45,35 @@ public sealed record ExtractionOptions
 
     /// <summary>Per-feature accepted ranges [low, high] from the training profile; empty disables RAMP-GUARD-107.</summary>
     public ImmutableArray<(double Low, double High)> FeatureRanges { get; init; } = [];
+
+    /// <summary>
+    /// These options with scales and ranges taken from a training profile (`rampart profile build`), in the order of
+    /// <paramref name="featureOrder"/>: scale = interquartile range / 1.349 (the normal-equivalent standard deviation,
+    /// robust to outliers), range = [min, max] widened by <paramref name="margin"/> of the span on each side.
+    /// Categorical or unknown features get scale 1 and an unbounded range.
+    /// </summary>
+    public ExtractionOptions WithProfile(Drift.DataProfile profile, IReadOnlyList<string> featureOrder, double margin = 0.05)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(featureOrder);
+        var scales = ImmutableArray.CreateBuilder<double>();
+        var ranges = ImmutableArray.CreateBuilder<(double, double)>();
+        foreach (var name in featureOrder)
+        {
+            var f = profile.Features.FirstOrDefault(x => x.Name == name && x.IsNumeric && x.Sketch.Count > 0);
+            if (f is null)
+            {
+                scales.Add(1);
+                ranges.Add((double.NegativeInfinity, double.PositiveInfinity));
+                continue;
+            }
+
+            var iqr = f.Sketch.Quantile(0.75) - f.Sketch.Quantile(0.25);
+            scales.Add(iqr > 0 ? iqr / 1.349 : 1);
+            var span = f.Sketch.Max - f.Sketch.Min;
+            ranges.Add((f.Sketch.Min - (margin * span), f.Sketch.Max + (margin * span)));
+        }
+
+        return this with { FeatureScales = scales.ToImmutable(), FeatureRanges = ranges.ToImmutable() };
+    }
 }

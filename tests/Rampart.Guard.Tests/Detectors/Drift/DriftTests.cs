@@ -256,3 +256,34 @@ public sealed class DriftCheckTests
         fired.Should().ContainSingle().Which.Reason.Should().Contain("refusal-rate");
     }
 }
+
+public sealed class ProfileOptionsTests
+{
+    [Fact]
+    public async Task WithProfile_InputsOutsideTheTrainingRange_RaiseOutOfProfile()
+    {
+        var rows = Enumerable.Range(0, 1000).Select(i => (IReadOnlyDictionary<string, string?>)new Dictionary<string, string?>
+        {
+            ["age"] = (18 + (i % 60)).ToString(CultureInfo.InvariantCulture),
+            ["city"] = i % 2 == 0 ? "Oslo" : "Bergen",
+        });
+        var options = new Rampart.Guard.Detectors.Extraction.ExtractionOptions().WithProfile(DataProfile.Build(rows), ["age", "city"]);
+        options.FeatureRanges[0].Low.Should().BeApproximately(18 - 2.95, 1e-9);
+        options.FeatureRanges[1].High.Should().Be(double.PositiveInfinity);
+        options.FeatureScales[0].Should().BeInRange(20, 25, "the IQR of a uniform 18..77 is about 30, /1.349");
+
+        var check = new Rampart.Guard.Detectors.Extraction.ExtractionCheck(new Rampart.Guard.Detectors.Extraction.InMemoryExtractionStateStore(options), options);
+        async Task<bool> OutOfProfile(double age)
+        {
+            var request = new GuardRequest("r", GuardPrincipal.Offline, "/", "m", "predict", GuardProtocol.InferenceV2,
+                new PredictPayload([[FeatureValue.Of(age), FeatureValue.Of("Oslo")]], []), DateTimeOffset.UnixEpoch);
+            var decision = await check.CheckAsync(request, GuardContext.System, CancellationToken.None);
+            return decision.Signals.Any(s => s.RuleId == Rampart.Guard.Detectors.Extraction.ExtractionCheck.OutOfProfileRuleId);
+        }
+
+        (await OutOfProfile(40)).Should().BeFalse();
+        (await OutOfProfile(16)).Should().BeFalse("within the 5% margin");
+        (await OutOfProfile(150)).Should().BeTrue();
+        (await OutOfProfile(-1)).Should().BeTrue();
+    }
+}
