@@ -30,6 +30,8 @@ internal static class RampartCli
         ("bom", BomCommand.Create),
         ("slsa", SlsaCommand.Create),
         ("review", ReviewCommand.Create),
+        ("guard", GuardCommand.Create),
+        ("profile", ProfileCommand.Create),
     ];
 
     /// <summary>

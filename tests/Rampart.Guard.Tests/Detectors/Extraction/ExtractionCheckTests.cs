@@ -1,0 +1,313 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Rampart.Guard.Detectors.Extraction;
+using Rampart.Guard.Pipeline;
+
+namespace Rampart.Guard.Tests.Detectors.Extraction;
+
+/// <summary>Runs only where Debian's /usr/bin/python3 with numpy, scipy and scikit-learn exists; otherwise skipped with the reason.</summary>
+public sealed class DebianSklearnFactAttribute : FactAttribute
+{
+    public DebianSklearnFactAttribute()
+    {
+        if (!DebianPython.Available.Value)
+        {
+            Skip = "Debian's /usr/bin/python3 with numpy, scipy and scikit-learn is not available on this machine";
+        }
+    }
+}
+
+internal static class DebianPython
+{
+    public const string Path = "/usr/bin/python3";
+
+    public static readonly Lazy<bool> Available = new(() => File.Exists(Path) && Run("-c \"import numpy, scipy, sklearn\"", "").Code == 0);
+
+    public static (int Code, string Stdout, string Stderr) Run(string arguments, string stdin)
+    {
+        using var process = Process.Start(new ProcessStartInfo(Path, arguments)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        process.StandardInput.Write(stdin);
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr);
+    }
+}
+
+public sealed class ExtractionCheckTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static GuardRequest Request(string principal, double[] row, DateTimeOffset at, string operation = "predict") =>
+        new("r", new GuardPrincipal(principal, []), "/v2/models/m/infer", "m", operation, GuardProtocol.InferenceV2,
+            new PredictPayload([[.. row.Select(FeatureValue.Of)]], []), at);
+
+    private static async Task<GuardDecision> Send(ExtractionCheck check, string principal, double[] row, DateTimeOffset at, string operation = "predict") =>
+        await check.CheckAsync(Request(principal, row, at, operation), GuardContext.System, CancellationToken.None);
+
+    [DebianSklearnFact]
+    public async Task Prada_ScriptedJacobianAttackOnSklearnModel_IsBlockedWithin31Queries_And20BenignClientsAreNot()
+    {
+        var script = File.ReadAllText(Path.Combine(Rampart.TestKit.RepositoryPaths.Root, "tests", "Rampart.Guard.Tests", "Detectors", "Extraction", "extraction_attack.py"));
+        var (code, stdout, stderr) = DebianPython.Run("-", script);
+        code.Should().Be(0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        static double[][] Rows(JsonElement e) => [.. e.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray())];
+
+        var options = new ExtractionOptions();
+        var check = new ExtractionCheck(new InMemoryExtractionStateStore(options), options);
+
+        // 20 benign clients, interleaved as real traffic would be
+        var benign = root.GetProperty("benign").EnumerateArray().Select(Rows).ToArray();
+        benign.Should().HaveCount(20);
+        var at = T0;
+        for (var i = 0; i < benign[0].Length; i++)
+        {
+            for (var c = 0; c < benign.Length; c++)
+            {
+                at = at.AddSeconds(3);
+                var decision = await Send(check, $"benign-{c}", benign[c][i], at);
+                decision.Signals.Select(s => s.RuleId).Should().NotContain(ExtractionCheck.PradaRuleId, $"benign client {c} at query {i + 1}");
+            }
+        }
+
+        var attack = Rows(root.GetProperty("attack"));
+        int? flaggedAt = null;
+        for (var i = 0; i < attack.Length && flaggedAt is null; i++)
+        {
+            var decision = await Send(check, "attacker", attack[i], at.AddSeconds(i));
+            if (decision.Action == GuardAction.Block && decision.Signals.Any(s => s.RuleId == ExtractionCheck.PradaRuleId))
+            {
+                flaggedAt = i + 1;
+            }
+        }
+
+        flaggedAt.Should().NotBeNull().And.BeLessThanOrEqualTo(31, "PRADA tests from 30 distances (31 queries) on");
+    }
+
+    [DebianSklearnFact]
+    public void ShapiroWilk_MatchesScipy()
+    {
+        var random = new Random(3);
+        double Normal() => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+        var samples = new List<double[]>
+        {
+            Enumerable.Range(0, 20).Select(_ => Normal()).ToArray(),
+            Enumerable.Range(0, 50).Select(_ => random.NextDouble()).ToArray(),
+            Enumerable.Range(0, 200).Select(_ => -Math.Log(1 - random.NextDouble())).ToArray(),
+            Enumerable.Range(0, 1000).Select(_ => Normal() * 3 + 10).ToArray(),
+            new double[] { 1, 2, 3, 4, 100 },
+            new double[] { 5, 1, 9 },
+        };
+        var json = JsonSerializer.Serialize(samples);
+        var (code, stdout, stderr) = DebianPython.Run("-c \"import json,sys; from scipy.stats import shapiro; print(json.dumps([float(shapiro(s).statistic) for s in json.load(sys.stdin)]))\"", json);
+        code.Should().Be(0, stderr);
+        var expected = JsonSerializer.Deserialize<double[]>(stdout)!;
+        for (var i = 0; i < samples.Count; i++)
+        {
+            ShapiroWilk.W(samples[i]).Should().BeApproximately(expected[i], 2e-3, $"sample {i} (n={samples[i].Length})");
+        }
+    }
+
+    [Theory]
+    [InlineData(0.5, 0)]
+    [InlineData(0.975, 1.959964)]
+    [InlineData(0.01, -2.326348)]
+    [InlineData(0.9999, 3.719016)]
+    public void InverseNormal_KnownQuantiles(double p, double z)
+    {
+        ShapiroWilk.InverseNormal(p).Should().BeApproximately(z, 1e-5);
+    }
+
+    [Fact]
+    public void ShapiroWilk_TooFewValues_Throws()
+    {
+        var act = () => ShapiroWilk.W([1.0, 2.0]);
+        act.Should().Throw<ArgumentOutOfRangeException>();
+    }
+
+    [Fact]
+    public async Task Budget_OverTheLimit_Annotates()
+    {
+        var options = new ExtractionOptions { QueryBudget = 5, MinDistancesForTest = 1000 };
+        var check = new ExtractionCheck(new InMemoryExtractionStateStore(options), options);
+        for (var i = 0; i < 5; i++)
+        {
+            (await Send(check, "p", [i * 10.0, i * 7.0], T0.AddSeconds(i))).Action.Should().Be(GuardAction.Allow);
+        }
+
+        var over = await Send(check, "p", [99, 1], T0.AddSeconds(9));
+        over.Action.Should().Be(GuardAction.Annotate);
+        over.Signals.Should().ContainSingle(s => s.RuleId == ExtractionCheck.BudgetRuleId).Which.Reason.Should().Contain("6 queries exceed the budget of 5");
+    }
+
+    [Theory]
+    [InlineData("predict", false)]
+    [InlineData("predict_proba", true)]
+    public async Task NearDuplicateBurst_AroundOnePoint_IsReported(string operation, bool confidenceProbing)
+    {
+        var options = new ExtractionOptions { BurstCount = 10, MinDistancesForTest = 1000 };
+        var check = new ExtractionCheck(new InMemoryExtractionStateStore(options), options);
+        GuardDecision last = GuardDecision.Allow;
+        for (var i = 0; i < 12; i++)
+        {
+            last = await Send(check, "prober", [5.0 + (i * 0.001), 3.0], T0.AddSeconds(i), operation);
+        }
+
+        last.Signals.Select(s => s.RuleId).Should().Contain(ExtractionCheck.BurstRuleId);
+        last.Signals.Any(s => s.RuleId == ExtractionCheck.ConfidenceProbingRuleId).Should().Be(confidenceProbing);
+    }
+
+    [Fact]
+    public async Task NearDuplicates_SpreadBeyondTheWindow_AreNotABurst()
+    {
+        var options = new ExtractionOptions { BurstCount = 10, BurstWindow = TimeSpan.FromMinutes(1), MinDistancesForTest = 1000 };
+        var check = new ExtractionCheck(new InMemoryExtractionStateStore(options), options);
+        GuardDecision last = GuardDecision.Allow;
+        for (var i = 0; i < 12; i++)
+        {
+            last = await Send(check, "slow", [5.0 + (i * 0.001), 3.0], T0.AddMinutes(i));
+        }
+
+        last.Signals.Select(s => s.RuleId).Should().NotContain(ExtractionCheck.BurstRuleId);
+    }
+
+    [Theory]
+    [InlineData(new[] { 0.5, 0.5 }, false)]
+    [InlineData(new[] { 5.0, 0.5 }, true)]
+    [InlineData(new[] { 0.5, -3.0 }, true)]
+    [InlineData(new[] { double.NaN, 0.5 }, true)]
+    public async Task OutOfProfile_FeatureOutsideTrainingRange_IsReported(double[] row, bool expected)
+    {
+        var options = new ExtractionOptions { FeatureRanges = [(0, 1), (0, 1)] };
+        var check = new ExtractionCheck(new InMemoryExtractionStateStore(options), options);
+        var decision = await Send(check, "p", row, T0);
+        decision.Signals.Any(s => s.RuleId == ExtractionCheck.OutOfProfileRuleId).Should().Be(expected);
+    }
+
+    [Fact]
+    public async Task NonPredictPayload_IsIgnored()
+    {
+        var options = new ExtractionOptions();
+        var check = new ExtractionCheck(new InMemoryExtractionStateStore(options), options);
+        var request = new GuardRequest("r", GuardPrincipal.Offline, "/", null, "chat", GuardProtocol.OpenAiChat, new TextPayload(["hi"], TextSource.UserInput), T0);
+        (await check.CheckAsync(request, GuardContext.System, CancellationToken.None)).Should().Be(GuardDecision.Allow);
+    }
+
+    [Fact]
+    public async Task InMemoryStore_EvictsLeastRecentlyUsedPrincipal_AndBoundsHistory()
+    {
+        var options = new ExtractionOptions { MaxPrincipals = 3, MaxRecent = 4, MaxDistances = 5 };
+        var store = new InMemoryExtractionStateStore(options);
+        foreach (var p in new[] { "a", "b", "c" })
+        {
+            await store.AddAsync(p, new QueryRecord([1], null, 1, false, T0), CancellationToken.None);
+        }
+
+        await store.AddAsync("a", new QueryRecord([2], 1, 2, false, T0), CancellationToken.None); // a is now most recent
+        await store.AddAsync("d", new QueryRecord([3], null, 3, false, T0), CancellationToken.None); // evicts b
+        store.Count.Should().Be(3);
+        (await store.GetAsync("b", CancellationToken.None)).Count.Should().Be(0);
+        (await store.GetAsync("a", CancellationToken.None)).Count.Should().Be(2);
+        for (var i = 0; i < 20; i++)
+        {
+            await store.AddAsync("a", new QueryRecord([i], i, i, false, T0), CancellationToken.None);
+        }
+
+        var a = await store.GetAsync("a", CancellationToken.None);
+        a.Recent.Should().HaveCount(4);
+        a.Distances.Should().HaveCount(5);
+        a.Count.Should().Be(22);
+        a.Recent[^1].Should().Equal(19f);
+    }
+
+    [Fact]
+    public async Task Coverage_ManyDistinctCells_IsReported()
+    {
+        var options = new ExtractionOptions { CoverageCells = 50, MinDistancesForTest = 100_000 };
+        var check = new ExtractionCheck(new InMemoryExtractionStateStore(options), options);
+        var random = new Random(5);
+        GuardDecision last = GuardDecision.Allow;
+        for (var i = 0; i < 400; i++)
+        {
+            last = await Send(check, "explorer", [.. Enumerable.Range(0, 8).Select(_ => (random.NextDouble() * 6) - 3)], T0.AddSeconds(i));
+        }
+
+        last.Signals.Select(s => s.RuleId).Should().Contain(ExtractionCheck.CoverageRuleId);
+    }
+}
+
+/// <summary>Runs against a real Redis only when RAMPART_TEST_REDIS (a StackExchange.Redis configuration string) is set.</summary>
+public sealed class RedisFactAttribute : FactAttribute
+{
+    public RedisFactAttribute()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("RAMPART_TEST_REDIS")))
+        {
+            Skip = "RAMPART_TEST_REDIS is not set (e.g. localhost:6379): the Redis store test needs a running redis-server";
+        }
+    }
+}
+
+public sealed class RedisExtractionStateStoreTests
+{
+    [RedisFact]
+    public async Task RedisStore_BehavesLikeTheInMemoryStore()
+    {
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Environment.GetEnvironmentVariable("RAMPART_TEST_REDIS")!);
+        var options = new ExtractionOptions { MaxRecent = 4, MaxDistances = 5, BurstCount = 2 };
+        var prefix = $"rampart-test:{Guid.NewGuid():N}:";
+        var redisStore = new RedisExtractionStateStore(redis.GetDatabase(), options, TimeSpan.FromMinutes(5), prefix);
+        var memoryStore = new InMemoryExtractionStateStore(options);
+        var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        for (var i = 0; i < 12; i++)
+        {
+            var record = new QueryRecord([i, i * 0.5f], i == 0 ? null : i * 0.25, i % 3, i % 2 == 0, t0.AddSeconds(i));
+            await redisStore.AddAsync("p:1", record, CancellationToken.None);
+            await memoryStore.AddAsync("p:1", record, CancellationToken.None);
+        }
+
+        var fromRedis = await redisStore.GetAsync("p:1", CancellationToken.None);
+        var fromMemory = await memoryStore.GetAsync("p:1", CancellationToken.None);
+        fromRedis.Count.Should().Be(fromMemory.Count);
+        fromRedis.DistinctCells.Should().Be(fromMemory.DistinctCells);
+        fromRedis.Distances.Should().Equal(fromMemory.Distances);
+        fromRedis.Recent.Select(v => v.ToArray()).Should().BeEquivalentTo(fromMemory.Recent.Select(v => v.ToArray()), o => o.WithStrictOrdering());
+        fromRedis.NearDuplicates.Should().Equal(fromMemory.NearDuplicates);
+        (await redisStore.GetAsync("other", CancellationToken.None)).Count.Should().Be(0);
+    }
+}
+
+public sealed class GuardMlRuleCatalogTests
+{
+    private static readonly string[] Raised =
+    [
+        ExtractionCheck.PradaRuleId, ExtractionCheck.BudgetRuleId, ExtractionCheck.CoverageRuleId,
+        ExtractionCheck.BurstRuleId, ExtractionCheck.ConfidenceProbingRuleId, ExtractionCheck.OutOfProfileRuleId,
+        Rampart.Guard.Detectors.Drift.DriftCheck.DriftRuleId, Rampart.Guard.Detectors.Drift.HealthMonitor.HealthRuleId,
+    ];
+
+    [Fact]
+    public void EveryRaisedRule_IsInTheCatalogWithADocPage()
+    {
+        var root = Rampart.TestKit.RepositoryPaths.Root;
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "rules", "guard", "guard-ml.json")));
+        var ids = doc.RootElement.GetProperty("rules").EnumerateArray().Select(r => r.GetProperty("id").GetString()!).ToList();
+        ids.Should().BeEquivalentTo(Raised);
+        foreach (var id in ids)
+        {
+            var page = Path.Combine(root, "docs", "rules", id + ".md");
+            File.ReadAllText(page).Should().Contain("## Why it matters").And.Contain("## How to fix").And.Contain(id);
+        }
+    }
+}
