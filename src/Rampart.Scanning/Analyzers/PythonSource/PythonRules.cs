@@ -108,13 +108,17 @@ internal static class PythonRules
                 var all = true;
                 // {arg} and {value} name the argument the finding is about, never a flag beside it: for
                 // subprocess.run(cmd, shell=True) that is cmd, not the True of shell=.
-                var subject = pattern.All.FirstOrDefault(c => !FlagTests.Contains(c.Test)) ?? pattern.All.FirstOrDefault();
+                // The subject is the first argument given that a non-flag test is about (source= of torch.hub.load is
+                // usually absent: the repository is the subject then), else the first argument given.
+                var subjectRank = int.MaxValue;
                 foreach (var condition in pattern.All)
                 {
                     var (state, expr) = Argument(site.Call, condition);
                     var value = expr is null ? null : PyFacts.Eval(expr, site.Scope, site.Guarded);
-                    if (expr is not null && ReferenceEquals(condition, subject))
+                    var rank = FlagTests.Contains(condition.Test) ? 1 : 0;
+                    if (expr is not null && rank < subjectRank)
                     {
+                        subjectRank = rank;
                         argText = PyFacts.Render(expr, 40);
                         argValue = value;
                     }
