@@ -61,6 +61,14 @@ public sealed class NotebookBuilder
         };
     }
 
+    /// <summary>A display_data output with the given MIME bundle (text/html, image/png, application/vnd.jupyter.widget-view+json...).</summary>
+    public static object Display(params (string Mime, object Value)[] bundle) => new Dictionary<string, object?>
+    {
+        ["data"] = bundle.ToDictionary(b => b.Mime, b => b.Value is string text && !b.Mime.StartsWith("image/", StringComparison.Ordinal) && !b.Mime.Contains("json", StringComparison.Ordinal) ? (object?)Lines(text) : b.Value),
+        ["metadata"] = new Dictionary<string, object?>(),
+        ["output_type"] = "display_data",
+    };
+
     public static object Error(string name, string value, params string[] traceback) => new Dictionary<string, object?>
     {
         ["ename"] = name,

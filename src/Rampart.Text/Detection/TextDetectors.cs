@@ -13,8 +13,24 @@ namespace Rampart.Text.Detection;
 public static class TextDetectors
 {
     private static readonly Regex Placeholder = new(
-        @"^(x+|\*+|\.+|<[^>]*>|\$\{?[A-Z_]+\}?|your[-_ ].*|.*(example|placeholder|changeme|dummy|redacted|xxxx|0000000000|1234567890abcdef).*)$",
+        @"^(x+|\*+|\.+|<[^>]*>|\[[^\]]*\]|\{\{?[^}]*\}?\}|\$\{?[A-Za-z_]+\}?|%\(?[A-Za-z_]*\)?s?|(sk|pk|hf|key|api|token)[-_]?(x+|\*+|\.+|\.\.\.|<[^>]*>)[A-Za-z0-9]{0,4}|"
+        + @"(empty|none|null|nil|na|n/a|fake|test|testing|secret|password|token|api[-_ ]?key|key|changeme|change[-_ ]?me|todo|tbd|notused|not[-_ ]?used|not[-_ ]?needed|unused|no[-_ ]?key|sk-no-key-required|anything|abc|abc123|123|1234|12345|123456|dummy|foo|bar|demo)|"
+        + @"(your|my|insert|enter|put|add|replace)[-_ ].*|.*(example|placeholder|changeme|dummy|redacted|xxxx|0000000000|1234567890abcdef|your[-_ ]?(api[-_ ]?)?key|_here\b|-here\b).*)$",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, PatternJson.MatchTimeout);
+
+    /// <summary>An e-mail address (an author's, a maintainer's): personal data perhaps, never a credential.</summary>
+    private static readonly Regex EmailAddress = new(@"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}$", RegexOptions.CultureInvariant, PatternJson.MatchTimeout);
+
+    /// <summary>
+    /// Whether a credential-shaped value is an obvious placeholder rather than a secret: "EMPTY", "none", "sk-xxxx…",
+    /// "your-api-key", "&lt;token&gt;", "${OPENAI_API_KEY}", "changeme", repeated x or *.
+    /// </summary>
+    public static bool IsPlaceholder(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var v = value.Trim();
+        return v.Length == 0 || Placeholder.IsMatch(v);
+    }
 
     /// <summary>"hf_ab…(37 chars)": the first <paramref name="keep"/> characters (at most a third) and the length.</summary>
     public static string Redact(string secret, int keep)
@@ -28,15 +44,16 @@ public static class TextDetectors
     public static IEnumerable<TextHit> FindSecrets(string text, IEnumerable<SecretPattern> patterns, int firstLine = 1)
     {
         ArgumentNullException.ThrowIfNull(patterns);
-        return Find(text, patterns.Select(p => new Candidate(TextHitKind.Secret, p.Regex, p.Rule, p.Id, p.Title, p.Keep, (line, value) =>
-            (p.Context is null || p.Context.IsMatch(line)) && (p.MinEntropy <= 0 || (Entropy(value) >= p.MinEntropy && !Placeholder.IsMatch(value))))), firstLine);
+        return Find(text, patterns.Select(p => new Candidate(TextHitKind.Secret, p.Regex, p.Rule, p.Id, p.Title, p.Keep, (line, _, value) =>
+            (p.Context is null || p.Context.IsMatch(line)) && !IsPlaceholder(value) && (p.MinEntropy <= 0 || (Entropy(value) >= p.MinEntropy && !EmailAddress.IsMatch(value))))), firstLine);
     }
 
     /// <summary>Personal data in <paramref name="text"/> that passes its pattern's validator.</summary>
     public static IEnumerable<TextHit> FindPii(string text, IEnumerable<PiiPattern> patterns, int firstLine = 1)
     {
         ArgumentNullException.ThrowIfNull(patterns);
-        return Find(text, patterns.Select(p => new Candidate(TextHitKind.PersonalData, p.Regex, p.Rule, p.Id, p.Title, p.Keep, (_, value) => PiiValidators.Validate(p.Validator, value))), firstLine);
+        return Find(text, patterns.Select(p => new Candidate(TextHitKind.PersonalData, p.Regex, p.Rule, p.Id, p.Title, p.Keep, (line, index, value) =>
+            PiiValidators.Validate(p.Validator, value) && !(NumericValidators.Contains(p.Validator) && PiiValidators.InNumberContext(line, index, value.Length)))), firstLine);
     }
 
     /// <summary>
@@ -61,7 +78,10 @@ public static class TextDetectors
         return s.GroupBy(c => c).Select(g => (double)g.Count() / s.Length).Sum(p => -p * Math.Log2(p));
     }
 
-    private sealed record Candidate(TextHitKind Kind, Regex Regex, string Rule, string Id, string Title, int Keep, Func<string, string, bool> Accept);
+    /// <summary>Validators of identifiers made of digits: a match inside a larger number or a run of numbers is not one.</summary>
+    private static readonly HashSet<string> NumericValidators = new(StringComparer.Ordinal) { "phone", "luhn", "payment-card", "us-ssn", "fr-insee", "de-taxid", "in-aadhaar" };
+
+    private sealed record Candidate(TextHitKind Kind, Regex Regex, string Rule, string Id, string Title, int Keep, Func<string, int, string, bool> Accept);
 
     /// <summary>Every non-overlapping match of group "s" that its pattern accepts, line by line, redacted.</summary>
     private static IEnumerable<TextHit> Find(string text, IEnumerable<Candidate> patterns, int firstLine)
@@ -88,7 +108,7 @@ public static class TextDetectors
                 foreach (Match m in p.Regex.Matches(lineText))
                 {
                     var g = m.Groups["s"];
-                    if (taken.Any(t => g.Index < t.End && t.Start < g.Index + g.Length) || !p.Accept(lineText, g.Value))
+                    if (taken.Any(t => g.Index < t.End && t.Start < g.Index + g.Length) || !p.Accept(lineText, g.Index, g.Value))
                     {
                         continue;
                     }

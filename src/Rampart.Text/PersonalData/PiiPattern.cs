@@ -7,7 +7,7 @@ namespace Rampart.Text.PersonalData;
 public sealed record PiiPattern(string Id, string Rule, string Title, Regex Regex, string Validator, int Keep)
 {
     /// <summary>The validator names a pattern may use; each is implemented by <see cref="PiiValidators.Validate"/>.</summary>
-    public static readonly IReadOnlyList<string> Validators = ["none", "email", "phone", "luhn", "iban", "us-ssn", "uk-nino", "fr-insee", "de-taxid", "in-aadhaar"];
+    public static readonly IReadOnlyList<string> Validators = ["none", "email", "phone", "luhn", "payment-card", "iban", "us-ssn", "uk-nino", "fr-insee", "de-taxid", "in-aadhaar"];
 
     internal static PiiPattern Parse(JsonElement e, string source)
     {

@@ -18,6 +18,7 @@ public static class PiiValidators
             "none" or "email" => true,
             "phone" => digits.Length is >= 8 and <= 15 && digits.Distinct().Count() > 2,
             "luhn" => digits.Length is >= 13 and <= 19 && Luhn(digits) && digits.Distinct().Count() > 1,
+            "payment-card" => PaymentCard(digits),
             "iban" => Iban(value),
             "us-ssn" => UsSsn(digits),
             "uk-nino" => UkNino(value),
@@ -27,6 +28,111 @@ public static class PiiValidators
             _ => false,
         };
     }
+
+    /// <summary>
+    /// A payment card number: a Luhn-valid digit string whose issuer prefix (IIN) and length belong to a card scheme
+    /// that issues them. Long Luhn-valid digit runs are common in data (one in ten is valid by chance); most of them
+    /// do not start like a card of the length they have.
+    /// </summary>
+    public static bool PaymentCard(string digits)
+    {
+        ArgumentNullException.ThrowIfNull(digits);
+        return digits.All(char.IsAsciiDigit) && Luhn(digits) && digits.Distinct().Count() > 1 && CardScheme(digits) is not null;
+    }
+
+    /// <summary>The card scheme whose IIN ranges and lengths fit <paramref name="digits"/>, or null.</summary>
+    public static string? CardScheme(string digits)
+    {
+        ArgumentNullException.ThrowIfNull(digits);
+        if (digits.Length is < 12 or > 19 || !digits.All(char.IsAsciiDigit))
+        {
+            return null;
+        }
+
+        int Prefix(int n) => int.Parse(digits.AsSpan(0, n), CultureInfo.InvariantCulture);
+        var length = digits.Length;
+        return 0 switch
+        {
+            _ when digits[0] == '4' && length is 13 or 16 or 19 => "Visa",
+            _ when (Prefix(2) is >= 51 and <= 55 || Prefix(4) is >= 2221 and <= 2720) && length == 16 => "Mastercard",
+            _ when Prefix(2) is 34 or 37 && length == 15 => "American Express",
+            _ when (Prefix(4) == 6011 || Prefix(3) is >= 644 and <= 649 || Prefix(2) == 65) && length is >= 16 and <= 19 => "Discover",
+            _ when Prefix(4) is >= 3528 and <= 3589 && length is >= 16 and <= 19 => "JCB",
+            _ when (Prefix(3) is >= 300 and <= 305 || Prefix(2) is 36 or 38 or 39) && length is >= 14 and <= 19 => "Diners Club",
+            _ when Prefix(2) == 62 && length is >= 16 and <= 19 => "UnionPay",
+            _ when Prefix(4) is >= 2200 and <= 2204 && length is >= 16 and <= 19 => "Mir",
+            _ when (Prefix(2) == 50 || Prefix(2) is >= 56 and <= 69) && length is >= 12 and <= 19 => "Maestro",
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// Whether the digits at <paramref name="index"/> (length <paramref name="length"/>) of <paramref name="line"/>
+    /// are part of a larger number or of a run of numbers, so they are not an identifier on their own: the digits of
+    /// a decimal fraction or exponent ("0.4111111111111111", "4111111111111111.5", "1.5e-4111111111111111"), a
+    /// number with more digits or thousands separators around it, or one cell of a row of long numbers
+    /// ("[4111111111111111 5500000000000004 ...]").
+    /// </summary>
+    public static bool InNumberContext(string line, int index, int length)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        var end = index + length;
+        if (index > 0)
+        {
+            var before = line[index - 1];
+            if (before is '.' or ',' && index > 1 && char.IsAsciiDigit(line[index - 2]))
+            {
+                return true;
+            }
+
+            if (before == '.' || ((before is '-' or '+') && index > 1 && line[index - 2] is 'e' or 'E' && index > 2 && (char.IsAsciiDigit(line[index - 3]) || line[index - 3] == '.')))
+            {
+                return true;
+            }
+        }
+
+        if (end < line.Length)
+        {
+            var after = line[end];
+            if (after is '.' or ',' && end + 1 < line.Length && char.IsAsciiDigit(line[end + 1]))
+            {
+                return true;
+            }
+
+            if (after is 'e' or 'E' && end + 1 < line.Length && (char.IsAsciiDigit(line[end + 1]) || (line[end + 1] is '-' or '+' && end + 2 < line.Length && char.IsAsciiDigit(line[end + 2]))))
+            {
+                return true;
+            }
+        }
+
+        return IsLongNumber(Neighbour(line, index, -1)) || IsLongNumber(Neighbour(line, end, +1));
+    }
+
+    /// <summary>The whitespace/comma/bracket-separated token just before (-1) or after (+1) a position.</summary>
+    private static string Neighbour(string line, int position, int direction)
+    {
+        static bool Separator(char c) => c is ' ' or '\t' or ',' or ';' or '[' or ']' or '(' or ')' or '|';
+        var i = direction < 0 ? position - 1 : position;
+        while (i >= 0 && i < line.Length && Separator(line[i]))
+        {
+            i += direction;
+        }
+
+        var start = i;
+        while (i >= 0 && i < line.Length && !Separator(line[i]))
+        {
+            i += direction;
+        }
+
+        return direction < 0 ? line[(i + 1)..(start + 1)] : line[start..i];
+    }
+
+    /// <summary>A number with at least eight digits (possibly signed, with a fraction or exponent).</summary>
+    private static bool IsLongNumber(string token) =>
+        token.Length >= 8 && token.Count(char.IsAsciiDigit) >= 8 && NumberToken.IsMatch(token);
+
+    private static readonly System.Text.RegularExpressions.Regex NumberToken = new(
+        @"^[+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, PatternJson.MatchTimeout);
 
     public static bool Luhn(string digits)
     {

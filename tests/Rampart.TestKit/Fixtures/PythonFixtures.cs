@@ -118,6 +118,54 @@ public sealed class PythonFixtures : IFixtureSource
                 subprocess.run(["ffmpeg", "-i", name, "out.wav"], check=True)
                 subprocess.run("ls -l", shell=True)
             """),
+        Py("py/torch-hub-branch", """
+            import torch
+
+            model = torch.hub.load("ultralytics/yolov5", "yolov5s", pretrained=True)
+            """),
+        Py("py/torch-hub-trust-repo", """
+            import torch
+
+            def detector(name):
+                return torch.hub.load("facebookresearch/detr:v0.2", name, trust_repo=True)
+            """),
+        Py("py/torch-hub-pinned", """
+            import torch
+
+            model = torch.hub.load("pytorch/vision:v0.16.0", "resnet18", weights="IMAGENET1K_V1")
+            local = torch.hub.load("third_party/yolov5", "custom", source="local")
+            """),
+        Py("py/uvicorn-all-interfaces", """
+            import argparse
+            import uvicorn
+            from fastapi import FastAPI
+
+            app = FastAPI()
+
+            if __name__ == "__main__":
+                parser = argparse.ArgumentParser()
+                parser.add_argument("--host", default="0.0.0.0")
+                parser.add_argument("--port", type=int, default=8000)
+                args = parser.parse_args()
+                uvicorn.run(app, host=args.host, port=args.port)
+            """),
+        Py("py/gradio-all-interfaces", """
+            import gradio as gr
+
+            demo = gr.Interface(fn=lambda s: s[::-1], inputs="text", outputs="text")
+            demo.launch(server_name="0.0.0.0", server_port=7860)
+            """),
+        Py("py/uvicorn-localhost", """
+            import argparse
+            import uvicorn
+            from fastapi import FastAPI
+
+            app = FastAPI()
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--host", default="127.0.0.1")
+            args = parser.parse_args()
+            uvicorn.run(app, host=args.host, port=8000)
+            """),
         Py("py/verify-false", """
             import requests
 

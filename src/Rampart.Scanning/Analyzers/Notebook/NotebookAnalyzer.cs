@@ -97,17 +97,38 @@ internal sealed class NotebookAnalyzer : IArtifactAnalyzer
                 {
                     var text = lines[i].Text.TrimEnd('\n', '\r');
                     var trimmed = text.TrimStart();
-                    if (PipInstall.Match(text) is { Success: true } pip)
+                    var isMagic = trimmed.StartsWith('%') || trimmed.StartsWith('!') || trimmed.EndsWith('?') && !trimmed.Contains('#', StringComparison.Ordinal);
+                    // A magic or shell line continues on the next lines while it ends with a backslash (as IPython
+                    // joins them): the continuation lines are part of the command, not Python.
+                    var first = i;
+                    var command = text;
+                    while (isMagic && command.EndsWith('\\') && i + 1 < lines.Count)
                     {
-                        ReportPip(result, patterns, cell, i, lines[i], pip.Groups["args"].Value);
+                        code.Append('\n');
+                        i++;
+                        command = command[..^1] + " " + lines[i].Text.TrimEnd('\n', '\r');
                     }
 
-                    var isMagic = trimmed.StartsWith('%') || trimmed.StartsWith('!') || trimmed.EndsWith('?') && !trimmed.Contains('#', StringComparison.Ordinal);
+                    if (PipInstall.Match(command) is { Success: true } pip)
+                    {
+                        ReportPip(result, patterns, cell, first, pip.Groups["args"].Value);
+                    }
+
                     code.Append(cellMagic || isMagic ? "" : text).Append('\n');
                 }
 
                 var review = PythonRules.Run(code.ToString(), patterns, context.Policy, artifact.Path, cancellationToken);
                 parseErrors += review.ParseErrors;
+                if (review.DepthLimitReached)
+                {
+                    result.LimitReached("max-syntax-depth", $"cell {cell.Number}: code nested deeper than {PyParser.MaxDepth} levels was not read");
+                }
+
+                if (review.SecretSearchStopped is { } stopped)
+                {
+                    result.LimitReached("pattern-match-time", $"cell {cell.Number}: the search for secrets stopped: {stopped}");
+                }
+
                 foreach (var hit in review.Hits)
                 {
                     var (line, column) = cell.Map(hit.Line, hit.Column);
@@ -130,8 +151,18 @@ internal sealed class NotebookAnalyzer : IArtifactAnalyzer
 
             foreach (var output in cell.Outputs)
             {
-                var hits = TextDetectors.FindSecrets(output.Text, patterns.Secrets).Select(h => (h, Kind: "secret"))
-                    .Concat(TextDetectors.FindPii(output.Text, patterns.Pii).Select(h => (h, Kind: "personal data")));
+                // Secrets anywhere in the output; personal data only in what a reader sees (text, and HTML with its
+                // markup, scripts and styles removed), once per value even when text/plain and text/html repeat it.
+                var hits = PythonRules.Bounded(TextDetectors.FindSecrets(output.Text, patterns.Secrets), out var secretsStopped).Select(h => (h, Kind: "secret"))
+                    .Concat(PythonRules.Bounded(TextDetectors.FindPii(output.VisibleText, patterns.Pii), out var piiStopped).Select(h => (h, Kind: "personal data")))
+                    .DistinctBy(x => (x.h.Rule, x.h.PatternId, x.h.Redacted))
+                    .ToList();
+                if ((secretsStopped ?? piiStopped) is { } outputStopped)
+                {
+                    result.LimitReached("pattern-match-time", $"cell {cell.Number}: the search of its {output.Kind} output stopped: {outputStopped}",
+                        new FindingLocation(Line: output.Line, Column: output.Column));
+                }
+
                 foreach (var (hit, kind) in hits)
                 {
                     if (++outputFindings > MaxOutputFindings)
@@ -157,21 +188,36 @@ internal sealed class NotebookAnalyzer : IArtifactAnalyzer
         return result;
     }
 
-    private static void ReportPip(AnalysisResult result, CodePatterns patterns, NotebookCell cell, int index, SourceLine line, string args)
+    /// <summary>Options of pip/conda install that take the next word as their value (a file, URL or channel).</summary>
+    private static readonly HashSet<string> OptionsWithValue = new(StringComparer.Ordinal)
+    {
+        "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url", "--extra-index-url", "-f", "--find-links",
+        "--channel", "-t", "--target", "--prefix", "--root", "--src", "--upgrade-strategy", "--platform", "--python-version",
+        "--implementation", "--abi", "--progress-bar", "--cache-dir", "--log", "--proxy", "--timeout", "--retries", "--trusted-host",
+        "--no-binary", "--only-binary", "-n", "--name", "-p", "--python",
+    };
+
+    private static void ReportPip(AnalysisResult result, CodePatterns patterns, NotebookCell cell, int index, string args)
     {
         var unpinned = new List<string>();
         var tokens = args.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
         for (var i = 0; i < tokens.Length; i++)
         {
             var t = tokens[i].Trim('"', '\'');
-            if (t.StartsWith('#'))
+            if (t.StartsWith('#') || t is "&&" or ";" or "|" or "||")
             {
                 break;
             }
 
-            if (t is "-r" or "--requirement" or "-c" or "--constraint" or "-e" or "--editable" or "-i" or "--index-url" or "--extra-index-url" or "-f" or "--find-links" or "-c" or "--channel")
+            // "-r FILE", and grouped short options whose last letter takes the value: "-qr FILE", "-Ur FILE".
+            if (OptionsWithValue.Contains(t) || (t.Length > 2 && t[0] == '-' && t[1] != '-' && !t.Contains('=', StringComparison.Ordinal) && t[^1] is 'r' or 'c' or 'e' or 'i' or 'f' or 't'))
             {
                 i++;
+                continue;
+            }
+
+            if (t.Length == 0 || t == "\\")
+            {
                 continue;
             }
 
@@ -199,15 +245,42 @@ internal sealed class NotebookAnalyzer : IArtifactAnalyzer
             $"cell {cell.Number}, line {index + 1}: installs {string.Join(", ", unpinned)} without an exact version: each run may get different (or hijacked) code",
             new FindingLocation(Line: fileLine, Column: column, Detail: $"cell {cell.Number}, line {index + 1}"),
             [new("name", string.Join(",", unpinned)), new("cell", cell.Number.ToString(CultureInfo.InvariantCulture)), new("question", patterns.PipQuestion)]);
-        _ = line;
     }
 }
 
 /// <summary>One line of a cell's source and where its JSON string starts in the notebook file.</summary>
 internal sealed record SourceLine(string Text, int FileLine, int FileColumn, bool OwnString);
 
-/// <summary>A saved output's text and the file position of its first string.</summary>
-internal sealed record CellOutput(string Kind, string Text, int Line, int Column);
+/// <summary>
+/// A saved output's text and the file position of its first string. <see cref="Text"/> is every text the output
+/// stores (HTML as written); <see cref="VisibleText"/> is what a reader sees: text/plain, markdown and JSON, and
+/// HTML reduced to its visible text (no tags, attributes, scripts or styles). Images and widget views are not text.
+/// </summary>
+internal sealed record CellOutput(string Kind, string Text, int Line, int Column)
+{
+    private static readonly Regex HiddenHtml = new(@"<(script|style|svg)\b[^>]*>.*?</\1\s*>|<!--.*?-->|<[^>]*>",
+        RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Singleline, TimeSpan.FromSeconds(2));
+
+    public string VisibleText { get; init; } = Text;
+
+    /// <summary>The visible text of an HTML fragment; cells of a table end up on one line, separated by tabs.</summary>
+    public static string VisibleHtml(string html)
+    {
+        ArgumentNullException.ThrowIfNull(html);
+        try
+        {
+            var text = HiddenHtml.Replace(html, m =>
+                m.Value.StartsWith("</tr", StringComparison.OrdinalIgnoreCase) || m.Value.StartsWith("<br", StringComparison.OrdinalIgnoreCase) || m.Value.StartsWith("</p", StringComparison.OrdinalIgnoreCase) || m.Value.StartsWith("</div", StringComparison.OrdinalIgnoreCase) ? "\n"
+                : m.Value.StartsWith("</t", StringComparison.OrdinalIgnoreCase) ? "\t" : " ");
+            return System.Net.WebUtility.HtmlDecode(text);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // Pathological markup: judge nothing of it as visible rather than everything.
+            return "";
+        }
+    }
+}
 
 internal sealed class NotebookCell(int number, string type)
 {
@@ -260,6 +333,8 @@ internal sealed class NotebookDocument
         var outputStart = -1;
         var outputKind = "";
         var outputText = new StringBuilder();
+        var outputVisible = new StringBuilder();
+        var outputHtml = new StringBuilder();
         (int Line, int Column) outputPos = (1, 1);
         while (reader.Read())
         {
@@ -281,6 +356,8 @@ internal sealed class NotebookDocument
                     {
                         outputStart = path.Count;
                         outputText.Clear();
+                        outputVisible.Clear();
+                        outputHtml.Clear();
                         outputKind = "";
                         outputPos = (0, 0);
                     }
@@ -292,7 +369,11 @@ internal sealed class NotebookDocument
                     {
                         if (outputText.Length > 0)
                         {
-                            cell.Outputs.Add(new CellOutput(outputKind.Length == 0 ? "cell" : outputKind, outputText.ToString(), Math.Max(1, outputPos.Line), Math.Max(1, outputPos.Column)));
+                            outputVisible.Append('\n').Append(CellOutput.VisibleHtml(outputHtml.ToString()));
+                            cell.Outputs.Add(new CellOutput(outputKind.Length == 0 ? "cell" : outputKind, outputText.ToString(), Math.Max(1, outputPos.Line), Math.Max(1, outputPos.Column))
+                            {
+                                VisibleText = outputVisible.ToString(),
+                            });
                         }
 
                         outputStart = -1;
@@ -362,11 +443,10 @@ internal sealed class NotebookDocument
                                 outputPos = pos;
                             }
 
-                            outputText.Append(value);
-                            if (!value.EndsWith('\n'))
-                            {
-                                outputText.Append(rest.EndsWith("[]", StringComparison.Ordinal) ? "" : "\n");
-                            }
+                            var separator = value.EndsWith('\n') || rest.EndsWith("[]", StringComparison.Ordinal) ? "" : "\n";
+                            outputText.Append(value).Append(separator);
+                            (rest.StartsWith("data/text/html", StringComparison.Ordinal) || rest.StartsWith("html", StringComparison.Ordinal) ? outputHtml : outputVisible)
+                                .Append(value).Append(separator);
                         }
                     }
 

@@ -67,7 +67,8 @@ internal sealed class CodePatterns
     public static readonly FrozenSet<string> Tests = new[]
     {
         "missing", "present", "true", "not-true", "false", "not-constant", "not-repo-constant", "formatted-or-input",
-        "constant-string", "in", "not-in", "not-commit-sha", "not-local-path", "url-with-credentials",
+        "constant-string", "in", "not-in", "not-commit-sha", "not-local-path", "url-with-credentials", "hub-model-or-missing",
+        "all-interfaces", "hub-repo-unpinned",
     }.ToFrozenSet(StringComparer.Ordinal);
 
     private static readonly Lazy<CodePatterns> LazyDefault = new(() => Load(typeof(CodePatterns).Assembly));

@@ -26,6 +26,12 @@ internal enum ValueKind
     CallResult,
 
     Unknown,
+
+    /// <summary>A value checked against a fixed set of constants (an allow-list test, argparse choices=).</summary>
+    Checked,
+
+    /// <summary>The contents of a file of this repository (open("tools/version.py").read()): <see cref="PyValue.Inner"/> is its path.</summary>
+    RepoFile,
 }
 
 /// <summary>What the analysis knows about the value of an expression.</summary>
@@ -33,7 +39,8 @@ internal sealed record PyValue(ValueKind Kind, string? Text = null, PyValue? Inn
 {
     public static PyValue Unknown { get; } = new(ValueKind.Unknown);
 
-    public bool IsConstant => Kind is ValueKind.ConstantString or ValueKind.Constant;
+    /// <summary>Known before run time, or fixed by the program: a constant, an allow-listed value, a file of the repository.</summary>
+    public bool IsConstant => Kind is ValueKind.ConstantString or ValueKind.Constant or ValueKind.Checked or ValueKind.RepoFile;
 
     /// <summary>A short description for messages ("the constant 'models/a.pt'", "the parameter 'path'").</summary>
     public string Describe() => Kind switch
@@ -41,17 +48,23 @@ internal sealed record PyValue(ValueKind Kind, string? Text = null, PyValue? Inn
         ValueKind.ConstantString => $"the constant '{Shorten(Text ?? "")}'",
         ValueKind.Constant => $"the constant {Text}",
         ValueKind.Parameter => $"the function parameter '{Text}'",
-        ValueKind.External => $"external input ({Text})",
+        ValueKind.External => $"external input ({Text})" + (Inner is { } fallback ? $", by default {fallback.Describe()}" : ""),
         ValueKind.Formatted => "a string built at run time",
         ValueKind.OpenFile => $"a file opened from {Inner?.Describe() ?? "an unknown path"}",
         ValueKind.CallResult => $"the result of {Text}()",
+        ValueKind.Checked => $"{Text ?? "a value"} checked against a fixed allow-list",
+        ValueKind.RepoFile => $"the contents of the repository file {Inner?.Describe() ?? "?"}",
         _ => Text is null ? "a value not known before run time" : $"'{Text}', not known before run time",
     };
 
     private static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";
 }
 
-internal sealed record CallSite(CallExpr Call, string Target, Scope Scope, FunctionDef? Function, IReadOnlyList<FunctionDef> Enclosing);
+internal sealed record CallSite(CallExpr Call, string Target, Scope Scope, FunctionDef? Function, IReadOnlyList<FunctionDef> Enclosing)
+{
+    /// <summary>Names the call sits under an allow-list check of ("if mode in MODES:" around it).</summary>
+    public IReadOnlySet<string>? Guarded { get; init; }
+}
 
 internal sealed record Reference(string Name, Pos At);
 
@@ -71,6 +84,60 @@ internal sealed class Scope(Scope? parent, FunctionDef? function)
     public Dictionary<string, (Expr Value, Scope Scope)?> Bindings { get; } = new(StringComparer.Ordinal);
 
     public HashSet<string> Parameters { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Every value bound to a name in this scope, in source order (null: a value not known statically).</summary>
+    public Dictionary<string, List<(Expr? Value, Scope Scope)>> History { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Names (or dotted names such as "args.mode") that this scope checks against a fixed set of constants before
+    /// any use that follows: "assert mode in MODES", "if mode not in MODES: raise ...".
+    /// </summary>
+    public HashSet<string> Guarded { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>argparse options (by dest) declared with choices= of constants: only those values reach the program.</summary>
+    public HashSet<string> ArgumentChoices { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>argparse options (by dest) and their constant default=, for the values used when no option is given.</summary>
+    public Dictionary<string, string> ArgumentDefaults { get; } = new(StringComparer.Ordinal);
+
+    public Scope Root
+    {
+        get
+        {
+            var s = this;
+            while (s.Parent is not null)
+            {
+                s = s.Parent;
+            }
+
+            return s;
+        }
+    }
+
+    /// <summary>Binds <paramref name="name"/> (null: to a value not known statically) and records it in <see cref="History"/>.</summary>
+    public void Assign(string name, Expr? value)
+    {
+        Bindings[name] = value is null ? null : (value, this);
+        if (!History.TryGetValue(name, out var list))
+        {
+            History[name] = list = [];
+        }
+
+        list.Add((value, this));
+    }
+
+    public bool IsGuarded(string key)
+    {
+        for (var s = this; s is not null; s = s.Parent)
+        {
+            if (s.Guarded.Contains(key))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public string? Alias(string name)
     {
@@ -125,6 +192,9 @@ internal sealed class PyFacts
     private const int MaxEvalDepth = 24;
 
     private readonly List<FunctionDef> _enclosing = [];
+
+    /// <summary>Names checked by the "if X in ALLOWED:" tests of the bodies being walked.</summary>
+    private readonly List<string> _bodyGuards = [];
 
     private PyFacts()
     {
@@ -181,6 +251,7 @@ internal sealed class PyFacts
                     }
 
                     scope.Bindings.Remove(alias.AsName ?? alias.Name.Split('.')[0]);
+                    scope.History.Remove(alias.AsName ?? alias.Name.Split('.')[0]);
                 }
 
                 break;
@@ -198,6 +269,7 @@ internal sealed class PyFacts
                     var local = alias.AsName ?? alias.Name;
                     scope.Aliases[local] = module.EndsWith('.') ? module + alias.Name : module + "." + alias.Name;
                     scope.Bindings.Remove(local);
+                    scope.History.Remove(local);
                 }
 
                 break;
@@ -231,6 +303,11 @@ internal sealed class PyFacts
                     Visit(child, scope);
                 }
 
+                if (s.Kind == "assert" && s.Children.Count > 0 && AllowListCheck(s.Children[0], scope, negated: false) is { } asserted)
+                {
+                    scope.Guarded.Add(asserted);
+                }
+
                 break;
             case FunctionDef def:
             {
@@ -247,7 +324,7 @@ internal sealed class PyFacts
                     }
                 }
 
-                scope.Bindings[def.Name] = null;
+                scope.Assign(def.Name, null);
                 var inner = new Scope(scope, def);
                 foreach (var p in def.Params)
                 {
@@ -272,8 +349,53 @@ internal sealed class PyFacts
                     Visit(b.Value, scope);
                 }
 
-                scope.Bindings[cls.Name] = null;
+                scope.Assign(cls.Name, null);
                 WalkBody(cls.Body, new Scope(scope, scope.Function), cancellationToken);
+                break;
+            case BlockStmt { Kind: "if" } branches:
+                // if/elif/.../else: test i guards body i; a last extra body is the else.
+                for (var i = 0; i < branches.Bodies.Count; i++)
+                {
+                    string? checkedName = null;
+                    if (i < branches.Header.Count)
+                    {
+                        Visit(branches.Header[i], scope);
+                        checkedName = AllowListCheck(branches.Header[i], scope, negated: false);
+                        // "if x not in ALLOWED: raise/return/exit": past this point x is one of ALLOWED.
+                        if (AllowListCheck(branches.Header[i], scope, negated: true) is { } rejected && Leaves(branches.Bodies[i], scope))
+                        {
+                            scope.Guarded.Add(rejected);
+                        }
+                    }
+
+                    if (checkedName is not null)
+                    {
+                        _bodyGuards.Add(checkedName);
+                    }
+
+                    WalkBody(branches.Bodies[i], scope, cancellationToken);
+                    if (checkedName is not null)
+                    {
+                        _bodyGuards.RemoveAt(_bodyGuards.Count - 1);
+                    }
+                }
+
+                break;
+            case BlockStmt { Kind: "for", Items: [{ Target: NameExpr loopVariable }], Header: [var iterable] } loop
+                when ConstantItems(iterable, scope) is { Count: > 0 } elements:
+                // for x in ("a", "b"): x is each of the constants in turn.
+                Visit(iterable, scope);
+                scope.Aliases.Remove(loopVariable.Id);
+                foreach (var element in elements)
+                {
+                    scope.Assign(loopVariable.Id, element);
+                }
+
+                foreach (var body in loop.Bodies)
+                {
+                    WalkBody(body, scope, cancellationToken);
+                }
+
                 break;
             case BlockStmt block:
                 foreach (var h in block.Header)
@@ -312,7 +434,7 @@ internal sealed class PyFacts
         {
             case NameExpr name:
                 scope.Aliases.Remove(name.Id);
-                scope.Bindings[name.Id] = value is null ? null : (value, scope);
+                scope.Assign(name.Id, value);
                 break;
             case CollectionExpr { Kind: "tuple" or "list" } tuple:
                 foreach (var item in tuple.Items)
@@ -333,116 +455,225 @@ internal sealed class PyFacts
         }
     }
 
-    /// <summary>Collects calls, references and literals inside an expression (the evaluation order does not matter).</summary>
-    private void Visit(Expr e, Scope scope)
+    /// <summary>
+    /// Collects calls, references and literals inside an expression, in the same pre-order as a recursive walk. The
+    /// walk keeps its own stack: a 100,000-term concatenation or a long attribute chain is a tree that deep, and
+    /// untrusted source must not be able to overflow the thread's stack.
+    /// </summary>
+    private void Visit(Expr root, Scope rootScope)
     {
+        var stack = new Stack<(Expr? E, Scope Scope, NamedExpr? BindAfter)>();
+        stack.Push((root, rootScope, null));
+        while (stack.Count > 0)
+        {
+            var (e, scope, bindAfter) = stack.Pop();
+            if (bindAfter is not null)
+            {
+                scope.Assign(bindAfter.Target, bindAfter.Value);
+                continue;
+            }
+
+            switch (e)
+            {
+                case CallExpr call:
+                {
+                    if (Qualify(call.Func, scope) is { } target)
+                    {
+                        Calls.Add(new CallSite(call, target, scope, scope.Function, [.. _enclosing])
+                        {
+                            Guarded = _bodyGuards.Count == 0 ? null : _bodyGuards.ToHashSet(StringComparer.Ordinal),
+                        });
+                        if (target.EndsWith(".add_argument", StringComparison.Ordinal))
+                        {
+                            RecordArgument(call, scope);
+                        }
+
+                        if (target is "os.environ.setdefault" or "os.putenv" && call.Args.Count >= 2
+                            && Eval(call.Args[0].Value, scope) is { Kind: ValueKind.ConstantString } key)
+                        {
+                            Environment.Add(new EnvAssignment(key.Text!, Eval(call.Args[1].Value, scope), call.At));
+                        }
+                    }
+
+                    for (var i = call.Args.Count - 1; i >= 0; i--)
+                    {
+                        stack.Push((call.Args[i].Value, scope, null));
+                    }
+
+                    if (call.Func is AttributeExpr a)
+                    {
+                        stack.Push((a.Value, scope, null));
+                    }
+                    else if (call.Func is not NameExpr)
+                    {
+                        stack.Push((call.Func, scope, null));
+                    }
+
+                    break;
+                }
+
+                case AttributeExpr attribute:
+                    if (Qualify(attribute, scope) is { } q)
+                    {
+                        References.Add(new Reference(q, attribute.At));
+                    }
+
+                    stack.Push((attribute.Value, scope, null));
+                    break;
+                case NameExpr name:
+                    if (scope.Alias(name.Id) is { } n)
+                    {
+                        References.Add(new Reference(n, name.At));
+                    }
+
+                    break;
+                case ConstantExpr { Kind: "str" } s:
+                    Strings.Add(new StringLiteral(s.Text, s.At, _enclosing.LastOrDefault()));
+                    break;
+                case FStringExpr f:
+                    for (var i = f.Parts.Count - 1; i >= 0; i--)
+                    {
+                        if (f.Parts[i].Value is { } v)
+                        {
+                            stack.Push((v, scope, null));
+                        }
+                        else if (f.Parts[i].Constant is { Length: > 0 } c)
+                        {
+                            // Pushed as a literal so that it keeps its place among the nested expressions.
+                            stack.Push((new ConstantExpr(f.At, "str", c), scope, null));
+                        }
+                    }
+
+                    break;
+                case SubscriptExpr sub:
+                    stack.Push((sub.Index, scope, null));
+                    stack.Push((sub.Value, scope, null));
+                    break;
+                case BinaryExpr b:
+                    stack.Push((b.Right, scope, null));
+                    stack.Push((b.Left, scope, null));
+                    break;
+                case UnaryExpr u:
+                    stack.Push((u.Operand, scope, null));
+                    break;
+                case CollectionExpr c:
+                    for (var i = c.Items.Count - 1; i >= 0; i--)
+                    {
+                        if (c.Items[i] is { } item)
+                        {
+                            stack.Push((item, scope, null));
+                        }
+                    }
+
+                    break;
+                case LambdaExpr lambda:
+                {
+                    var inner = new Scope(scope, scope.Function);
+                    foreach (var p in lambda.Params)
+                    {
+                        inner.Parameters.Add(p.Name);
+                    }
+
+                    stack.Push((lambda.Body, inner, null));
+                    break;
+                }
+
+                case NamedExpr named:
+                    stack.Push((null, scope, named));
+                    stack.Push((named.Value, scope, null));
+                    break;
+                case OtherExpr other:
+                    for (var i = other.Children.Count - 1; i >= 0; i--)
+                    {
+                        stack.Push((other.Children[i], scope, null));
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    /// <summary>argparse add_argument: the option's dest, and whether choices= fixes its values or default= is a constant.</summary>
+    private static void RecordArgument(CallExpr call, Scope scope)
+    {
+        var names = call.Args.Where(a => a.Keyword is null && a.Star == 0).Select(a => a.Value).OfType<ConstantExpr>().Where(c => c.Kind == "str").Select(c => c.Text).ToList();
+        var dest = call.Args.FirstOrDefault(a => a.Keyword == "dest")?.Value is ConstantExpr { Kind: "str" } d ? d.Text
+            : (names.FirstOrDefault(n => n.StartsWith("--", StringComparison.Ordinal)) ?? names.FirstOrDefault())?.TrimStart('-').Replace('-', '_');
+        if (string.IsNullOrEmpty(dest))
+        {
+            return;
+        }
+
+        var root = scope.Root;
+        if (call.Args.FirstOrDefault(a => a.Keyword == "choices") is { } choices && ConstantItems(choices.Value, scope) is { Count: > 0 })
+        {
+            root.ArgumentChoices.Add(dest);
+        }
+
+        if (call.Args.FirstOrDefault(a => a.Keyword == "default") is { } def && Eval(def.Value, scope) is { Kind: ValueKind.ConstantString } text)
+        {
+            root.ArgumentDefaults[dest] = text.Text!;
+        }
+    }
+
+    /// <summary>"X in ALLOWED" (or "X not in ALLOWED" when <paramref name="negated"/>) with a fixed set of constants: the checked name.</summary>
+    private static string? AllowListCheck(Expr test, Scope scope, bool negated) =>
+        test is BinaryExpr { Op: "in" or "not in" } b && (b.Op == "not in") == negated && GuardKey(b.Left) is { } key && ConstantItems(b.Right, scope) is { Count: > 0 }
+            ? key
+            : null;
+
+    /// <summary>A body that ends the function, loop or program (raise, return, continue, sys.exit/parser.error).</summary>
+    private static bool Leaves(IReadOnlyList<Stmt> body, Scope scope) => body.Count > 0 && body[^1] switch
+    {
+        ReturnStmt => true,
+        SimpleStmt { Kind: "raise" or "continue" or "break" } => true,
+        ExprStmt { Value: CallExpr call } => Qualify(call.Func, scope) is { } t && (t is "sys.exit" or "exit" or "quit" or "os._exit" || t.EndsWith(".error", StringComparison.Ordinal)),
+        _ => false,
+    };
+
+    /// <summary>The key an allow-list check is recorded under: a name or a dotted chain of names ("args.mode").</summary>
+    internal static string? GuardKey(Expr e) => e switch
+    {
+        NameExpr n => n.Id,
+        AttributeExpr { Value: NameExpr or AttributeExpr } a when GuardKey(a.Value) is { } head => head + "." + a.Attr,
+        _ => null,
+    };
+
+    /// <summary>
+    /// The items of a fixed collection of constants (a list/tuple/set literal, the keys of a dict literal, set(...),
+    /// .keys(), or a name bound to one), or null when it is not one.
+    /// </summary>
+    internal static List<Expr>? ConstantItems(Expr e, Scope scope, int depth = 0)
+    {
+        if (depth > 4)
+        {
+            return null;
+        }
+
         switch (e)
         {
-            case CallExpr call:
+            case CollectionExpr { Kind: "list" or "tuple" or "set" } c when c.Items.All(i => i is not null and not OtherExpr { Kind: "starred" }):
+                return c.Items.All(i => Eval(i!, scope, MaxEvalDepth - 2).IsConstant) ? [.. c.Items.Select(i => i!)] : null;
+            case CollectionExpr { Kind: "dict" } d:
             {
-                if (Qualify(call.Func, scope) is { } target)
-                {
-                    Calls.Add(new CallSite(call, target, scope, scope.Function, [.. _enclosing]));
-                    if (target is "os.environ.setdefault" or "os.putenv" && call.Args.Count >= 2
-                        && Eval(call.Args[0].Value, scope) is { Kind: ValueKind.ConstantString } key)
-                    {
-                        Environment.Add(new EnvAssignment(key.Text!, Eval(call.Args[1].Value, scope), call.At));
-                    }
-                }
-
-                if (call.Func is AttributeExpr a)
-                {
-                    Visit(a.Value, scope);
-                }
-                else if (call.Func is not NameExpr)
-                {
-                    Visit(call.Func, scope);
-                }
-
-                foreach (var arg in call.Args)
-                {
-                    Visit(arg.Value, scope);
-                }
-
-                break;
+                var keys = d.Items.Where((_, i) => i % 2 == 0).ToList();
+                return keys.All(k => k is not null && Eval(k, scope, MaxEvalDepth - 2).IsConstant) ? [.. keys.Select(k => k!)] : null;
             }
 
-            case AttributeExpr attribute:
-                if (Qualify(attribute, scope) is { } q)
-                {
-                    References.Add(new Reference(q, attribute.At));
-                }
-
-                Visit(attribute.Value, scope);
-                break;
             case NameExpr name:
-                if (scope.Alias(name.Id) is { } n)
-                {
-                    References.Add(new Reference(n, name.At));
-                }
-
-                break;
-            case ConstantExpr { Kind: "str" } s:
-                Strings.Add(new StringLiteral(s.Text, s.At, _enclosing.LastOrDefault()));
-                break;
-            case FStringExpr f:
-                foreach (var part in f.Parts)
-                {
-                    if (part.Value is not null)
-                    {
-                        Visit(part.Value, scope);
-                    }
-                    else if (part.Constant is { Length: > 0 } c)
-                    {
-                        Strings.Add(new StringLiteral(c, f.At, _enclosing.LastOrDefault()));
-                    }
-                }
-
-                break;
-            case SubscriptExpr sub:
-                Visit(sub.Value, scope);
-                Visit(sub.Index, scope);
-                break;
-            case BinaryExpr b:
-                Visit(b.Left, scope);
-                Visit(b.Right, scope);
-                break;
-            case UnaryExpr u:
-                Visit(u.Operand, scope);
-                break;
-            case CollectionExpr c:
-                foreach (var item in c.Items)
-                {
-                    if (item is not null)
-                    {
-                        Visit(item, scope);
-                    }
-                }
-
-                break;
-            case LambdaExpr lambda:
             {
-                var inner = new Scope(scope, scope.Function);
-                foreach (var p in lambda.Params)
-                {
-                    inner.Parameters.Add(p.Name);
-                }
-
-                Visit(lambda.Body, inner);
-                break;
+                var (found, isParameter, value, valueScope) = scope.Lookup(name.Id);
+                return found && !isParameter && value is not null && valueScope!.History.GetValueOrDefault(name.Id)?.Count is null or 1
+                    ? ConstantItems(value, valueScope, depth + 1)
+                    : null;
             }
 
-            case NamedExpr named:
-                Visit(named.Value, scope);
-                scope.Bindings[named.Target] = (named.Value, scope);
-                break;
-            case OtherExpr other:
-                foreach (var child in other.Children)
-                {
-                    Visit(child, scope);
-                }
-
-                break;
+            case CallExpr { Func: NameExpr { Id: "set" or "frozenset" or "list" or "tuple" or "sorted" }, Args: [{ Keyword: null, Star: 0 } only] }:
+                return ConstantItems(only.Value, scope, depth + 1);
+            case CallExpr { Func: AttributeExpr { Attr: "keys" } keys, Args: [] }:
+                return ConstantItems(keys.Value, scope, depth + 1);
+            default:
+                return null;
         }
     }
 
@@ -492,12 +723,30 @@ internal sealed class PyFacts
         }
     }
 
-    /// <summary>Simple constant propagation: what is known of an expression's value at this point of the walk.</summary>
-    public static PyValue Eval(Expr e, Scope scope, int depth = 0)
+    /// <summary>Most bindings of one name whose values are all followed; a name bound more often is judged by its last ones.</summary>
+    private const int MaxAlternatives = 8;
+
+    /// <summary>
+    /// Simple constant propagation: what is known of an expression's value. A name bound more than once in its scope
+    /// is judged by every value bound to it (all the assignments that can reach a use), not only the last one: the
+    /// most telling non-constant value wins, and it is a constant only when every assignment is one.
+    /// <paramref name="guarded"/> are names the use sits under an allow-list check of.
+    /// </summary>
+    public static PyValue Eval(Expr e, Scope scope, IReadOnlySet<string>? guarded) => Eval(e, scope, 0, guarded);
+
+    /// <summary>Simple constant propagation: what is known of an expression's value (see the overload with guards).</summary>
+    public static PyValue Eval(Expr e, Scope scope, int depth = 0) => Eval(e, scope, depth, null);
+
+    private static PyValue Eval(Expr e, Scope scope, int depth, IReadOnlySet<string>? guarded)
     {
         if (depth > MaxEvalDepth)
         {
             return PyValue.Unknown;
+        }
+
+        if (e is NameExpr or AttributeExpr && GuardKey(e) is { } key && (guarded?.Contains(key) == true || scope.IsGuarded(key)))
+        {
+            return new PyValue(ValueKind.Checked, $"'{key}'");
         }
 
         switch (e)
@@ -509,6 +758,7 @@ internal sealed class PyFacts
             case FStringExpr f:
             {
                 var sb = new StringBuilder();
+                PyValue? checkedPart = null;
                 foreach (var part in f.Parts)
                 {
                     if (part.Constant is not null)
@@ -517,16 +767,17 @@ internal sealed class PyFacts
                         continue;
                     }
 
-                    var v = Eval(part.Value!, scope, depth + 1);
+                    var v = Eval(part.Value!, scope, depth + 1, guarded);
                     if (!v.IsConstant)
                     {
                         return new PyValue(ValueKind.Formatted, null, v);
                     }
 
+                    checkedPart ??= v.Kind == ValueKind.Checked ? v : null;
                     sb.Append(v.Text);
                 }
 
-                return new PyValue(ValueKind.ConstantString, sb.ToString());
+                return checkedPart ?? new PyValue(ValueKind.ConstantString, sb.ToString());
             }
 
             case NameExpr name:
@@ -542,16 +793,26 @@ internal sealed class PyFacts
                     return new PyValue(ValueKind.Parameter, name.Id);
                 }
 
-                return value is null ? new PyValue(ValueKind.Unknown, name.Id) : Eval(value, valueScope!, depth + 1);
+                if (depth < 2 && valueScope!.History.TryGetValue(name.Id, out var history) && history.Count > 1)
+                {
+                    return Combine(name.Id, history.TakeLast(MaxAlternatives).Select(h => h.Value is null ? new PyValue(ValueKind.Unknown, name.Id) : Eval(h.Value, h.Scope, depth + 1, guarded)).ToList());
+                }
+
+                return value is null ? new PyValue(ValueKind.Unknown, name.Id) : Eval(value, valueScope!, depth + 1, guarded);
             }
 
             case BinaryExpr { Op: "+" or "%" } b:
             {
-                var left = Eval(b.Left, scope, depth + 1);
-                var right = Eval(b.Right, scope, depth + 1);
+                var left = Eval(b.Left, scope, depth + 1, guarded);
+                var right = Eval(b.Right, scope, depth + 1, guarded);
                 if (b.Op == "+" && left.Kind == ValueKind.ConstantString && right.Kind == ValueKind.ConstantString)
                 {
                     return new PyValue(ValueKind.ConstantString, left.Text + right.Text);
+                }
+
+                if (left.IsConstant && right.IsConstant && (left.Kind == ValueKind.Checked || right.Kind == ValueKind.Checked))
+                {
+                    return left.Kind == ValueKind.Checked ? left : right;
                 }
 
                 if (b.Op == "%" && left.Kind == ValueKind.ConstantString && right.IsConstant)
@@ -567,23 +828,27 @@ internal sealed class PyFacts
                 return PyValue.Unknown;
             }
 
+            case CallExpr { Func: AttributeExpr { Attr: "read" or "read_text" or "read_bytes" or "readlines" } reader } when Eval(reader.Value, scope, depth + 1, guarded) is var file
+                && (file.Kind == ValueKind.OpenFile || (file.Kind == ValueKind.ConstantString && reader.Attr is "read_text" or "read_bytes")) && PythonRules.InRepo(file):
+                // open("tools/version.py").read(), Path("prompts/system.txt").read_text(): a file of this repository.
+                return new PyValue(ValueKind.RepoFile, null, file.Kind == ValueKind.OpenFile ? file.Inner : file);
             case CallExpr call:
             {
                 var target = Qualify(call.Func, scope, depth + 1);
-                if (call.Func is AttributeExpr { Attr: "format" } fmt && Eval(fmt.Value, scope, depth + 1).Kind == ValueKind.ConstantString)
+                if (call.Func is AttributeExpr { Attr: "format" } fmt && Eval(fmt.Value, scope, depth + 1, guarded).Kind == ValueKind.ConstantString)
                 {
-                    return call.Args.All(a => Eval(a.Value, scope, depth + 1).IsConstant)
-                        ? Eval(fmt.Value, scope, depth + 1)
+                    return call.Args.All(a => Eval(a.Value, scope, depth + 1, guarded).IsConstant)
+                        ? Eval(fmt.Value, scope, depth + 1, guarded)
                         : new PyValue(ValueKind.Formatted);
                 }
 
                 switch (target)
                 {
                     case "open" or "io.open" or "builtins.open" or "gzip.open" or "bz2.open" or "lzma.open" or "codecs.open" when call.Args.Count > 0:
-                        return new PyValue(ValueKind.OpenFile, null, Eval(call.Args[0].Value, scope, depth + 1));
+                        return new PyValue(ValueKind.OpenFile, null, Eval(call.Args[0].Value, scope, depth + 1, guarded));
                     case "os.path.join" or "pathlib.Path" or "pathlib.PurePath" or "posixpath.join" or "str":
                     {
-                        var parts = call.Args.Select(a => Eval(a.Value, scope, depth + 1)).ToList();
+                        var parts = call.Args.Select(a => Eval(a.Value, scope, depth + 1, guarded)).ToList();
                         if (parts.Count > 0 && parts.All(p => p.Kind == ValueKind.ConstantString))
                         {
                             return new PyValue(ValueKind.ConstantString, string.Join('/', parts.Select(p => p.Text)));
@@ -592,6 +857,9 @@ internal sealed class PyFacts
                         return parts.FirstOrDefault(p => !p.IsConstant) ?? PyValue.Unknown;
                     }
 
+                    case "os.getenv" or "os.environ.get" when call.Args.Count > 1 && Eval(call.Args[1].Value, scope, depth + 1, guarded) is { Kind: ValueKind.ConstantString } fallback:
+                        // The environment, or this default when the variable is not set.
+                        return new PyValue(ValueKind.External, target, fallback);
                     case "input" or "os.getenv" or "os.environ.get" or "sys.stdin.read" or "sys.stdin.readline":
                         return new PyValue(ValueKind.External, target);
                 }
@@ -612,18 +880,30 @@ internal sealed class PyFacts
                     return new PyValue(ValueKind.External, q);
                 }
 
-                return Eval(sub.Value, scope, depth + 1) is { Kind: ValueKind.External or ValueKind.Parameter } inner ? inner : PyValue.Unknown;
+                return Eval(sub.Value, scope, depth + 1, guarded) is { Kind: ValueKind.External or ValueKind.Parameter } inner ? inner : PyValue.Unknown;
             }
 
             case AttributeExpr attribute:
             {
                 var q = Qualify(attribute, scope, depth + 1);
-                if (q is not null && (q.Contains("parse_args()", StringComparison.Ordinal) || q.StartsWith("flask.request", StringComparison.Ordinal)))
+                if (q is not null && q.Contains("parse_args()", StringComparison.Ordinal))
                 {
-                    return new PyValue(ValueKind.External, q.Contains("parse_args()", StringComparison.Ordinal) ? "a command-line argument" : "request data");
+                    var root = scope.Root;
+                    if (root.ArgumentChoices.Contains(attribute.Attr))
+                    {
+                        return new PyValue(ValueKind.Checked, $"the option --{attribute.Attr.Replace('_', '-')}, limited by argparse choices=");
+                    }
+
+                    return new PyValue(ValueKind.External, "a command-line argument",
+                        root.ArgumentDefaults.TryGetValue(attribute.Attr, out var fallback) ? new PyValue(ValueKind.ConstantString, fallback) : null);
                 }
 
-                var inner = Eval(attribute.Value, scope, depth + 1);
+                if (q is not null && q.StartsWith("flask.request", StringComparison.Ordinal))
+                {
+                    return new PyValue(ValueKind.External, "request data");
+                }
+
+                var inner = Eval(attribute.Value, scope, depth + 1, guarded);
                 return inner.Kind is ValueKind.Parameter or ValueKind.External ? inner : new PyValue(ValueKind.Unknown, q);
             }
 
@@ -632,18 +912,47 @@ internal sealed class PyFacts
         }
     }
 
-    /// <summary>Short source-like text of an expression for messages ("torch.load(path)").</summary>
-    public static string Render(Expr e, int budget = 60)
+    /// <summary>The value of a name bound several times: the most telling non-constant one, else the first constant.</summary>
+    private static PyValue Combine(string name, List<PyValue> values)
     {
+        foreach (var kind in new[] { ValueKind.External, ValueKind.Formatted, ValueKind.Parameter, ValueKind.CallResult, ValueKind.OpenFile, ValueKind.Unknown })
+        {
+            if (values.FirstOrDefault(v => v.Kind == kind) is { } v)
+            {
+                return v.Kind == ValueKind.Unknown && v.Text is null ? new PyValue(ValueKind.Unknown, name) : v;
+            }
+        }
+
+        // All constant: a constant string only when every assignment is one (and a repository path only when all are).
+        if (values.All(v => v.Kind == ValueKind.ConstantString))
+        {
+            return values.FirstOrDefault(v => !PythonRules.InRepo(v)) ?? values[0];
+        }
+
+        return values.FirstOrDefault(v => v.Kind is not (ValueKind.ConstantString or ValueKind.Constant)) ?? values[0];
+    }
+
+    /// <summary>Short source-like text of an expression for messages ("torch.load(path)").</summary>
+    public static string Render(Expr e, int budget = 60) => Render(e, budget, 0);
+
+    private static string Render(Expr e, int budget, int depth)
+    {
+        // Bounded: beyond MaxEvalDepth levels (a long attribute chain) the rest is "...", never a deep recursion.
+        if (depth > MaxEvalDepth)
+        {
+            return "...";
+        }
+
         var text = e switch
         {
             NameExpr n => n.Id,
-            AttributeExpr a => Render(a.Value, budget) + "." + a.Attr,
-            CallExpr c => Render(c.Func, budget) + "(" + string.Join(", ", c.Args.Take(3).Select(a => (a.Star == 1 ? "*" : a.Star == 2 ? "**" : "") + (a.Keyword is null ? "" : a.Keyword + "=") + Render(a.Value, 20))) + (c.Args.Count > 3 ? ", ..." : "") + ")",
+            AttributeExpr a => Render(a.Value, budget, depth + 1) + "." + a.Attr,
+            CallExpr c => Render(c.Func, budget, depth + 1) + "(" + string.Join(", ", c.Args.Take(3).Select(a => (a.Star == 1 ? "*" : a.Star == 2 ? "**" : "") + (a.Keyword is null ? "" : a.Keyword + "=") + Render(a.Value, 20, depth + 1))) + (c.Args.Count > 3 ? ", ..." : "") + ")",
             ConstantExpr { Kind: "str" } s => "'" + (s.Text.Length > 30 ? s.Text[..27] + "..." : s.Text) + "'",
             ConstantExpr c => c.Text,
             FStringExpr => "f'...'",
-            SubscriptExpr s => Render(s.Value, budget) + "[" + Render(s.Index, 20) + "]",
+            SubscriptExpr s => Render(s.Value, budget, depth + 1) + "[" + Render(s.Index, 20, depth + 1) + "]",
+            CollectionExpr { Kind: "list" or "tuple" } c => (c.Kind == "list" ? "[" : "(") + string.Join(", ", c.Items.Take(3).Select(i => i is null ? "" : Render(i, 30, depth + 1))) + (c.Items.Count > 3 ? ", ..." : "") + (c.Kind == "list" ? "]" : ")"),
             _ => "...",
         };
         return text.Length <= budget ? text : text[..(budget - 3)] + "...";

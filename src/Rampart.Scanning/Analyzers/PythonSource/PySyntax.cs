@@ -63,7 +63,10 @@ internal sealed record FunctionDef(Pos At, string Name, IReadOnlyList<Expr> Deco
 
 internal sealed record ClassDef(Pos At, string Name, IReadOnlyList<Expr> Decorators, IReadOnlyList<Argument> Bases, IReadOnlyList<Stmt> Body) : Stmt(At);
 
-/// <summary>if/while/for/with/try/match/async blocks: their header expressions, bound targets and nested bodies.</summary>
+/// <summary>
+/// if/while/for/with/try/match/async blocks: their header expressions, bound targets and nested bodies. An "if" with
+/// elif branches is one block: Header[i] is the test of Bodies[i], and the last body is the else (empty when absent).
+/// </summary>
 internal sealed record BlockStmt(Pos At, string Kind, IReadOnlyList<Expr> Header, IReadOnlyList<WithItem> Items, IReadOnlyList<IReadOnlyList<Stmt>> Bodies) : Stmt(At);
 
 internal sealed record WithItem(Expr Context, Expr? Target);
@@ -76,4 +79,8 @@ internal sealed record SimpleStmt(Pos At, string Kind, IReadOnlyList<Expr> Child
 /// <summary>A statement the parser could not read; any indented block after it is still parsed and walked.</summary>
 internal sealed record ErrorStmt(Pos At, string Message, IReadOnlyList<Stmt> Body) : Stmt(At);
 
-internal sealed record PyModule(IReadOnlyList<Stmt> Body, IReadOnlyList<string> Errors, int TokenErrors);
+internal sealed record PyModule(IReadOnlyList<Stmt> Body, IReadOnlyList<string> Errors, int TokenErrors)
+{
+    /// <summary>Some statement or block was nested deeper than <see cref="PyParser.MaxDepth"/> and was not read.</summary>
+    public bool DepthLimitReached { get; init; }
+}

@@ -9,7 +9,14 @@ namespace Rampart.Scanning.Analyzers.PythonSource;
 internal sealed record CodeHit(string Rule, string Message, int Line, int Column, string Name, string Question, ImmutableSortedDictionary<string, string> Properties);
 
 /// <summary>What the Python rules found in one piece of source.</summary>
-internal sealed record CodeReviewResult(IReadOnlyList<CodeHit> Hits, int ParseErrors, IReadOnlyList<string> Errors);
+internal sealed record CodeReviewResult(IReadOnlyList<CodeHit> Hits, int ParseErrors, IReadOnlyList<string> Errors)
+{
+    /// <summary>Part of the source was nested deeper than the parser reads (<see cref="PyParser.MaxDepth"/>): not analysed.</summary>
+    public bool DepthLimitReached { get; init; }
+
+    /// <summary>A line took longer than the pattern time limit to search for secrets; the hits before it are kept.</summary>
+    public string? SecretSearchStopped { get; init; }
+}
 
 /// <summary>
 /// Runs the code rules (rules/code/*.json) over Python source: call patterns with argument conditions, risky
@@ -35,7 +42,8 @@ internal static class PythonRules
         MatchEnvironment(facts, patterns, hits);
         MatchAi(facts, patterns, policy, path, hits);
         WebDetectors.Run(facts, patterns.Web, hits);
-        foreach (var s in TextDetectors.FindSecrets(source, patterns.Secrets))
+        var secrets = Bounded(TextDetectors.FindSecrets(source, patterns.Secrets), out var secretSearchStopped);
+        foreach (var s in secrets)
         {
             hits.Add(Hit(s.Rule, $"{s.Title} hard-coded in the source: {s.Redacted}", s.Line, s.Column, s.PatternId,
                 patterns.Questions.GetValueOrDefault(s.Rule, ""), [new("redacted", s.Redacted), new("pattern", s.PatternId)]));
@@ -46,7 +54,31 @@ internal static class PythonRules
             .Select(g => g.First())
             .OrderBy(h => h.Line).ThenBy(h => h.Column).ThenBy(h => h.Rule, StringComparer.Ordinal)
             .ToList();
-        return new CodeReviewResult(distinct, module.Errors.Count, module.Errors);
+        return new CodeReviewResult(distinct, module.Errors.Count, module.Errors) { DepthLimitReached = module.DepthLimitReached, SecretSearchStopped = secretSearchStopped };
+    }
+
+    /// <summary>
+    /// The hits of a text search up to the point where a pattern exceeded its time limit (a hostile or minified line
+    /// thousands of characters long): <paramref name="stopped"/> then says so, for a limit finding, never a crash.
+    /// </summary>
+    internal static List<TextHit> Bounded(IEnumerable<TextHit> search, out string? stopped)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        var hits = new List<TextHit>();
+        stopped = null;
+        try
+        {
+            foreach (var hit in search)
+            {
+                hits.Add(hit);
+            }
+        }
+        catch (RegexMatchTimeoutException e)
+        {
+            stopped = $"a pattern ran out of time ({e.MatchTimeout.TotalSeconds:0.#} s) on a line of {e.Input.Length:N0} characters";
+        }
+
+        return hits;
     }
 
     internal static CodeHit Hit(string rule, string message, int line, int column, string name, string question, IEnumerable<KeyValuePair<string, string>>? properties = null)
@@ -74,12 +106,19 @@ internal static class PythonRules
                 string? argText = null;
                 PyValue? argValue = null;
                 var all = true;
+                // {arg} and {value} name the argument the finding is about, never a flag beside it: for
+                // subprocess.run(cmd, shell=True) that is cmd, not the True of shell=.
+                // The subject is the first argument given that a non-flag test is about (source= of torch.hub.load is
+                // usually absent: the repository is the subject then), else the first argument given.
+                var subjectRank = int.MaxValue;
                 foreach (var condition in pattern.All)
                 {
                     var (state, expr) = Argument(site.Call, condition);
-                    var value = expr is null ? null : PyFacts.Eval(expr, site.Scope);
-                    if (expr is not null && argText is null)
+                    var value = expr is null ? null : PyFacts.Eval(expr, site.Scope, site.Guarded);
+                    var rank = FlagTests.Contains(condition.Test) ? 1 : 0;
+                    if (expr is not null && rank < subjectRank)
                     {
+                        subjectRank = rank;
                         argText = PyFacts.Render(expr, 40);
                         argValue = value;
                     }
@@ -108,6 +147,9 @@ internal static class PythonRules
             }
         }
     }
+
+    /// <summary>Tests on a switch argument (shell=True, weights_only, revision): what a finding reports is another argument.</summary>
+    private static readonly HashSet<string> FlagTests = new(StringComparer.Ordinal) { "true", "not-true", "false", "missing", "not-commit-sha" };
 
     private static string Fill(string template, Dictionary<string, string> values) =>
         Regex.Replace(template, @"\{(\w+)\}", m => values.TryGetValue(m.Groups[1].Value, out var v) ? v : m.Value, RegexOptions.None, TimeSpan.FromSeconds(1));
@@ -167,11 +209,15 @@ internal static class PythonRules
             "not-constant" => present && !value!.IsConstant,
             "not-repo-constant" => present && !InRepo(value!),
             "formatted-or-input" => present && value!.Kind is ValueKind.Formatted or ValueKind.Parameter or ValueKind.External,
-            "constant-string" => present && value is { Kind: ValueKind.ConstantString, Text.Length: > 0 },
+            "constant-string" => present && value is { Kind: ValueKind.ConstantString, Text.Length: > 0 } && !TextDetectors.IsPlaceholder(value.Text),
             "in" => IsIn(),
             "not-in" => missing || (present && !IsIn()),
             "not-commit-sha" => missing || (present && !(value is { Kind: ValueKind.ConstantString } && CommitSha.IsMatch(value.Text!))),
             "not-local-path" => present && !(value is { Kind: ValueKind.ConstantString } v && IsLocalPath(v.Text!)),
+            // pipeline(task) loads the task's default hub model; model= a loaded model object or a local folder is no download.
+            "hub-model-or-missing" => missing || (present && value!.Kind != ValueKind.CallResult && !(value is { Kind: ValueKind.ConstantString } lv && IsLocalPath(lv.Text!))),
+            "all-interfaces" => present && AllInterfaces(value!),
+            "hub-repo-unpinned" => present && value is { Kind: ValueKind.ConstantString } repo && HubRepoUnpinned(repo.Text!),
             "url-with-credentials" => present && value is { Kind: ValueKind.ConstantString } u && UrlCredentials.IsMatch(u.Text!),
             _ => false,
         };
@@ -209,6 +255,26 @@ internal static class PythonRules
         return true;
     }
 
+    /// <summary>An address that listens on every interface: "0.0.0.0", "::", "" — written, or the default of an option or variable.</summary>
+    private static bool AllInterfaces(PyValue value) =>
+        value is { Kind: ValueKind.ConstantString, Text: "0.0.0.0" or "::" or "[::]" or "0" }
+        || (value.Kind == ValueKind.External && value.Inner is { } fallback && AllInterfaces(fallback));
+
+    /// <summary>A torch.hub GitHub reference ("owner/repo" or "owner/repo:ref") whose ref is absent or a branch, not a commit or release tag.</summary>
+    private static bool HubRepoUnpinned(string repo)
+    {
+        var colon = repo.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+        {
+            return true;
+        }
+
+        var reference = repo[(colon + 1)..];
+        return !(CommitSha.IsMatch(reference) || ReleaseTag.IsMatch(reference));
+    }
+
+    private static readonly Regex ReleaseTag = new(@"^v?[0-9]+(?:\.[0-9]+)+(?:[-.]?[A-Za-z0-9]+)?$|^[0-9a-f]{7,40}$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
     private static bool IsLocalPath(string text) =>
         text.StartsWith('.') || text.StartsWith('/') || text.StartsWith('~') || text.Contains('\\', StringComparison.Ordinal) || text.Split('/').Length > 2;
 
@@ -229,7 +295,7 @@ internal static class PythonRules
     {
         foreach (var assignment in facts.Environment)
         {
-            if (assignment.Value is not { Kind: ValueKind.ConstantString, Text.Length: > 0 } value)
+            if (assignment.Value is not { Kind: ValueKind.ConstantString, Text.Length: > 0 } value || TextDetectors.IsPlaceholder(value.Text))
             {
                 continue;
             }

@@ -67,6 +67,16 @@ internal sealed class PythonSourceAnalyzer : IArtifactAnalyzer
         var review = PythonRules.Run(text, CodePatterns.Default, context.Policy, artifact.Path, cancellationToken);
         result.SetFact("parse-errors", review.ParseErrors);
         result.SetFact("lines", text.Count(c => c == '\n') + 1);
+        if (review.DepthLimitReached)
+        {
+            result.LimitReached("max-syntax-depth", $"code nested deeper than {PyParser.MaxDepth} levels was not read");
+        }
+
+        if (review.SecretSearchStopped is { } stopped)
+        {
+            result.LimitReached("pattern-match-time", $"the search for secrets stopped: {stopped}");
+        }
+
         foreach (var hit in review.Hits)
         {
             result.Report(hit.Rule, hit.Message, new FindingLocation(Line: hit.Line, Column: hit.Column), hit.Properties);

@@ -24,7 +24,7 @@ internal static class WebDetectors
             serving = true;
             var calls = facts.Calls.Where(c => c.Enclosing.Contains(function)).ToList();
             var inference = calls.FirstOrDefault(c => IsInference(c.Target, web));
-            if (inference is null || appWideAuth || HasAuth(function, route, calls, facts, web))
+            if (inference is null || appWideAuth || HasAuth(function, route, scope.Parent ?? scope, calls, facts, web))
             {
                 continue;
             }
@@ -92,10 +92,22 @@ internal static class WebDetectors
         return app is not null && (web.AppFactories.Any(g => g.IsMatch(app)) || app is "app" or "router" or "bp" or "blueprint" or "api");
     }
 
+    /// <summary>
+    /// A call that runs the model: a method named like inference ("generate"), or whose words include an inference
+    /// verb ("generate_stream", "generate_stream_gate", "stream_generate", "batch_predict", "run_inference"), or a
+    /// call of a model factory's result.
+    /// </summary>
     private static bool IsInference(string target, WebSettings web)
     {
         var last = target[(target.LastIndexOf('.') + 1)..];
-        return web.InferenceMethods.Contains(last, StringComparer.Ordinal) || web.ModelFactories.Any(g => g.IsMatch(target));
+        if (web.InferenceMethods.Contains(last, StringComparer.Ordinal) || web.ModelFactories.Any(g => g.IsMatch(target)))
+        {
+            return true;
+        }
+
+        // Only methods of objects (worker.generate_stream_gate), not free functions of the module with such a word.
+        return target.Contains('.', StringComparison.Ordinal)
+            && last.Split('_', StringSplitOptions.RemoveEmptyEntries).Any(w => web.InferenceMethods.Contains(w, StringComparer.Ordinal) && w.Length >= 5);
     }
 
     private static bool AppWideAuth(PyFacts facts, WebSettings web)
@@ -104,7 +116,9 @@ internal static class WebDetectors
         // or a Flask before_request hook that checks credentials.
         foreach (var site in facts.Calls)
         {
-            if (web.AppFactories.Any(g => g.IsMatch(site.Target + "()")) && site.Call.Args.Any(a => a.Keyword == "dependencies" && web.AuthHint.IsMatch(PyFacts.Render(a.Value, 200))))
+            // FastAPI(dependencies=[Depends(...)]), APIRouter(dependencies=...), app.include_router(router, dependencies=...).
+            if ((web.AppFactories.Any(g => g.IsMatch(site.Target + "()")) || site.Target.EndsWith(".include_router", StringComparison.Ordinal))
+                && site.Call.Args.Any(a => a.Keyword == "dependencies" && Guards(a.Value, site.Scope, web)))
             {
                 return true;
             }
@@ -128,14 +142,14 @@ internal static class WebDetectors
         return false;
     }
 
-    private static bool HasAuth(FunctionDef function, CallExpr route, List<CallSite> calls, PyFacts facts, WebSettings web)
+    private static bool HasAuth(FunctionDef function, CallExpr route, Scope scope, List<CallSite> calls, PyFacts facts, WebSettings web)
     {
         if (function.Decorators.Any(d => d != route && web.AuthHint.IsMatch(PyFacts.Render(d, 200))))
         {
             return true;
         }
 
-        if (route.Args.Any(a => a.Keyword == "dependencies" && web.AuthHint.IsMatch(PyFacts.Render(a.Value, 200))))
+        if (route.Args.Any(a => a.Keyword == "dependencies" && Guards(a.Value, scope, web)))
         {
             return true;
         }
@@ -148,6 +162,30 @@ internal static class WebDetectors
 
         return calls.Any(c => web.AuthHint.IsMatch(c.Target))
             || facts.Strings.Any(s => s.Function == function && web.AuthHint.IsMatch(s.Value));
+    }
+
+    /// <summary>
+    /// A FastAPI dependencies= list that guards the routes: route-level dependencies return nothing to the handler, so
+    /// Depends(...)/Security(...) there exist to check the caller (authentication, API key, rate limit). A list
+    /// bound to a name is followed.
+    /// </summary>
+    private static bool Guards(Expr dependencies, Scope scope, WebSettings web, int depth = 0)
+    {
+        if (depth > 4)
+        {
+            return false;
+        }
+
+        switch (dependencies)
+        {
+            case CollectionExpr { Kind: "list" or "tuple" } list:
+                return list.Items.Any(i => i is CallExpr call && PyFacts.Qualify(call.Func, scope) is { } f
+                    && (f.EndsWith("Depends", StringComparison.Ordinal) || f.EndsWith("Security", StringComparison.Ordinal) || web.AuthHint.IsMatch(PyFacts.Render(call, 200))));
+            case NameExpr name when scope.Lookup(name.Id) is (true, false, { } value, { } valueScope):
+                return Guards(value, valueScope, web, depth + 1);
+            default:
+                return web.AuthHint.IsMatch(PyFacts.Render(dependencies, 200));
+        }
     }
 
     /// <summary>What data an expression passed to a log call carries: a dataframe, dataset rows, a request payload.</summary>
