@@ -1,3 +1,4 @@
+using Rampart.Core.IO;
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Text;
@@ -93,6 +94,11 @@ internal static class RampartCli
             }
             catch (UsageException e)
             {
+                return Usage(environment, e.Message);
+            }
+            catch (FileTooLargeException e)
+            {
+                // An input file over its reader's limit is the user's input, not a bug in Rampart.
                 return Usage(environment, e.Message);
             }
             catch (OperationCanceledException)

@@ -1,3 +1,4 @@
+using Rampart.Core.IO;
 using System.Collections.Immutable;
 using System.CommandLine;
 using System.Globalization;
@@ -218,7 +219,7 @@ internal static class GuardLines
         }
 
         var number = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in BoundedFile.ReadLines(path))
         {
             number++;
             if (string.IsNullOrWhiteSpace(raw))

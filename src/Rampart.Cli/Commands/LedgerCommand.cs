@@ -6,6 +6,7 @@ using Rampart.Core;
 using Rampart.Provenance;
 using Rampart.Provenance.Checkpoints;
 using Rampart.Provenance.Signing;
+using Rampart.Core.IO;
 
 namespace Rampart.Cli.Commands;
 
@@ -296,7 +297,7 @@ internal static class LedgerCommand
     {
         try
         {
-            return await File.ReadAllTextAsync(Path.GetFullPath(file, environment.CurrentDirectory), cancellationToken).ConfigureAwait(false);
+            return await BoundedFile.ReadAllTextAsync(Path.GetFullPath(file, environment.CurrentDirectory), BoundedFile.DefaultLimit, null, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

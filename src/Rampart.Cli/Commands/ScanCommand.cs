@@ -3,6 +3,7 @@ using Rampart.Cli.Reporting;
 using Rampart.Core;
 using Rampart.Core.Policy;
 using Rampart.Scanning.Engine;
+using Rampart.Core.IO;
 
 namespace Rampart.Cli.Commands;
 
@@ -124,7 +125,7 @@ internal static class ScanCommand
         string text;
         try
         {
-            text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+            text = await BoundedFile.ReadAllTextAsync(path, BoundedFile.DefaultLimit, null, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

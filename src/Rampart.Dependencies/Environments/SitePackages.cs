@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Rampart.Dependencies.Manifests;
 using Rampart.Dependencies.Pep440;
+using Rampart.Core.IO;
 
 namespace Rampart.Dependencies.Environments;
 
@@ -402,8 +403,7 @@ public static class SitePackages
         }
 
         using var stream = tree.OpenRead(rel);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return reader.ReadToEnd();
+        return BoundedFile.Decode(BoundedFile.ReadAll(stream, rel, MaxMetadataBytes));
     }
 
     // RFC 822-style headers of METADATA / PKG-INFO, up to the first blank line; keys lower-cased.

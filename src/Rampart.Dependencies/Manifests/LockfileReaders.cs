@@ -4,6 +4,7 @@ using System.Text.Json;
 using Rampart.Dependencies.Pep440;
 using Rampart.Dependencies.Toml;
 using YamlDotNet.RepresentationModel;
+using Rampart.Core.IO;
 
 namespace Rampart.Dependencies.Manifests;
 
@@ -74,7 +75,7 @@ public static class ManifestReader
                 return ManifestResult.Failed(Id(format), displayPath, $"the file is larger than {MaxFileBytes:N0} bytes");
             }
 
-            return Read(format, File.ReadAllBytes(fullPath), displayPath);
+            return Read(format, BoundedFile.ReadAllBytes(fullPath, MaxFileBytes), displayPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

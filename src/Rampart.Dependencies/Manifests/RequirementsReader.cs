@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text;
 using System.Text.RegularExpressions;
+using Rampart.Core.IO;
 
 namespace Rampart.Dependencies.Manifests;
 
@@ -33,7 +34,7 @@ public static partial class RequirementsReader
                 return ManifestResult.Failed("requirements", displayPath, $"the file is larger than {MaxFileBytes:N0} bytes");
             }
 
-            text = File.ReadAllText(fullPath);
+            text = BoundedFile.ReadAllText(fullPath, MaxFileBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -390,7 +391,7 @@ public static partial class RequirementsReader
                 return;
             }
 
-            text = File.ReadAllText(included);
+            text = BoundedFile.ReadAllText(included, MaxFileBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -7,6 +7,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Rampart.Core;
 using Rampart.Dependencies.Pep440;
+using Rampart.Core.IO;
 
 namespace Rampart.Dependencies.Osv;
 
@@ -239,7 +240,7 @@ public sealed class OsvDatabase : IDisposable
             {
                 yield return (file, () => new FileInfo(file).Length > OsvParser.MaxAdvisoryBytes
                     ? throw new InvalidDataException($"larger than {OsvParser.MaxAdvisoryBytes:N0} bytes")
-                    : File.ReadAllBytes(file));
+                    : BoundedFile.ReadAllBytes(file, OsvParser.MaxAdvisoryBytes));
             }
 
             yield break;

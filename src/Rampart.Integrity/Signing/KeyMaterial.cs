@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Rampart.Integrity.Hashing;
+using Rampart.Core.IO;
 
 namespace Rampart.Integrity.Signing;
 
@@ -217,7 +218,7 @@ public static class KeyMaterial
                 throw new IntegrityException($"the {what} file '{path}' is larger than 1 MiB; that is not a PEM file");
             }
 
-            return File.ReadAllText(path, Encoding.ASCII);
+            return BoundedFile.ReadAllText(path, 1 << 20, Encoding.ASCII);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Rampart.Integrity.Hashing;
+using Rampart.Core.IO;
 
 namespace Rampart.Integrity.Signing;
 
@@ -98,7 +99,7 @@ public sealed record SigstoreBundle(
                 throw new IntegrityException($"the signature file '{path}' has {info.Length:N0} bytes, more than the {MaxBundleBytes:N0} accepted");
             }
 
-            bytes = File.ReadAllBytes(path);
+            bytes = BoundedFile.ReadAllBytes(path, MaxBundleBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

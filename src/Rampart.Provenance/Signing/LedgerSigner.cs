@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Rampart.Core.IO;
 
 namespace Rampart.Provenance.Signing;
 
@@ -58,7 +59,7 @@ public sealed class LedgerSigner : IDisposable
         string pem;
         try
         {
-            pem = File.ReadAllText(path);
+            pem = BoundedFile.ReadAllText(path, 1 << 20);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

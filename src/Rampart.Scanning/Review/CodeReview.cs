@@ -8,6 +8,7 @@ using Rampart.Core;
 using Rampart.Core.Policy;
 using Rampart.Core.Reporting;
 using Rampart.Scanning.Engine;
+using Rampart.Core.IO;
 
 namespace Rampart.Scanning.Review;
 
@@ -32,6 +33,9 @@ public static partial class CodeReview
 {
     /// <summary>Longest time one git command may take.</summary>
     public static readonly TimeSpan GitTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>git's error output is kept for the error message only: its first million characters are plenty.</summary>
+    private const int MaxGitErrorChars = 1 << 20;
 
     [GeneratedRegex(@"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", RegexOptions.CultureInvariant)]
     private static partial Regex HunkHeader();
@@ -114,7 +118,7 @@ public static partial class CodeReview
                     continue;
                 }
 
-                content = await File.ReadAllBytesAsync(full, cancellationToken).ConfigureAwait(false);
+                content = await BoundedFile.ReadAllBytesAsync(full, BoundedFile.DefaultLimit, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -233,7 +237,7 @@ public static partial class CodeReview
             timeout.CancelAfter(GitTimeout);
             using var output = new MemoryStream();
             var copy = process.StandardOutput.BaseStream.CopyToAsync(output, timeout.Token);
-            var error = process.StandardError.ReadToEndAsync(timeout.Token);
+            var error = BoundedFile.ReadToEndAsync(process.StandardError, "git's error output", MaxGitErrorChars, timeout.Token);
             try
             {
                 await copy.ConfigureAwait(false);

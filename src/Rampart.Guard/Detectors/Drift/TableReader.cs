@@ -1,3 +1,4 @@
+using Rampart.Core.IO;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -25,7 +26,7 @@ public static class TableReader
     private static IEnumerable<IReadOnlyDictionary<string, string?>> JsonLines(string path)
     {
         var number = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in BoundedFile.ReadLines(path))
         {
             number++;
             if (string.IsNullOrWhiteSpace(line))

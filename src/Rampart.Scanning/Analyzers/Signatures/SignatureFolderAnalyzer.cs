@@ -3,6 +3,7 @@ using Rampart.Core.Policy;
 using Rampart.Integrity.Signing;
 using Rampart.Scanning.Engine;
 using Rampart.Scanning.IO;
+using Rampart.Core.IO;
 
 namespace Rampart.Scanning.Analyzers.Signatures;
 
@@ -129,7 +130,7 @@ internal sealed class SignatureFolderAnalyzer : IFolderAnalyzer
         string head;
         try
         {
-            head = File.Exists(signedBy) && new FileInfo(signedBy).Length < 1 << 20 ? File.ReadAllText(signedBy) : "";
+            head = File.Exists(signedBy) && new FileInfo(signedBy).Length < 1 << 20 ? BoundedFile.ReadAllText(signedBy, 1 << 20) : "";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

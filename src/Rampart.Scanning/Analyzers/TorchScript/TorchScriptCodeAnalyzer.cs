@@ -3,6 +3,7 @@ using System.Text;
 using Rampart.Core;
 using Rampart.Scanning.Engine;
 using Rampart.Scanning.IO;
+using Rampart.Core.IO;
 
 namespace Rampart.Scanning.Analyzers.TorchScript;
 
@@ -150,8 +151,8 @@ internal sealed class TorchScriptCodeAnalyzer : IArtifactAnalyzer
         await using (stream.ConfigureAwait(false))
         {
             var bounded = new BoundedReadStream(stream, MaxCodeBytes, "torchscript-code-bytes");
-            using var reader = new StreamReader(bounded, Encoding.UTF8);
-            return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+            // The BoundedReadStream enforces the limit (as a scan limit finding); the read itself needs no second one.
+            return BoundedFile.Decode(await BoundedFile.ReadAllAsync(bounded, artifact.Path, long.MaxValue, cancellationToken).ConfigureAwait(false));
         }
     }
 }
