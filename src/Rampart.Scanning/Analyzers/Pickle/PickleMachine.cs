@@ -390,6 +390,11 @@ internal sealed class PickleMachine
                 var target = Top(offset);
                 AddTo(target, key);
                 AddTo(target, value);
+                if (target is PGlobal registry)
+                {
+                    SetRegistryItem(registry, key, value, offset);
+                }
+
                 return false;
             }
 
@@ -434,8 +439,9 @@ internal sealed class PickleMachine
                 var module = ReadNameLine("INST module");
                 var name = ReadNameLine("INST name");
                 var type = MakeGlobal(module, name, "INST", "INST", offset);
-                var args = PopMark(offset);
-                Push(new PObject(type, new PSeq(SeqKind.Tuple, args), "INST"));
+                var args = new PSeq(SeqKind.Tuple, PopMark(offset));
+                Push(new PObject(type, args, "INST"));
+                NoteCall(type, args, offset);
                 return false;
             }
 
@@ -449,7 +455,9 @@ internal sealed class PickleMachine
 
                 var type = args[0];
                 args.RemoveAt(0);
-                Push(new PObject(type, new PSeq(SeqKind.Tuple, args), "OBJ"));
+                var tuple = new PSeq(SeqKind.Tuple, args);
+                Push(new PObject(type, tuple, "OBJ"));
+                NoteCall(type, tuple, offset);
                 return false;
             }
 
@@ -475,6 +483,7 @@ internal sealed class PickleMachine
                 var args = Pop(offset);
                 var callable = Top(offset);
                 _stack[^1] = new PObject(callable, args, "REDUCE");
+                NoteCall(callable, args, offset);
                 return false;
             }
 
@@ -567,6 +576,13 @@ internal sealed class PickleMachine
             for (var i = start; i < _stack.Count; i++)
             {
                 seq.Add(_stack[i]);
+            }
+        }
+        else if (pairs && _stack[start - 1] is PGlobal registry)
+        {
+            for (var i = start; i + 1 < _stack.Count; i += 2)
+            {
+                SetRegistryItem(registry, _stack[i], _stack[i + 1], offset);
             }
         }
 
@@ -686,10 +702,70 @@ internal sealed class PickleMachine
         throw new PickleFormatException($"STACK_GLOBAL requires str operands, got {module.Describe()} and {name.Describe()}", offset);
     }
 
+    /// <summary>
+    /// EXT1/EXT2/EXT4: the loader imports whatever copyreg's registry holds under the code. A code registered
+    /// earlier in the stream resolves to that global (through find_class, so with the same Python 2 fix-ups);
+    /// one registered nowhere in the stream names a global only the loading process knows.
+    /// </summary>
     private PGlobal Extension(long code, string opcode, long offset)
     {
-        _seen.Extensions.Add(new UnresolvedGlobal(opcode, code.ToString(CultureInfo.InvariantCulture), offset));
-        return new PGlobal("<copyreg extension>", code.ToString(CultureInfo.InvariantCulture), resolved: false);
+        var text = code.ToString(CultureInfo.InvariantCulture);
+        var registered = _seen.Registry.Lookup(code);
+        if (registered.Count == 0)
+        {
+            _seen.Extensions.Add(new UnresolvedGlobal(opcode, text, offset));
+            return new PGlobal("<copyreg extension>", text, resolved: false);
+        }
+
+        PGlobal? first = null;
+        foreach (var entry in registered)
+        {
+            var global = MakeGlobal(entry.Module, entry.Name, opcode, $"{opcode} code {text}, registered by {entry.How} at offset {entry.Offset}", offset);
+            first ??= global;
+        }
+
+        return first!;
+    }
+
+    /// <summary>
+    /// SETITEM(S) on copyreg's own dicts: <c>_inverted_registry[code] = (module, name)</c> is what add_extension
+    /// writes and what EXT opcodes read; <c>_extension_cache[code] = obj</c> hands EXT the object directly.
+    /// </summary>
+    private void SetRegistryItem(PGlobal target, PValue key, PValue value, long offset)
+    {
+        if (key is not PInt { Value: { } code })
+        {
+            return;
+        }
+
+        switch (target.FullName)
+        {
+            case "copyreg._inverted_registry" when value is PSeq { Kind: SeqKind.Tuple, Items: [PStr module, PStr name] }:
+                RegisterExtension(code, module, name, "copyreg._inverted_registry[code] = (module, name)", offset);
+                break;
+            case "copyreg._extension_cache" when value is PGlobal { Resolved: true } global:
+                _seen.Registry.Register(code, new ExtensionRegistration(global.Module, global.Name, "copyreg._extension_cache[code] = global", offset));
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>REDUCE, INST and OBJ call their callable: <c>copyreg.add_extension(module, name, code)</c> registers a code.</summary>
+    private void NoteCall(PValue callable, PValue args, long offset)
+    {
+        if (callable is PGlobal { FullName: "copyreg.add_extension" } && args is PSeq { Kind: SeqKind.Tuple, Items: [PStr module, PStr name, PInt { Value: { } code }] })
+        {
+            RegisterExtension(code, module, name, "copyreg.add_extension", offset);
+        }
+    }
+
+    private void RegisterExtension(long code, PStr module, PStr name, string how, long offset)
+    {
+        if (!module.Truncated && !name.Truncated)
+        {
+            _seen.Registry.Register(code, new ExtensionRegistration(module.Value, name.Value, how, offset));
+        }
     }
 
     private string ReadNameLine(string what)
