@@ -246,20 +246,54 @@ public sealed class PickleBuilder
     }
 
     /// <summary>numpy.dtype(descr, False, True) followed by the BUILD of its state tuple, as numpy pickles it.</summary>
-    public PickleBuilder NumpyDtype(string descr, int elementSize = -1, bool withFields = false)
+    public PickleBuilder NumpyDtype(string descr, int elementSize = -1)
     {
+        ArgumentNullException.ThrowIfNull(descr);
         Global("numpy", "dtype").ShortBinUnicode(descr).NewFalse().NewTrue().Tuple3().Reduce();
-        Mark().BinInt1(3).ShortBinUnicode(descr.StartsWith('O') || descr.StartsWith('V') ? "|" : "<");
-        if (withFields)
+        Mark().BinInt1(3).ShortBinUnicode(descr.StartsWith('O') || descr.StartsWith('V') ? "|" : "<").None().None().None();
+        return BinInt(elementSize).BinInt(-1).BinInt1(descr.StartsWith('O') ? (byte)63 : (byte)0).Tuple().Build();
+    }
+
+    /// <summary>
+    /// A structured dtype as numpy 1.x pickles it: numpy.dtype('V&lt;itemSize&gt;') and a state of names, a fields
+    /// dict of name: (dtype, offset), the item size and the flags (0x01 when a field holds objects).
+    /// </summary>
+    public PickleBuilder NumpyRecordDtype(int itemSize, int flags, params (string Name, Action<PickleBuilder> Dtype, int Offset)[] fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        Global("numpy", "dtype").ShortBinUnicode("V" + itemSize.ToString(System.Globalization.CultureInfo.InvariantCulture)).NewFalse().NewTrue().Tuple3().Reduce();
+        Mark().BinInt1(3).ShortBinUnicode("|").None().Mark();
+        foreach (var field in fields)
         {
-            None().ShortBinUnicode("a").Tuple1().EmptyDict();
-        }
-        else
-        {
-            None().None().None();
+            ShortBinUnicode(field.Name);
         }
 
-        return BinInt(elementSize).BinInt(-1).BinInt1(0).Tuple().Build();
+        Tuple().EmptyDict().Mark();
+        foreach (var field in fields)
+        {
+            ShortBinUnicode(field.Name);
+            field.Dtype(this);
+            BinInt(field.Offset).Tuple2();
+        }
+
+        return SetItems().BinInt(itemSize).BinInt(1).BinInt(flags).Tuple().Build();
+    }
+
+    /// <summary>A sub-array dtype such as the field ('c', '&lt;f8', (2, 3)): numpy.dtype('V&lt;size&gt;') with (base, shape) in its state.</summary>
+    public PickleBuilder NumpySubarrayDtype(Action<PickleBuilder> baseDtype, int itemSize, params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(baseDtype);
+        ArgumentNullException.ThrowIfNull(shape);
+        Global("numpy", "dtype").ShortBinUnicode("V" + itemSize.ToString(System.Globalization.CultureInfo.InvariantCulture)).NewFalse().NewTrue().Tuple3().Reduce();
+        Mark().BinInt1(3).ShortBinUnicode("|");
+        baseDtype(this);
+        Mark();
+        foreach (var dim in shape)
+        {
+            BinInt(dim);
+        }
+
+        return Tuple().Tuple2().None().None().BinInt(itemSize).BinInt(8).BinInt1(0).Tuple().Build();
     }
 
     /// <summary>
@@ -267,22 +301,28 @@ public sealed class PickleBuilder
     /// dtypes) the alignment padding and raw bytes that joblib writes right after it. Object arrays need the
     /// caller to append the nested pickle.
     /// </summary>
-    public PickleBuilder JoblibArray(string descr, int count, int itemSize, bool aligned = true, int elementSize = -1, bool withFields = false)
+    public PickleBuilder JoblibArray(string descr, int count, int itemSize, bool aligned = true, int elementSize = -1) =>
+        JoblibArray(b => b.NumpyDtype(descr, elementSize), count, itemSize, aligned, objects: descr.StartsWith('O'));
+
+    /// <summary>A joblib array whose dtype is written by <paramref name="dtype"/> (structured dtypes, for instance).</summary>
+    public PickleBuilder JoblibArray(Action<PickleBuilder> dtype, int count, int itemSize, bool aligned = true, bool objects = false)
     {
+        ArgumentNullException.ThrowIfNull(dtype);
         StackGlobal("joblib.numpy_pickle", "NumpyArrayWrapper").EmptyTuple().NewObj()
             .EmptyDict().Mark()
             .ShortBinUnicode("subclass").StackGlobal("numpy", "ndarray")
             .ShortBinUnicode("shape").BinInt(count).Tuple1()
             .ShortBinUnicode("order").ShortBinUnicode("C")
-            .ShortBinUnicode("dtype").NumpyDtype(descr, elementSize, withFields)
-            .ShortBinUnicode("allow_mmap").NewTrue();
+            .ShortBinUnicode("dtype");
+        dtype(this);
+        ShortBinUnicode("allow_mmap").NewTrue();
         if (aligned)
         {
             ShortBinUnicode("numpy_array_alignment_bytes").BinInt1(16);
         }
 
         SetItems().Build();
-        if (descr.StartsWith('O'))
+        if (objects)
         {
             return this;
         }

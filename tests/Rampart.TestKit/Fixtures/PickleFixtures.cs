@@ -30,8 +30,12 @@ public sealed class PickleFixtures : IFixtureSource
                 .ShortBinUnicode("a").JoblibArray("f8", 3, 8)
                 .ShortBinUnicode("b").JoblibArray("i4", 5, 4)
                 .SetItems().Stop().ToArray()),
-        new("joblib/structured-dtype", "records.joblib", () =>
-            new PickleBuilder().Proto(4).JoblibArray("V12", 2, 12, elementSize: 12, withFields: true).Stop().ToArray()),
+        new("joblib/tree-nodes", "tree.joblib", () =>
+            new PickleBuilder().Proto(4).JoblibArray(b => b.NumpyRecordDtype(17, 16,
+                ("left_child", d => d.NumpyDtype("i8"), 0), ("threshold", d => d.NumpyDtype("f8"), 8), ("missing_go_to_left", d => d.NumpyDtype("u1"), 16)), 3, 17).Stop().ToArray()),
+        new("joblib/broken-record-dtype", "records.joblib", () =>
+            new PickleBuilder().Proto(4).JoblibArray(b => b.NumpyRecordDtype(12, 16,
+                ("a", d => d.NumpyDtype("i8"), 0), ("b", d => d.NumpyDtype("f8"), 8)), 2, 12).Stop().ToArray()),
     ];
 
     /// <summary>pickle.dumps(numpy.arange(3.0), protocol=2) in shape: _reconstruct, then BUILD with dtype and raw bytes.</summary>

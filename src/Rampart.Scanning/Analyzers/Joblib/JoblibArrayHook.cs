@@ -15,17 +15,34 @@ internal sealed class JoblibArrayHook : IPickleBuildHook
 {
     public const string WrapperName = "joblib.numpy_pickle.NumpyArrayWrapper";
 
+    /// <summary>The same class in the copy of joblib that scikit-learn shipped before 0.23.</summary>
+    public const string VendoredWrapperName = "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper";
+
     /// <summary>The joblib array layout could not be followed: RAMP-JOB-001.</summary>
     public const string LayoutRule = "RAMP-JOB-001";
 
+    private const int MaxDtypeNesting = 16;
+
     public static JoblibArrayHook Instance { get; } = new();
+
+    /// <summary>
+    /// True when the pickle imported one of joblib's array wrappers: the current inline <c>NumpyArrayWrapper</c>, or
+    /// the <c>NDArrayWrapper</c>/<c>ZNDArrayWrapper</c> of joblib before 0.10. Such a stream is a joblib file
+    /// whatever its name, and only joblib.load reads it as its author meant.
+    /// </summary>
+    public static bool NamesJoblib(PickleObservations seen)
+    {
+        ArgumentNullException.ThrowIfNull(seen);
+        return seen.Globals.Any(g => g.Module is "joblib.numpy_pickle" or "joblib.numpy_pickle_compat" or "sklearn.externals.joblib.numpy_pickle"
+            && g.Name is "NumpyArrayWrapper" or "NDArrayWrapper" or "ZNDArrayWrapper");
+    }
 
     public PValue? AfterBuild(PickleMachine machine, PObject instance, PGlobal type)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(instance);
         ArgumentNullException.ThrowIfNull(type);
-        if (type.FullName != WrapperName)
+        if (type.FullName is not (WrapperName or VendoredWrapperName))
         {
             return null;
         }
@@ -100,9 +117,22 @@ internal sealed class JoblibArrayHook : IPickleBuildHook
         return count;
     }
 
-    /// <summary>Item size and whether the dtype holds Python objects, from numpy.dtype(descr, align, copy) + BUILD state.</summary>
-    internal static (long ItemSize, bool HasObject) ItemSize(PValue? dtype, long offset)
+    /// <summary>
+    /// Item size and whether the dtype holds Python objects, from <c>numpy.dtype(descr, align, copy)</c> and the
+    /// state its BUILD applies: <c>(version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])</c>.
+    /// Structured dtypes (scikit-learn's tree nodes) take their item size from the state, as numpy does, after
+    /// checking that every field fits in it; a field that holds objects anywhere inside (nested records and
+    /// sub-arrays included) makes the whole array an object array, which joblib writes as a nested pickle.
+    /// </summary>
+    internal static (long ItemSize, bool HasObject) ItemSize(PValue? dtype, long offset) => Measure(dtype, offset, 0);
+
+    private static (long ItemSize, bool HasObject) Measure(PValue? dtype, long offset, int depth)
     {
+        if (depth > MaxDtypeNesting)
+        {
+            throw Layout($"the dtype nests more than {MaxDtypeNesting} levels of fields or sub-arrays", offset);
+        }
+
         if (dtype is not PObject { Args: PSeq { Items.Count: > 0 } args } obj || args.Items[0] is not PStr { Truncated: false } descr || descr.Value.Length == 0)
         {
             throw Layout("the array dtype is not a numpy.dtype(...) call with a type string", offset);
@@ -123,15 +153,22 @@ internal sealed class JoblibArrayHook : IPickleBuildHook
             throw Layout($"unknown dtype string '{text}'", offset);
         }
 
-        var stateItems = (obj.State as PSeq)?.Items;
-        long? elementSize = stateItems is { Count: > 5 } && stateItems[5] is PInt { Value: > 0 } e ? e.Value : null;
-        var hasFields = stateItems is { Count: > 3 } && stateItems[3] is not PAtom;
+        var state = (obj.State as PSeq)?.Items;
+        long? elementSize = state is { Count: > 5 } && state[5] is PInt { Value: > 0 } e ? e.Value : null;
+        if (state is { Count: > 3 } && state[3] is not PAtom)
+        {
+            return MeasureRecord(text, state, elementSize, offset, depth);
+        }
+
+        if (state is { Count: > 2 } && state[2] is not PAtom)
+        {
+            return MeasureSubarray(text, state[2], elementSize, offset, depth);
+        }
+
         switch (code)
         {
             case 'O':
                 return (8, true);
-            case 'V' when hasFields:
-                throw Layout($"structured dtype '{text}' (its fields may hold objects)", offset);
             case 'U':
                 return (elementSize ?? (declared * 4), false);
             case 'S' or 'V' or 'a':
@@ -141,6 +178,68 @@ internal sealed class JoblibArrayHook : IPickleBuildHook
             default:
                 throw Layout($"unknown dtype string '{text}'", offset);
         }
+    }
+
+    /// <summary>A structured dtype: names, a fields dict of name: (dtype, offset[, title]), and elsize.</summary>
+    private static (long ItemSize, bool HasObject) MeasureRecord(string text, IReadOnlyList<PValue> state, long? elementSize, long offset, int depth)
+    {
+        if (state is not [_, _, _, PSeq { Kind: SeqKind.Tuple } names, PSeq { Kind: SeqKind.Dict } fields, ..] || elementSize is not { } size
+            || names.Count != names.Items.Count || fields.Count != fields.Items.Count || fields.Count != names.Count * 2)
+        {
+            throw Layout($"structured dtype '{text}' has no complete names, fields and item size", offset);
+        }
+
+        var objects = false;
+        for (var i = 1; i < fields.Items.Count; i += 2)
+        {
+            if (fields.Items[i] is not PSeq { Kind: SeqKind.Tuple, Items: [var fieldType, PInt { Value: >= 0 and var at }, ..] })
+            {
+                throw Layout($"a field of structured dtype '{text}' is not (dtype, offset)", offset);
+            }
+
+            var (fieldSize, fieldObjects) = Measure(fieldType, offset, depth + 1);
+            if (at + fieldSize > size)
+            {
+                throw Layout($"a field of structured dtype '{text}' ends past its item size of {size}", offset);
+            }
+
+            objects |= fieldObjects;
+        }
+
+        // numpy's own flag: ITEM_HASOBJECT (0x01). A record that claims objects its fields do not hold is not numpy's.
+        if (state is [_, _, _, _, _, _, _, PInt { Value: { } flags }, ..] && (flags & 1) != 0 != objects)
+        {
+            throw Layout($"structured dtype '{text}' has flags {flags} that disagree with its fields", offset);
+        }
+
+        return (size, objects);
+    }
+
+    /// <summary>A sub-array dtype (a field such as ('c', '&lt;f8', (2,))): (base dtype, shape).</summary>
+    private static (long ItemSize, bool HasObject) MeasureSubarray(string text, PValue subarray, long? elementSize, long offset, int depth)
+    {
+        if (subarray is not PSeq { Kind: SeqKind.Tuple, Items: [var baseType, var shape] })
+        {
+            throw Layout($"sub-array dtype '{text}' is not (base dtype, shape)", offset);
+        }
+
+        var (baseSize, objects) = Measure(baseType, offset, depth + 1);
+        long size;
+        try
+        {
+            size = checked(baseSize * ElementCount(shape, offset));
+        }
+        catch (OverflowException)
+        {
+            throw Layout($"sub-array dtype '{text}' overflows", offset);
+        }
+
+        if (elementSize is { } declared && declared != size)
+        {
+            throw Layout($"sub-array dtype '{text}' declares {declared} bytes but its base and shape make {size}", offset);
+        }
+
+        return (size, objects);
     }
 
     private static PickleFormatException Layout(string message, long offset) =>

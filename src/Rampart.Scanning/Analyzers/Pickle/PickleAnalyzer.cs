@@ -50,7 +50,7 @@ internal sealed class PickleAnalyzer : IArtifactAnalyzer
                     }
 
                     var start = input.Position;
-                    var attempt = pickles == 0 ? seen : new PickleObservations { Opcodes = seen.Opcodes };
+                    var attempt = pickles == 0 ? seen : new PickleObservations { Opcodes = seen.Opcodes, Registry = seen.Registry };
                     var run = new PickleMachine(input, attempt, context.Limits, JoblibArrayHook.Instance, cancellationToken).Run();
                     if (pickles > 0)
                     {

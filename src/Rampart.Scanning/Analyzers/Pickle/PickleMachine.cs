@@ -36,18 +36,9 @@ internal sealed record PickleRunResult(bool Completed, long Opcodes, PickleForma
 internal sealed class PickleMachine
 {
     /// <summary>Strings longer than this keep only this prefix (they are skipped, not copied).</summary>
-    public const int KeptStringBytes = 64 * 1024;
+    public const int KeptStringBytes = PickleArguments.KeptStringBytes;
 
     private const int MaxNesting = 4;
-
-    private const int CachedStringBytes = 32;
-
-    private const int StringCacheSize = 1024;
-
-    /// <summary>Strings decoded before the cache pays for its 16 KB.</summary>
-    private const int UncachedStringsBeforeCache = 64;
-
-    private static readonly System.Buffers.SearchValues<char> FloatStart = System.Buffers.SearchValues.Create("eE.0123456789");
 
     private readonly PickleInput _input;
     private readonly PickleObservations _seen;
@@ -57,12 +48,8 @@ internal sealed class PickleMachine
     private readonly int _nesting;
     private readonly List<PValue> _stack = [];
     private readonly List<int> _marks = [];
-    // Allocated on first use: most pickles a scan meets (sniffed heads, small members) decode a handful of strings.
-    private (byte[] Key, PStr? Value)[]? _stringCache;
-    private int _uncachedStrings;
-    private readonly List<PValue?> _denseMemo = [];
-    private readonly Dictionary<long, PValue> _sparseMemo = [];
-    private int _memoCount;
+    private readonly PickleArguments _args;
+    private readonly PickleMemo _memo = new();
     private int _protocol;
     private long _opcodes;
     private PValue? _result;
@@ -75,6 +62,7 @@ internal sealed class PickleMachine
         _hook = hook;
         _cancellationToken = cancellationToken;
         _nesting = nesting;
+        _args = new PickleArguments(input, limits);
     }
 
     public PickleInput Input => _input;
@@ -204,14 +192,14 @@ internal sealed class PickleMachine
                 }
                 else
                 {
-                    Push(ParseInt(line, allowLongSuffix: false, offset, "INT"));
+                    Push(PickleCodecs.ParseInt(line, allowLongSuffix: false, offset, "INT"));
                 }
 
                 return false;
             }
 
             case PickleOpcodes.Long:
-                Push(ParseInt(_input.ReadLine(_limits.MaxPickleStringBytes, "LONG"), allowLongSuffix: true, offset, "LONG"));
+                Push(PickleCodecs.ParseInt(_input.ReadLine(_limits.MaxPickleStringBytes, "LONG"), allowLongSuffix: true, offset, "LONG"));
                 return false;
             case PickleOpcodes.BinInt:
                 Push(PInt.Of(BinaryPrimitives.ReadInt32LittleEndian(_input.Read(4, "BININT argument"))));
@@ -223,7 +211,7 @@ internal sealed class PickleMachine
                 Push(PInt.Of(BinaryPrimitives.ReadUInt16LittleEndian(_input.Read(2, "BININT2 argument"))));
                 return false;
             case PickleOpcodes.Long1:
-                Push(ReadLong(_input.Read(1, "LONG1 length")[0], "LONG1"));
+                Push(_args.ReadLong(_input.Read(1, "LONG1 length")[0], "LONG1"));
                 return false;
             case PickleOpcodes.Long4:
             {
@@ -233,14 +221,14 @@ internal sealed class PickleMachine
                     throw new PickleFormatException("LONG pickle has negative byte count", offset);
                 }
 
-                Push(ReadLong(length, "LONG4"));
+                Push(_args.ReadLong(length, "LONG4"));
                 return false;
             }
 
             case PickleOpcodes.Float:
             {
                 var line = _input.ReadLine(4096, "FLOAT");
-                if (!IsPythonFloat(line))
+                if (!PickleCodecs.IsPythonFloat(line))
                 {
                     throw new PickleFormatException("could not convert the FLOAT argument to a float", offset);
                 }
@@ -254,7 +242,7 @@ internal sealed class PickleMachine
                 Push(PAtom.Float);
                 return false;
             case PickleOpcodes.String:
-                Push(ReadQuotedString(offset));
+                Push(_args.ReadQuotedString(offset));
                 return false;
             case PickleOpcodes.BinString:
             {
@@ -264,36 +252,36 @@ internal sealed class PickleMachine
                     throw new PickleFormatException("BINSTRING pickle has negative byte count", offset);
                 }
 
-                Push(ReadCountedString(length, "BINSTRING", Encoding.Latin1));
+                Push(_args.ReadCountedString(length, "BINSTRING", Encoding.Latin1));
                 return false;
             }
 
             case PickleOpcodes.ShortBinString:
-                Push(ReadCountedString(_input.Read(1, "SHORT_BINSTRING length")[0], "SHORT_BINSTRING", Encoding.Latin1));
+                Push(_args.ReadCountedString(_input.Read(1, "SHORT_BINSTRING length")[0], "SHORT_BINSTRING", Encoding.Latin1));
                 return false;
             case PickleOpcodes.Unicode:
-                Push(new PStr(DecodeRawUnicodeEscape(_input.ReadLine(_limits.MaxPickleStringBytes, "UNICODE"), offset), false, "UNICODE"));
+                Push(new PStr(PickleCodecs.DecodeRawUnicodeEscape(_input.ReadLine(_limits.MaxPickleStringBytes, "UNICODE"), offset), false, "UNICODE"));
                 return false;
             case PickleOpcodes.BinUnicode:
-                Push(ReadCountedString(BinaryPrimitives.ReadUInt32LittleEndian(_input.Read(4, "BINUNICODE length")), "BINUNICODE", Encoding.UTF8));
+                Push(_args.ReadCountedString(BinaryPrimitives.ReadUInt32LittleEndian(_input.Read(4, "BINUNICODE length")), "BINUNICODE", Encoding.UTF8));
                 return false;
             case PickleOpcodes.ShortBinUnicode:
-                Push(ReadCountedString(_input.Read(1, "SHORT_BINUNICODE length")[0], "SHORT_BINUNICODE", Encoding.UTF8));
+                Push(_args.ReadCountedString(_input.Read(1, "SHORT_BINUNICODE length")[0], "SHORT_BINUNICODE", Encoding.UTF8));
                 return false;
             case PickleOpcodes.BinUnicode8:
-                Push(ReadCountedString(ReadLength8("BINUNICODE8", offset), "BINUNICODE8", Encoding.UTF8));
+                Push(_args.ReadCountedString(_args.ReadLength8("BINUNICODE8", offset), "BINUNICODE8", Encoding.UTF8));
                 return false;
             case PickleOpcodes.BinBytes:
-                Push(SkipBytes(BinaryPrimitives.ReadUInt32LittleEndian(_input.Read(4, "BINBYTES length")), "BINBYTES", mutable: false));
+                Push(_args.SkipBytes(BinaryPrimitives.ReadUInt32LittleEndian(_input.Read(4, "BINBYTES length")), "BINBYTES", mutable: false));
                 return false;
             case PickleOpcodes.ShortBinBytes:
-                Push(SkipBytes(_input.Read(1, "SHORT_BINBYTES length")[0], "SHORT_BINBYTES", mutable: false));
+                Push(_args.SkipBytes(_input.Read(1, "SHORT_BINBYTES length")[0], "SHORT_BINBYTES", mutable: false));
                 return false;
             case PickleOpcodes.BinBytes8:
-                Push(SkipBytes(ReadLength8("BINBYTES8", offset), "BINBYTES8", mutable: false));
+                Push(_args.SkipBytes(_args.ReadLength8("BINBYTES8", offset), "BINBYTES8", mutable: false));
                 return false;
             case PickleOpcodes.ByteArray8:
-                Push(SkipBytes(ReadLength8("BYTEARRAY8", offset), "BYTEARRAY8", mutable: true));
+                Push(_args.SkipBytes(_args.ReadLength8("BYTEARRAY8", offset), "BYTEARRAY8", mutable: true));
                 return false;
             case PickleOpcodes.NextBuffer:
                 _seen.OutOfBandBuffers++;
@@ -306,7 +294,7 @@ internal sealed class PickleMachine
             {
                 var line = _input.ReadLine(_limits.MaxPickleStringBytes, "PERSID");
                 _seen.PersistentIds++;
-                Push(new PPersistent(new PStr(Keep(line, Encoding.Latin1), line.Length > KeptStringBytes, "PERSID")));
+                Push(new PPersistent(new PStr(PickleArguments.Keep(line, Encoding.Latin1), line.Length > KeptStringBytes, "PERSID")));
                 return false;
             }
 
@@ -390,6 +378,11 @@ internal sealed class PickleMachine
                 var target = Top(offset);
                 AddTo(target, key);
                 AddTo(target, value);
+                if (target is PGlobal registry)
+                {
+                    SetRegistryItem(registry, key, value, offset);
+                }
+
                 return false;
             }
 
@@ -398,7 +391,7 @@ internal sealed class PickleMachine
                 return false;
 
             case PickleOpcodes.Get:
-                Push(MemoGet(ParseMemoKey(_input.ReadLine(64, "GET"), offset, "GET"), offset));
+                Push(MemoGet(PickleCodecs.ParseMemoKey(_input.ReadLine(64, "GET"), offset, "GET"), offset));
                 return false;
             case PickleOpcodes.BinGet:
                 Push(MemoGet(_input.Read(1, "BINGET argument")[0], offset));
@@ -407,7 +400,7 @@ internal sealed class PickleMachine
                 Push(MemoGet(BinaryPrimitives.ReadUInt32LittleEndian(_input.Read(4, "LONG_BINGET argument")), offset));
                 return false;
             case PickleOpcodes.Put:
-                MemoPut(ParseMemoKey(_input.ReadLine(64, "PUT"), offset, "PUT"), offset);
+                MemoPut(PickleCodecs.ParseMemoKey(_input.ReadLine(64, "PUT"), offset, "PUT"), offset);
                 return false;
             case PickleOpcodes.BinPut:
                 MemoPut(_input.Read(1, "BINPUT argument")[0], offset);
@@ -416,12 +409,12 @@ internal sealed class PickleMachine
                 MemoPut(BinaryPrimitives.ReadUInt32LittleEndian(_input.Read(4, "LONG_BINPUT argument")), offset);
                 return false;
             case PickleOpcodes.Memoize:
-                MemoPut(_memoCount, offset);
+                MemoPut(_memo.Count, offset);
                 return false;
             case PickleOpcodes.Global:
             {
-                var module = ReadNameLine("GLOBAL module");
-                var name = ReadNameLine("GLOBAL name");
+                var module = _args.ReadNameLine("GLOBAL module");
+                var name = _args.ReadNameLine("GLOBAL name");
                 Push(MakeGlobal(module, name, "GLOBAL", "GLOBAL", offset));
                 return false;
             }
@@ -431,11 +424,12 @@ internal sealed class PickleMachine
                 return false;
             case PickleOpcodes.Inst:
             {
-                var module = ReadNameLine("INST module");
-                var name = ReadNameLine("INST name");
+                var module = _args.ReadNameLine("INST module");
+                var name = _args.ReadNameLine("INST name");
                 var type = MakeGlobal(module, name, "INST", "INST", offset);
-                var args = PopMark(offset);
-                Push(new PObject(type, new PSeq(SeqKind.Tuple, args), "INST"));
+                var args = new PSeq(SeqKind.Tuple, PopMark(offset));
+                Push(new PObject(type, args, "INST"));
+                NoteCall(type, args, offset);
                 return false;
             }
 
@@ -449,7 +443,9 @@ internal sealed class PickleMachine
 
                 var type = args[0];
                 args.RemoveAt(0);
-                Push(new PObject(type, new PSeq(SeqKind.Tuple, args), "OBJ"));
+                var tuple = new PSeq(SeqKind.Tuple, args);
+                Push(new PObject(type, tuple, "OBJ"));
+                NoteCall(type, tuple, offset);
                 return false;
             }
 
@@ -475,6 +471,7 @@ internal sealed class PickleMachine
                 var args = Pop(offset);
                 var callable = Top(offset);
                 _stack[^1] = new PObject(callable, args, "REDUCE");
+                NoteCall(callable, args, offset);
                 return false;
             }
 
@@ -564,64 +561,42 @@ internal sealed class PickleMachine
 
         if (_stack[start - 1] is PSeq seq)
         {
+            _memo.NoteKeptItems(Math.Min(count, Math.Max(0, PSeq.KeptItems - seq.Items.Count)));
             for (var i = start; i < _stack.Count; i++)
             {
                 seq.Add(_stack[i]);
+            }
+        }
+        else if (pairs && _stack[start - 1] is PGlobal registry)
+        {
+            for (var i = start; i + 1 < _stack.Count; i += 2)
+            {
+                SetRegistryItem(registry, _stack[i], _stack[i + 1], offset);
             }
         }
 
         _stack.RemoveRange(start, count);
     }
 
-    private static void AddTo(PValue target, PValue item)
+    private void AddTo(PValue target, PValue item)
     {
         if (target is PSeq seq)
         {
+            if (seq.Items.Count < PSeq.KeptItems)
+            {
+                _memo.NoteKeptItems(1);
+            }
+
             seq.Add(item);
         }
     }
 
-    private PValue MemoGet(long key, long offset)
-    {
-        var value = key < _denseMemo.Count ? _denseMemo[(int)key] : _sparseMemo.GetValueOrDefault(key);
-        if (value is null)
-        {
-            throw new PickleFormatException($"memo value not found at index {key}", offset);
-        }
+    private PValue MemoGet(long key, long offset) =>
+        _memo.Get(key) ?? throw new PickleFormatException($"memo value not found at index {key}", offset);
 
-        return value is PStr s ? s.FromMemo() : value;
-    }
-
-    /// <summary>Stores the top of the stack; indices near the end of the dense part stay dense (MEMOIZE, BINPUT in order).</summary>
     private void MemoPut(long key, long offset)
     {
-        var value = Top(offset);
-        bool added;
-        if (key < _denseMemo.Count)
-        {
-            added = _denseMemo[(int)key] is null;
-            _denseMemo[(int)key] = value;
-        }
-        else if (key <= _denseMemo.Count + 64 && _sparseMemo.Count == 0)
-        {
-            while (_denseMemo.Count < key)
-            {
-                _denseMemo.Add(null);
-            }
-
-            _denseMemo.Add(value);
-            added = true;
-        }
-        else
-        {
-            added = _sparseMemo.TryAdd(key, value);
-            if (!added)
-            {
-                _sparseMemo[key] = value;
-            }
-        }
-
-        if (added && ++_memoCount > _limits.MaxPickleStack)
+        if (_memo.Put(key, Top(offset), _input.Position) && _memo.Count > _limits.MaxPickleStack)
         {
             throw new LimitExceededException("max-pickle-stack", $"the pickle memo grows past {_limits.MaxPickleStack:N0} entries");
         }
@@ -686,375 +661,70 @@ internal sealed class PickleMachine
         throw new PickleFormatException($"STACK_GLOBAL requires str operands, got {module.Describe()} and {name.Describe()}", offset);
     }
 
+    /// <summary>
+    /// EXT1/EXT2/EXT4: the loader imports whatever copyreg's registry holds under the code. A code registered
+    /// earlier in the stream resolves to that global (through find_class, so with the same Python 2 fix-ups);
+    /// one registered nowhere in the stream names a global only the loading process knows.
+    /// </summary>
     private PGlobal Extension(long code, string opcode, long offset)
     {
-        _seen.Extensions.Add(new UnresolvedGlobal(opcode, code.ToString(CultureInfo.InvariantCulture), offset));
-        return new PGlobal("<copyreg extension>", code.ToString(CultureInfo.InvariantCulture), resolved: false);
-    }
-
-    private string ReadNameLine(string what)
-    {
-        var line = _input.ReadLine(KeptStringBytes, what);
-        return Encoding.UTF8.GetString(line);
-    }
-
-    private long ReadLength8(string what, long offset)
-    {
-        var length = BinaryPrimitives.ReadUInt64LittleEndian(_input.Read(8, what + " length"));
-        if (length > long.MaxValue)
+        var text = code.ToString(CultureInfo.InvariantCulture);
+        var registered = _seen.Registry.Lookup(code);
+        if (registered.Count == 0)
         {
-            throw new PickleFormatException($"{what} exceeds system's maximum size", offset);
+            _seen.Extensions.Add(new UnresolvedGlobal(opcode, text, offset));
+            return new PGlobal("<copyreg extension>", text, resolved: false);
         }
 
-        return (long)length;
-    }
-
-    private PStr ReadCountedString(long length, string source, Encoding encoding)
-    {
-        if (length <= CachedStringBytes)
+        PGlobal? first = null;
+        foreach (var entry in registered)
         {
-            return CachedString(_input.Read((int)length, source + " argument"), source, encoding);
+            var global = MakeGlobal(entry.Module, entry.Name, opcode, $"{opcode} code {text}, registered by {entry.How} at offset {entry.Offset}", offset);
+            first ??= global;
         }
 
-        if (length <= KeptStringBytes)
-        {
-            return new PStr(encoding.GetString(_input.Read((int)length, source + " argument")), false, source);
-        }
-
-        var prefix = encoding.GetString(_input.Read(KeptStringBytes, source + " argument"));
-        _input.Skip(length - KeptStringBytes, source + " argument");
-        return new PStr(prefix, true, source);
+        return first!;
     }
 
     /// <summary>
-    /// Short strings (dict keys, attribute and module names) repeat all over large pickles: a small direct-mapped
-    /// cache hands out the same immutable <see cref="PStr"/> for the same bytes and opcode instead of decoding again.
+    /// SETITEM(S) on copyreg's own dicts: <c>_inverted_registry[code] = (module, name)</c> is what add_extension
+    /// writes and what EXT opcodes read; <c>_extension_cache[code] = obj</c> hands EXT the object directly.
     /// </summary>
-    private PStr CachedString(ReadOnlySpan<byte> bytes, string source, Encoding encoding)
+    private void SetRegistryItem(PGlobal target, PValue key, PValue value, long offset)
     {
-        var hash = 2166136261u;
-        foreach (var b in bytes)
+        if (key is not PInt { Value: { } code })
         {
-            hash = (hash ^ b) * 16777619u;
+            return;
         }
 
-        if (_stringCache is null)
+        switch (target.FullName)
         {
-            if (++_uncachedStrings <= UncachedStringsBeforeCache)
-            {
-                return new PStr(encoding.GetString(bytes), false, source);
-            }
-
-            _stringCache = new (byte[], PStr?)[StringCacheSize];
+            case "copyreg._inverted_registry" when value is PSeq { Kind: SeqKind.Tuple, Items: [PStr module, PStr name] }:
+                RegisterExtension(code, module, name, "copyreg._inverted_registry[code] = (module, name)", offset);
+                break;
+            case "copyreg._extension_cache" when value is PGlobal { Resolved: true } global:
+                _seen.Registry.Register(code, new ExtensionRegistration(global.Module, global.Name, "copyreg._extension_cache[code] = global", offset));
+                break;
+            default:
+                break;
         }
-
-        ref var slot = ref _stringCache[hash & (StringCacheSize - 1)];
-        if (slot.Value is { } cached && ReferenceEquals(cached.Source, source) && bytes.SequenceEqual(slot.Key))
-        {
-            return cached;
-        }
-
-        var value = new PStr(encoding.GetString(bytes), false, source);
-        slot = (bytes.ToArray(), value);
-        return value;
     }
 
-    private PBytes SkipBytes(long length, string source, bool mutable)
+    /// <summary>REDUCE, INST and OBJ call their callable: <c>copyreg.add_extension(module, name, code)</c> registers a code.</summary>
+    private void NoteCall(PValue callable, PValue args, long offset)
     {
-        _input.Skip(length, source + " argument");
-        return new PBytes(length, mutable);
+        if (callable is PGlobal { FullName: "copyreg.add_extension" } && args is PSeq { Kind: SeqKind.Tuple, Items: [PStr module, PStr name, PInt { Value: { } code }] })
+        {
+            RegisterExtension(code, module, name, "copyreg.add_extension", offset);
+        }
     }
 
-    private PInt ReadLong(int length, string source)
+    private void RegisterExtension(long code, PStr module, PStr name, string how, long offset)
     {
-        if (length > 8)
+        if (!module.Truncated && !name.Truncated)
         {
-            // The value is only "big"; skip its bytes rather than buffer them (LONG4 may declare 2 GiB).
-            _input.Skip(length, source + " argument");
-            return PInt.Big;
+            _seen.Registry.Register(code, new ExtensionRegistration(module.Value, name.Value, how, offset));
         }
-
-        var bytes = _input.Read(length, source + " argument");
-        if (length == 0)
-        {
-            return PInt.Of(0);
-        }
-
-        long value = 0;
-        for (var i = length - 1; i >= 0; i--)
-        {
-            value = (value << 8) | bytes[i];
-        }
-
-        if (length < 8 && (bytes[length - 1] & 0x80) != 0)
-        {
-            value -= 1L << (8 * length);
-        }
-
-        return PInt.Of(value);
     }
 
-    private static string Keep(ReadOnlySpan<byte> bytes, Encoding encoding) =>
-        encoding.GetString(bytes.Length > KeptStringBytes ? bytes[..KeptStringBytes] : bytes);
-
-    private PStr ReadQuotedString(long offset)
-    {
-        var line = _input.ReadLine(_limits.MaxPickleStringBytes, "STRING");
-        if (line.Length < 2 || line[0] != line[^1] || (line[0] != '\'' && line[0] != '"'))
-        {
-            throw new PickleFormatException("the STRING opcode argument must be quoted", offset);
-        }
-
-        var inner = line[1..^1];
-        var kept = inner.Length > KeptStringBytes ? inner[..KeptStringBytes] : inner;
-        return new PStr(DecodeEscapes(kept, offset), inner.Length > KeptStringBytes, "STRING");
-    }
-
-    /// <summary>Python's escape_decode (the STRING opcode), producing Latin-1 text.</summary>
-    internal static string DecodeEscapes(ReadOnlySpan<byte> data, long offset)
-    {
-        var builder = new StringBuilder(data.Length);
-        for (var i = 0; i < data.Length; i++)
-        {
-            var c = data[i];
-            if (c != '\\' || i + 1 >= data.Length)
-            {
-                if (c == '\\')
-                {
-                    throw new PickleFormatException("trailing \\ in a STRING argument", offset);
-                }
-
-                builder.Append((char)c);
-                continue;
-            }
-
-            var e = data[++i];
-            switch (e)
-            {
-                case (byte)'\n':
-                    break;
-                case (byte)'\\':
-                case (byte)'\'':
-                case (byte)'"':
-                    builder.Append((char)e);
-                    break;
-                case (byte)'a': builder.Append('\a'); break;
-                case (byte)'b': builder.Append('\b'); break;
-                case (byte)'f': builder.Append('\f'); break;
-                case (byte)'n': builder.Append('\n'); break;
-                case (byte)'r': builder.Append('\r'); break;
-                case (byte)'t': builder.Append('\t'); break;
-                case (byte)'v': builder.Append('\v'); break;
-                case (byte)'x':
-                    if (i + 2 >= data.Length || HexValue(data[i + 1]) < 0 || HexValue(data[i + 2]) < 0)
-                    {
-                        throw new PickleFormatException("invalid \\x escape in a STRING argument", offset);
-                    }
-
-                    builder.Append((char)((HexValue(data[i + 1]) << 4) | HexValue(data[i + 2])));
-                    i += 2;
-                    break;
-                case >= (byte)'0' and <= (byte)'7':
-                {
-                    var value = e - '0';
-                    for (var k = 0; k < 2 && i + 1 < data.Length && data[i + 1] is >= (byte)'0' and <= (byte)'7'; k++)
-                    {
-                        value = (value * 8) + (data[++i] - '0');
-                    }
-
-                    builder.Append((char)(value & 0xFF));
-                    break;
-                }
-
-                default:
-                    builder.Append('\\').Append((char)e);
-                    break;
-            }
-        }
-
-        return builder.ToString();
-    }
-
-    /// <summary>Python's raw-unicode-escape codec (the UNICODE opcode): \uXXXX and \UXXXXXXXX, else Latin-1.</summary>
-    internal static string DecodeRawUnicodeEscape(ReadOnlySpan<byte> data, long offset)
-    {
-        var kept = data.Length > KeptStringBytes ? data[..KeptStringBytes] : data;
-        var builder = new StringBuilder(kept.Length);
-        for (var i = 0; i < kept.Length; i++)
-        {
-            var c = kept[i];
-            var backslashes = 0;
-            for (var j = i - 1; j >= 0 && kept[j] == '\\'; j--)
-            {
-                backslashes++;
-            }
-
-            if (c == '\\' && i + 1 < kept.Length && (kept[i + 1] == 'u' || kept[i + 1] == 'U') && backslashes % 2 == 0)
-            {
-                var digits = kept[i + 1] == 'u' ? 4 : 8;
-                if (i + 2 + digits > kept.Length)
-                {
-                    throw new PickleFormatException("truncated \\uXXXX escape in a UNICODE argument", offset);
-                }
-
-                var value = 0;
-                for (var k = 0; k < digits; k++)
-                {
-                    var h = HexValue(kept[i + 2 + k]);
-                    if (h < 0)
-                    {
-                        throw new PickleFormatException("truncated \\uXXXX escape in a UNICODE argument", offset);
-                    }
-
-                    value = (value << 4) | h;
-                }
-
-                if (value > 0x10FFFF)
-                {
-                    throw new PickleFormatException("\\Uxxxxxxxx out of range in a UNICODE argument", offset);
-                }
-
-                if (value is >= 0xD800 and <= 0xDFFF)
-                {
-                    builder.Append((char)value);
-                }
-                else
-                {
-                    builder.Append(char.ConvertFromUtf32(value));
-                }
-
-                i += 1 + digits;
-                continue;
-            }
-
-            builder.Append((char)c);
-        }
-
-        return builder.ToString();
-    }
-
-    private static int HexValue(byte b) => b switch
-    {
-        >= (byte)'0' and <= (byte)'9' => b - '0',
-        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
-        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
-        _ => -1,
-    };
-
-    private static long ParseMemoKey(ReadOnlySpan<byte> line, long offset, string opcode)
-    {
-        var trimmed = Trim(line);
-        if (!long.TryParse(trimmed, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var key))
-        {
-            throw new PickleFormatException($"{opcode} argument is not an integer", offset);
-        }
-
-        if (key < 0 && opcode == "PUT")
-        {
-            throw new PickleFormatException("negative PUT argument", offset);
-        }
-
-        return key;
-    }
-
-    /// <summary>Python's int(text, 0) as INT and LONG use it (sign, 0x/0o/0b prefixes, underscores).</summary>
-    internal static PInt ParseInt(ReadOnlySpan<byte> line, bool allowLongSuffix, long offset, string opcode)
-    {
-        var text = Trim(line);
-        if (allowLongSuffix && text.Length > 0 && text[^1] == 'L')
-        {
-            text = text[..^1];
-        }
-
-        var negative = false;
-        if (text.Length > 0 && (text[0] == '-' || text[0] == '+'))
-        {
-            negative = text[0] == '-';
-            text = text[1..];
-        }
-
-        var radix = 10;
-        if (text.Length > 2 && text[0] == '0' && (text[1] | 0x20) is 'x' or 'o' or 'b')
-        {
-            radix = (text[1] | 0x20) switch { 'x' => 16, 'o' => 8, _ => 2 };
-            text = text[2..];
-            if (text.Length > 0 && text[0] == '_')
-            {
-                text = text[1..];
-            }
-        }
-
-        if (text.Length == 0 || text[0] == '_' || text[^1] == '_')
-        {
-            throw new PickleFormatException($"invalid literal for int() in the {opcode} argument", offset);
-        }
-
-        if (radix == 10 && text.Length > 1 && text[0] == '0' && text.IndexOfAnyExcept("0_"u8) >= 0)
-        {
-            throw new PickleFormatException($"invalid literal for int() in the {opcode} argument (leading zeros)", offset);
-        }
-
-        long value = 0;
-        var overflow = false;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var b = text[i];
-            if (b == '_')
-            {
-                if (text[i - 1] == '_')
-                {
-                    throw new PickleFormatException($"invalid literal for int() in the {opcode} argument", offset);
-                }
-
-                continue;
-            }
-
-            var digit = HexValue(b);
-            if (digit < 0 || digit >= radix)
-            {
-                throw new PickleFormatException($"invalid literal for int() in the {opcode} argument", offset);
-            }
-
-            if (!overflow)
-            {
-                var next = (value * radix) + digit;
-                if (value > (long.MaxValue - digit) / radix)
-                {
-                    overflow = true;
-                }
-                else
-                {
-                    value = next;
-                }
-            }
-        }
-
-        return overflow ? PInt.Big : PInt.Of(negative ? -value : value);
-    }
-
-    private static bool IsPythonFloat(ReadOnlySpan<byte> line)
-    {
-        var text = Trim(line);
-        if (text.Length == 0 || text.Length > 512)
-        {
-            return false;
-        }
-
-        Span<char> chars = stackalloc char[text.Length];
-        for (var i = 0; i < text.Length; i++)
-        {
-            chars[i] = (char)text[i];
-        }
-
-        ReadOnlySpan<char> s = chars;
-        var body = s.TrimStart("+-");
-        if (body.Equals("inf", StringComparison.OrdinalIgnoreCase) || body.Equals("infinity", StringComparison.OrdinalIgnoreCase) || body.Equals("nan", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
-
-        return body.IndexOfAny(FloatStart) == 0 && double.TryParse(s.ToString().Replace("_", string.Empty, StringComparison.Ordinal), NumberStyles.Float, CultureInfo.InvariantCulture, out _);
-    }
-
-    private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> line) => line.Trim(" \t\r\f\v"u8);
 }

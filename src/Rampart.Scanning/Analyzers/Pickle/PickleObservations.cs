@@ -15,6 +15,38 @@ internal sealed record GlobalUse(string Module, string Name, string RawName, str
 /// <summary>A reference that cannot be resolved without running the loader (EXT codes, computed STACK_GLOBAL names).</summary>
 internal sealed record UnresolvedGlobal(string Opcode, string Detail, long Offset);
 
+/// <summary>A global that an earlier part of the stream put into copyreg's extension registry under a code.</summary>
+/// <param name="Module">The module the registration names.</param>
+/// <param name="Name">The attribute name it names.</param>
+/// <param name="How">What registered it ("copyreg.add_extension", "copyreg._inverted_registry[code] = ...").</param>
+/// <param name="Offset">Byte offset of the opcode that registered it.</param>
+internal sealed record ExtensionRegistration(string Module, string Name, string How, long Offset);
+
+/// <summary>
+/// copyreg's extension registry as the stream leaves it in the loading process: the registry is process-wide, so a
+/// registration made by one pickle (or a nested one) is what a later EXT1/EXT2/EXT4 anywhere in the stream loads.
+/// Every registration of a code is kept: whichever the loader ends up with, each is judged.
+/// </summary>
+internal sealed class ExtensionRegistry
+{
+    private readonly Dictionary<long, List<ExtensionRegistration>> _codes = [];
+
+    public void Register(long code, ExtensionRegistration registration)
+    {
+        if (!_codes.TryGetValue(code, out var list))
+        {
+            _codes[code] = list = [];
+        }
+
+        if (list.Count < 16)
+        {
+            list.Add(registration);
+        }
+    }
+
+    public IReadOnlyList<ExtensionRegistration> Lookup(long code) => _codes.TryGetValue(code, out var list) ? list : [];
+}
+
 /// <summary>Everything the machine noticed while emulating one or more pickles of one stream.</summary>
 internal sealed class PickleObservations
 {
@@ -25,6 +57,9 @@ internal sealed class PickleObservations
     public List<UnresolvedGlobal> Extensions { get; } = [];
 
     public List<UnresolvedGlobal> Dynamic { get; } = [];
+
+    /// <summary>copyreg extension codes registered so far (shared by every pickle of the stream).</summary>
+    public ExtensionRegistry Registry { get; init; } = new();
 
     public SortedSet<int> Protocols { get; } = [];
 

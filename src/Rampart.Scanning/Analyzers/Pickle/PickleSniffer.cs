@@ -1,4 +1,5 @@
 using Rampart.Core;
+using Rampart.Scanning.Analyzers.Joblib;
 using Rampart.Scanning.Engine;
 using Rampart.Scanning.IO;
 
@@ -8,7 +9,10 @@ namespace Rampart.Scanning.Analyzers.Pickle;
 /// Recognises pickles of every protocol by content: the head is run through the same machine with a small opcode
 /// budget. A head that emulates cleanly is a pickle; one that breaks at once is not (raw tensor bytes that happen
 /// to start with 0x80 0x02), unless the name promises a pickle and the content starts with a valid PROTO, in which
-/// case the analyzer reads it and any breakage is reported Inconclusive.
+/// case the analyzer reads it and any breakage is reported Inconclusive. The head runs with joblib's inline-array
+/// hook, so a joblib stream is recognised by its content whatever its name (or the name of the compressed file it
+/// came out of): the raw array bytes after each NumpyArrayWrapper are skipped as joblib.load skips them, and a head
+/// that names joblib's wrappers at all is claimed even when its layout cannot be followed (then it is Inconclusive).
 /// </summary>
 internal static class PickleSniffer
 {
@@ -47,17 +51,18 @@ internal static class PickleSniffer
         var startsWithProto = head.Length >= 2 && head[0] == PickleOpcodes.Proto && head[1] <= PickleOpcodes.HighestProtocol;
         var framed = head.Length >= 3 && startsWithProto && head[1] >= 4 && head[2] == PickleOpcodes.Frame;
         PickleRunResult run;
+        var seen = new PickleObservations();
         try
         {
             var input = new PickleInput(new ReadOnlyMemoryStream(artifact.Head), Math.Max(4096, artifact.Head.Length));
-            run = new PickleMachine(input, new PickleObservations(), SniffLimits, hook: null, CancellationToken.None).Run();
+            run = new PickleMachine(input, seen, SniffLimits, JoblibArrayHook.Instance, CancellationToken.None).Run();
         }
         catch (LimitExceededException)
         {
             return true;
         }
 
-        if (run.Completed)
+        if (run.Completed || JoblibArrayHook.NamesJoblib(seen))
         {
             return true;
         }

@@ -54,10 +54,6 @@ internal sealed class PStr(string value, bool truncated, string source, bool via
     /// <summary>True when this copy was fetched from the memo.</summary>
     public bool ViaMemo { get; } = viaMemo;
 
-    private PStr? _memoCopy;
-
-    public PStr FromMemo() => ViaMemo ? this : _memoCopy ??= new PStr(Value, Truncated, Source, viaMemo: true);
-
     public override string Describe() => Truncated ? $"'{Value}...'" : $"'{Value}'";
 }
 
@@ -117,6 +113,15 @@ internal sealed class PSeq : PValue
     public SeqKind Kind { get; }
 
     public long Count { get; private set; }
+
+    /// <summary>
+    /// True for a container the memo kept only as kind and count (past its footprint budget): its items are gone,
+    /// so a reader that needs them must fail closed.
+    /// </summary>
+    public bool IsElided { get; private init; }
+
+    /// <summary>A container known only by kind and item count.</summary>
+    public static PSeq Elided(SeqKind kind, long count) => new(kind) { Count = count, IsElided = true };
 
     public IReadOnlyList<PValue> Items => _items;
 

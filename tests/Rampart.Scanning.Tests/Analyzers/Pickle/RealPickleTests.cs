@@ -124,4 +124,51 @@ public sealed class RealPickleTests(RealPickles files) : IClassFixture<RealPickl
         report.Findings.Should().ContainSingle(f => f.RuleId == "RAMP-PKL-101" && f.Property("name") == "posix.system");
         System.IO.File.Exists(files.File("marker")).Should().BeFalse("nothing may ever run the payload");
     }
+
+    public static TheoryData<string> JoblibFiles()
+    {
+        var data = new TheoryData<string>();
+        foreach (var compression in (string[])["none", "zlib", "gzip", "bz2", "lzma", "xz"])
+        {
+            foreach (var stem in (string[])["model", "model.bin", "model.pkl", "model.joblib", "model.dat"])
+            {
+                data.Add($"joblib_{compression}_{stem}");
+            }
+        }
+
+        return data;
+    }
+
+    [RealPicklesTheory]
+    [MemberData(nameof(JoblibFiles))]
+    public async Task Scan_RealJoblibDump_IsJudgedByContentWhateverTheNameAndCompression(string name)
+    {
+        var malicious = await ScanHelper.ScanPathsAsync([files.File(name + "_malicious")]);
+        var benign = await ScanHelper.ScanPathsAsync([files.File(name + "_benign")]);
+
+        malicious.Artifacts[0].Verdict.Should().Be(Verdict.Malicious);
+        malicious.Findings.Should().Contain(f => f.RuleId == "RAMP-PKL-101" && f.Property("name") == "posix.system");
+        benign.Findings.Should().BeEmpty();
+        benign.Artifacts[0].Verdict.Should().Be(Verdict.Clean);
+        benign.Artifacts.Should().Contain(a => a.Formats.Contains("pickle") && a.Facts.ContainsKey("pickle.joblibArrays"));
+        System.IO.File.Exists(files.File("marker")).Should().BeFalse("nothing may ever run the payload");
+    }
+
+    [RealPicklesTheory]
+    [InlineData("sklearn_tree_none.joblib")]
+    [InlineData("sklearn_tree_zlib.joblib")]
+    [InlineData("sklearn_tree_xz.joblib")]
+    [InlineData("sklearn_regressor_none.joblib")]
+    [InlineData("sklearn_forest_none.joblib")]
+    [InlineData("sklearn_forest_zlib.joblib")]
+    [InlineData("sklearn_boosting_none.joblib")]
+    [InlineData("sklearn_boosting_xz.joblib")]
+    public async Task Scan_RealTreeModel_ReadsItsStructuredNodesAndIsNeverInconclusiveOrMalicious(string name)
+    {
+        var report = await ScanHelper.ScanPathsAsync([files.File(name)]);
+
+        report.Artifacts[0].Verdict.Should().BeOneOf(Verdict.Clean, Verdict.NeedsReview);
+        report.Findings.Should().OnlyContain(f => f.Verdict == Verdict.NeedsReview, name);
+        report.Artifacts.Should().Contain(a => a.Facts.ContainsKey("pickle.joblibArrays"));
+    }
 }

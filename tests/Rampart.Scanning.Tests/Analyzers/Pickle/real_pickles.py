@@ -9,6 +9,8 @@ import sys
 import zipfile
 
 out = sys.argv[1]
+JOBLIB_COMPRESSIONS = ("none", "zlib", "gzip", "bz2", "lzma", "xz")
+JOBLIB_NAMES = ("model", "model.bin", "model.pkl", "model.joblib", "model.dat")
 
 
 def write(name, data):
@@ -66,6 +68,26 @@ def main():
     joblib.dump({"a": np.arange(10.0), "b": np.array(["ab", "c"]), "o": np.array([1, "x"], dtype=object),
                  "m": np.ones((3, 4), dtype=np.int16, order="F")}, os.path.join(out, "joblib_arrays.joblib"))
     joblib.dump([np.arange(5.0), Payload(), np.arange(3)], os.path.join(out, "joblib_malicious.joblib"))
+    # joblib by content: every compression joblib.dump offers, under names that do not say "joblib".
+    for compression in JOBLIB_COMPRESSIONS:
+        for stem in JOBLIB_NAMES:
+            name = "joblib_%s_%s" % (compression, stem)
+            compress = (compression, 3) if compression != "none" else 0
+            joblib.dump([np.arange(300.0), Payload(), np.arange(3)], os.path.join(out, name + "_malicious"), compress=compress)
+            joblib.dump({"w": np.arange(300.0), "names": ["a", "b"]}, os.path.join(out, name + "_benign"), compress=compress)
+    # scikit-learn tree models: their nodes are a structured dtype (ints, floats and a u1 flag).
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+    x = np.random.RandomState(0).rand(60, 4)
+    y = (x[:, 0] > 0.5).astype(int)
+    models = {"tree": DecisionTreeClassifier(random_state=0).fit(x, y),
+              "regressor": DecisionTreeRegressor(random_state=0).fit(x, x[:, 1]),
+              "forest": RandomForestClassifier(n_estimators=4, random_state=0).fit(x, y),
+              "boosting": GradientBoostingClassifier(n_estimators=3, random_state=0).fit(x, y)}
+    for model_name, model in models.items():
+        for compression in ("none", "zlib", "xz"):
+            joblib.dump(model, os.path.join(out, "sklearn_%s_%s.joblib" % (model_name, compression)),
+                        compress=(compression, 3) if compression != "none" else 0)
 
 
 main()
