@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Rampart.Core.Policy;
 using Rampart.Core.Rules;
+using Rampart.Scanning.Analyzers.Pickle.Capabilities;
 
 namespace Rampart.Scanning.Analyzers.Pickle;
 
@@ -22,7 +23,8 @@ internal enum GlobalClass
 /// <param name="Class">Clean, review or malicious.</param>
 /// <param name="RuleId">The rule to report (null for Clean).</param>
 /// <param name="Source">Which profile, policy entry or deny rule decided.</param>
-internal sealed record GlobalJudgement(GlobalClass Class, string? RuleId, string Source);
+/// <param name="Reach">For a global judged by the capability map, what the map knows about it.</param>
+internal sealed record GlobalJudgement(GlobalClass Class, string? RuleId, string Source, CapableCallable? Reach = null);
 
 /// <summary>One allow-list profile from rules/profiles/*.json or rules/profiles/generated/*.json.</summary>
 /// <param name="Id">The profile's id.</param>
@@ -49,6 +51,15 @@ internal sealed class GlobalJudge
     public const string ReviewGlobalRule = "RAMP-PKL-002";
     public const string DenyTag = "pickle-deny";
 
+    /// <summary>A global no profile knows that the capability map shows can reach a capability.</summary>
+    public const string CapabilityRule = "RAMP-PKL-112";
+
+    /// <summary>A global no profile knows that the capability map shows reaches no capability.</summary>
+    public const string NoCapabilityRule = "RAMP-PKL-113";
+
+    /// <summary>How a judgement by the map names its source.</summary>
+    public const string CapabilityMapSource = "capability map";
+
     private static readonly Lazy<IReadOnlyList<GlobalProfile>> LazyProfiles = new(LoadProfiles);
 
     private readonly RuleCatalog _rules;
@@ -56,13 +67,14 @@ internal sealed class GlobalJudge
     private readonly NameSet _review;
     private readonly NameSet _policyClean;
     private readonly NameSet _policyReview;
+    private readonly CapabilityMap _capabilities;
 
     // The built-in profiles are compiled once per process; only the policy's own names differ between scans.
     private static readonly Lazy<NameSet> ProfileClean = new(() => new NameSet(Profiles.SelectMany(p => p.Clean.Select(n => (n, p.Source)))));
     private static readonly Lazy<NameSet> ProfileReview = new(() => new NameSet(Profiles.SelectMany(p => p.Review.Select(n => (n, p.Source)))));
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Engine.AnalysisContext, GlobalJudge> PerScan = [];
 
-    public GlobalJudge(RuleCatalog rules, ScanPolicy policy)
+    public GlobalJudge(RuleCatalog rules, ScanPolicy policy, CapabilityMap? capabilities = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         _rules = rules;
@@ -70,6 +82,7 @@ internal sealed class GlobalJudge
         _review = ProfileReview.Value;
         _policyClean = new NameSet(policy.AllowedGlobals.Select(n => (n, "policy allowedGlobals")));
         _policyReview = new NameSet(policy.ReviewGlobals.Select(n => (n, "policy reviewGlobals")));
+        _capabilities = capabilities ?? CapabilityMap.Shipped;
     }
 
     /// <summary>The judge for one scan (its rules and policy), built on first use and shared by every pickle in it.</summary>
@@ -106,6 +119,18 @@ internal sealed class GlobalJudge
         if ((_policyReview.Match(full, plain) ?? _review.Match(full, plain)) is { } review)
         {
             return new GlobalJudgement(GlobalClass.Review, ReviewGlobalRule, review);
+        }
+
+        // No profile knows it: judge it by what its source can reach, where the capability map read it. A name the map
+        // does not know (or could not resolve completely) stays "not known to be safe".
+        if (_capabilities.Capable.TryGetValue(full, out var reach))
+        {
+            return new GlobalJudgement(GlobalClass.Malicious, CapabilityRule, $"{CapabilityMapSource} ({reach.From})", reach);
+        }
+
+        if (_capabilities.Safe.Contains(full))
+        {
+            return new GlobalJudgement(GlobalClass.Review, NoCapabilityRule, $"{CapabilityMapSource} ({string.Join("; ", _capabilities.Sources)})");
         }
 
         return new GlobalJudgement(GlobalClass.Malicious, UnknownGlobalRule, "not in any allow-list profile");
