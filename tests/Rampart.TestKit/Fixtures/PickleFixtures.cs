@@ -19,6 +19,11 @@ public sealed class PickleFixtures : IFixtureSource
         new("pickle/sklearn-like", "classifier.pkl", () =>
             new PickleBuilder().Proto(4).StackGlobal("sklearn.linear_model._logistic", "LogisticRegression").EmptyTuple().NewObj()
                 .EmptyDict().ShortBinUnicode("C").BinFloat(1.0).SetItem().Build().Stop().ToArray()),
+        // Standard-library callables no profile knows, judged by the capability map (rules/capabilities/map.json.gz).
+        new("pickle/capability-reach", "model.pkl", () =>
+            new PickleBuilder().Proto(4).StackGlobal("platform", "architecture").ShortBinUnicode("/bin/sh").Tuple1().Reduce().Stop().ToArray()),
+        new("pickle/capability-none", "model.pkl", () =>
+            new PickleBuilder().Proto(4).StackGlobal("colorsys", "rgb_to_hsv").BinFloat(0.1).BinFloat(0.2).BinFloat(0.3).Tuple3().Reduce().Stop().ToArray()),
         new("pickle/ext-code", "model.pkl", () => new PickleBuilder().Proto(2).Ext1(7).EmptyTuple().Reduce().Stop().ToArray()),
         new("pickle/computed-global", "model.pkl", () =>
             new PickleBuilder().Proto(4)

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Rampart.Core.Policy;
 using Rampart.Core.Rules;
+using Rampart.Scanning.Analyzers.Pickle.Capabilities;
 
 namespace Rampart.Scanning.Analyzers.Pickle;
 
@@ -22,10 +23,20 @@ internal enum GlobalClass
 /// <param name="Class">Clean, review or malicious.</param>
 /// <param name="RuleId">The rule to report (null for Clean).</param>
 /// <param name="Source">Which profile, policy entry or deny rule decided.</param>
-internal sealed record GlobalJudgement(GlobalClass Class, string? RuleId, string Source);
+/// <param name="Reach">For a global judged by the capability map, what the map knows about it.</param>
+internal sealed record GlobalJudgement(GlobalClass Class, string? RuleId, string Source, CapableCallable? Reach = null);
 
-/// <summary>One allow-list profile from rules/profiles/*.json.</summary>
-internal sealed record GlobalProfile(string Id, string Description, IReadOnlyList<string> Clean, IReadOnlyList<string> Review);
+/// <summary>One allow-list profile from rules/profiles/*.json or rules/profiles/generated/*.json.</summary>
+/// <param name="Id">The profile's id.</param>
+/// <param name="Description">What it holds and why.</param>
+/// <param name="Clean">Names that are plain data.</param>
+/// <param name="Review">Names of legitimate code that runs on load.</param>
+/// <param name="Versions">For a generated profile, the library versions it was generated from ("pytz 2022.7.1"), else empty.</param>
+internal sealed record GlobalProfile(string Id, string Description, IReadOnlyList<string> Clean, IReadOnlyList<string> Review, string Versions = "")
+{
+    /// <summary>How a judgement names the profile: its id, and for a generated one the versions it came from.</summary>
+    public string Source => Versions.Length == 0 ? Id : $"{Id} ({Versions})";
+}
 
 /// <summary>
 /// Decides what a pickle global means, allow-list first: deny rules (matched on every dotted suffix) win, then
@@ -40,6 +51,15 @@ internal sealed class GlobalJudge
     public const string ReviewGlobalRule = "RAMP-PKL-002";
     public const string DenyTag = "pickle-deny";
 
+    /// <summary>A global no profile knows that the capability map shows can reach a capability.</summary>
+    public const string CapabilityRule = "RAMP-PKL-112";
+
+    /// <summary>A global no profile knows that the capability map shows reaches no capability.</summary>
+    public const string NoCapabilityRule = "RAMP-PKL-113";
+
+    /// <summary>How a judgement by the map names its source.</summary>
+    public const string CapabilityMapSource = "capability map";
+
     private static readonly Lazy<IReadOnlyList<GlobalProfile>> LazyProfiles = new(LoadProfiles);
 
     private readonly RuleCatalog _rules;
@@ -47,13 +67,14 @@ internal sealed class GlobalJudge
     private readonly NameSet _review;
     private readonly NameSet _policyClean;
     private readonly NameSet _policyReview;
+    private readonly CapabilityMap _capabilities;
 
     // The built-in profiles are compiled once per process; only the policy's own names differ between scans.
-    private static readonly Lazy<NameSet> ProfileClean = new(() => new NameSet(Profiles.SelectMany(p => p.Clean.Select(n => (n, p.Id)))));
-    private static readonly Lazy<NameSet> ProfileReview = new(() => new NameSet(Profiles.SelectMany(p => p.Review.Select(n => (n, p.Id)))));
+    private static readonly Lazy<NameSet> ProfileClean = new(() => new NameSet(Profiles.SelectMany(p => p.Clean.Select(n => (n, p.Source)))));
+    private static readonly Lazy<NameSet> ProfileReview = new(() => new NameSet(Profiles.SelectMany(p => p.Review.Select(n => (n, p.Source)))));
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Engine.AnalysisContext, GlobalJudge> PerScan = [];
 
-    public GlobalJudge(RuleCatalog rules, ScanPolicy policy)
+    public GlobalJudge(RuleCatalog rules, ScanPolicy policy, CapabilityMap? capabilities = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         _rules = rules;
@@ -61,6 +82,7 @@ internal sealed class GlobalJudge
         _review = ProfileReview.Value;
         _policyClean = new NameSet(policy.AllowedGlobals.Select(n => (n, "policy allowedGlobals")));
         _policyReview = new NameSet(policy.ReviewGlobals.Select(n => (n, "policy reviewGlobals")));
+        _capabilities = capabilities ?? CapabilityMap.Shipped;
     }
 
     /// <summary>The judge for one scan (its rules and policy), built on first use and shared by every pickle in it.</summary>
@@ -97,6 +119,18 @@ internal sealed class GlobalJudge
         if ((_policyReview.Match(full, plain) ?? _review.Match(full, plain)) is { } review)
         {
             return new GlobalJudgement(GlobalClass.Review, ReviewGlobalRule, review);
+        }
+
+        // No profile knows it: judge it by what its source can reach, where the capability map read it. A name the map
+        // does not know (or could not resolve completely) stays "not known to be safe".
+        if (_capabilities.Capable.TryGetValue(full, out var reach))
+        {
+            return new GlobalJudgement(GlobalClass.Malicious, CapabilityRule, $"{CapabilityMapSource} ({reach.From})", reach);
+        }
+
+        if (_capabilities.Safe.Contains(full))
+        {
+            return new GlobalJudgement(GlobalClass.Review, NoCapabilityRule, $"{CapabilityMapSource} ({string.Join("; ", _capabilities.Sources)})");
         }
 
         return new GlobalJudgement(GlobalClass.Malicious, UnknownGlobalRule, "not in any allow-list profile");
@@ -220,13 +254,20 @@ internal sealed class GlobalJudge
         return builder.ToString();
     }
 
+    private const string GeneratedPrefix = "profiles/generated/";
+
+    /// <summary>
+    /// The hand-written profiles first, then the generated ones (rules/profiles/generated, written by
+    /// tools/profiles/generate_profiles.py), so a name both know is credited to the hand-written profile.
+    /// </summary>
     private static List<GlobalProfile> LoadProfiles()
     {
         var assembly = typeof(GlobalJudge).Assembly;
         var profiles = new List<GlobalProfile>();
         foreach (var resource in assembly.GetManifestResourceNames()
                      .Where(n => n.StartsWith("profiles/", StringComparison.Ordinal) && n.EndsWith(".json", StringComparison.Ordinal))
-                     .Order(StringComparer.Ordinal))
+                     .OrderBy(n => n.StartsWith(GeneratedPrefix, StringComparison.Ordinal))
+                     .ThenBy(n => n, StringComparer.Ordinal))
         {
             using var stream = assembly.GetManifestResourceStream(resource)
                 ?? throw new InvalidOperationException($"Resource {resource} vanished.");
@@ -236,11 +277,18 @@ internal sealed class GlobalJudge
                 root.GetProperty("id").GetString() ?? throw new InvalidDataException($"{resource}: missing id"),
                 root.GetProperty("description").GetString() ?? string.Empty,
                 Strings(root, "clean"),
-                Strings(root, "review")));
+                Strings(root, "review"),
+                Versions(root)));
         }
 
         return profiles;
     }
+
+    /// <summary>"torch 1.13.0a0, python 3.11.2" from a generated profile's "versions" object; empty when it has none.</summary>
+    private static string Versions(JsonElement root) =>
+        root.TryGetProperty("versions", out var versions) && versions.ValueKind == JsonValueKind.Object
+            ? string.Join(", ", versions.EnumerateObject().Select(v => $"{v.Name} {v.Value.GetString()}"))
+            : string.Empty;
 
     private static string[] Strings(JsonElement root, string property) =>
         root.TryGetProperty(property, out var array) ? [.. array.EnumerateArray().Select(e => e.GetString() ?? throw new InvalidDataException($"null in {property}"))] : [];

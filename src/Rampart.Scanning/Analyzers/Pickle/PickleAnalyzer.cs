@@ -129,11 +129,21 @@ internal sealed class PickleAnalyzer : IArtifactAnalyzer
                 new("decidedBy", judgement.Source),
             ];
             var written = use.RawName == use.FullName ? string.Empty : $" (written as {use.RawName})";
-            var message = judgement.Class == GlobalClass.Review
-                ? $"the pickle instantiates {use.FullName}{written} ({judgement.Source}): a legitimate class, but its own code runs when the file is loaded"
-                : judgement.RuleId == GlobalJudge.UnknownGlobalRule
-                    ? $"the pickle imports {use.FullName}{written}, which no allow-list profile knows as safe; loading the file calls or builds it"
-                    : $"the pickle imports {use.FullName}{written} ({judgement.Source}); loading the file hands it to the loader";
+            var message = judgement.RuleId switch
+            {
+                GlobalJudge.CapabilityRule => $"the pickle imports {use.FullName}{written}, which no allow-list profile knows and whose source can reach "
+                    + $"{string.Join(", ", judgement.Reach!.Capabilities.Select(c => Capabilities.Capability.Words[c]))}: {judgement.Reach.ChainText} ({judgement.Reach.From})",
+                GlobalJudge.NoCapabilityRule => $"the pickle imports {use.FullName}{written}, which no allow-list profile knows; its source, read by Rampart's "
+                    + "capability map, reaches no process execution, eval/exec/compile, code objects, dynamic import, file writes, network, ctypes or nested deserialization, but its code still runs on load",
+                _ when judgement.Class == GlobalClass.Review => $"the pickle instantiates {use.FullName}{written} ({judgement.Source}): a legitimate class, but its own code runs when the file is loaded",
+                GlobalJudge.UnknownGlobalRule => $"the pickle imports {use.FullName}{written}, which no allow-list profile knows as safe; loading the file calls or builds it",
+                _ => $"the pickle imports {use.FullName}{written} ({judgement.Source}); loading the file hands it to the loader",
+            };
+            if (judgement.Reach is { } reach)
+            {
+                properties = [.. properties, new("chain", reach.ChainText), new("capabilities", string.Join(",", reach.Capabilities))];
+            }
+
             result.Report(judgement.RuleId!, message, location, properties);
         }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Rampart.Core;
 using Rampart.TestKit;
 
@@ -7,7 +6,7 @@ namespace Rampart.Scanning.Tests.Analyzers.Pickle;
 /// <summary>Runs Debian's /usr/bin/python3 once to write real pickles with torch, numpy, sklearn and joblib.</summary>
 public sealed class RealPickles : IDisposable
 {
-    public const string Python = "/usr/bin/python3";
+    public const string Python = DebianPython.Path;
 
     private static readonly Lazy<string?> LazyMissing = new(() =>
     {
@@ -16,7 +15,7 @@ public sealed class RealPickles : IDisposable
             return $"{Python} is not installed";
         }
 
-        var (code, output) = RunPython("-c \"import torch, numpy, sklearn, joblib\"");
+        var (code, output) = DebianPython.Run("-c", "import torch, numpy, sklearn, joblib");
         return code == 0 ? null : $"{Python} lacks torch, numpy, sklearn or joblib: {output.Trim()}";
     });
 
@@ -30,7 +29,7 @@ public sealed class RealPickles : IDisposable
         }
 
         var script = Path.Combine(RepositoryPaths.Root, "tests", "Rampart.Scanning.Tests", "Analyzers", "Pickle", "real_pickles.py");
-        var (code, output) = RunPython($"\"{script}\" \"{_temp.Path}\"");
+        var (code, output) = DebianPython.Run(script, _temp.Path);
         if (code != 0)
         {
             throw new InvalidOperationException("real_pickles.py failed: " + output);
@@ -43,20 +42,6 @@ public sealed class RealPickles : IDisposable
     public string File(string name) => _temp.File(name);
 
     public void Dispose() => _temp.Dispose();
-
-    private static (int Code, string Output) RunPython(string arguments)
-    {
-        using var process = Process.Start(new ProcessStartInfo(Python, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout + stderr.Result);
-    }
 }
 
 /// <summary>A fact that is skipped, with the reason, where the real Python libraries are absent.</summary>

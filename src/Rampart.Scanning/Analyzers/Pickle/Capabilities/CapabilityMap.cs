@@ -1,0 +1,169 @@
+using System.Collections.Frozen;
+using System.IO.Compression;
+using System.Text.Json;
+
+namespace Rampart.Scanning.Analyzers.Pickle.Capabilities;
+
+/// <summary>A callable the map knows can reach at least one capability.</summary>
+/// <param name="Capabilities">Every capability it can reach (in <see cref="Capability.All"/> order).</param>
+/// <param name="Chain">The shortest call chain found, from the callable to the sink that is the capability.</param>
+/// <param name="From">The Python installation the chain was found in ("cpython 3.12.1").</param>
+internal sealed record CapableCallable(IReadOnlyList<string> Capabilities, IReadOnlyList<string> Chain, string From)
+{
+    /// <summary>"pydoc.pipepager -> subprocess.Popen -> ... -> _posixsubprocess.fork_exec".</summary>
+    public string ChainText => string.Join(" -> ", Chain);
+}
+
+/// <summary>
+/// The capability map shipped in rules/capabilities/map.json.gz: for the standard library of every CPython the
+/// generator read, and the ML libraries' pure-Python sources, the callables that can reach a capability (with a
+/// chain) and the callables that provably reach none in every version that has them. Names in neither set are not
+/// known, and stay as strict as before.
+/// </summary>
+internal sealed class CapabilityMap
+{
+    public const string ResourceName = "capabilities/map.json.gz";
+
+    private static readonly Lazy<CapabilityMap> LazyShipped = new(LoadShipped);
+
+    public CapabilityMap(IReadOnlyList<string> sources, IReadOnlyDictionary<string, CapableCallable> capable, IEnumerable<string> safe)
+    {
+        Sources = sources;
+        Capable = capable.ToFrozenDictionary(StringComparer.Ordinal);
+        Safe = safe.ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The installations the map was generated from.</summary>
+    public IReadOnlyList<string> Sources { get; }
+
+    public FrozenDictionary<string, CapableCallable> Capable { get; }
+
+    public FrozenSet<string> Safe { get; }
+
+    /// <summary>The map embedded in Rampart (empty when the build has none).</summary>
+    public static CapabilityMap Shipped => LazyShipped.Value;
+
+    /// <summary>
+    /// Combines the graphs of several installations: a callable is capable if it is in any of them (the shortest chain
+    /// wins), safe only if it is safe in every one that defines it, and unknown otherwise.
+    /// </summary>
+    public static CapabilityMap Merge(IEnumerable<(string Label, IReadOnlyDictionary<string, CallableReach> Reach)> installations)
+    {
+        ArgumentNullException.ThrowIfNull(installations);
+        var sources = new List<string>();
+        var capable = new Dictionary<string, CapableCallable>(StringComparer.Ordinal);
+        var safe = new HashSet<string>(StringComparer.Ordinal);
+        var unknown = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (label, reach) in installations)
+        {
+            sources.Add(label);
+            foreach (var (name, result) in reach)
+            {
+                if (result.Chains.Count > 0)
+                {
+                    // The chain shown is that of the gravest capability (Capability.All order), then the shortest.
+                    var shortest = result.Chains.OrderBy(c => Rank(c.Key)).ThenBy(c => c.Value.Count).First().Value;
+                    var rank = result.Chains.Keys.Min(Rank);
+                    var capabilities = result.Chains.Keys.ToHashSet(StringComparer.Ordinal);
+                    if (capable.TryGetValue(name, out var before))
+                    {
+                        capabilities.UnionWith(before.Capabilities);
+                        var beforeRank = before.Capabilities.Min(Rank);
+                        if (beforeRank < rank || (beforeRank == rank && before.Chain.Count <= shortest.Count))
+                        {
+                            capable[name] = before with { Capabilities = Ordered(capabilities) };
+                            continue;
+                        }
+                    }
+
+                    capable[name] = new CapableCallable(Ordered(capabilities), shortest, label);
+                }
+                else if (result.IsSafe)
+                {
+                    safe.Add(name);
+                }
+                else
+                {
+                    unknown.Add(name);
+                }
+            }
+        }
+
+        safe.ExceptWith(unknown);
+        safe.ExceptWith(capable.Keys);
+        return new CapabilityMap(sources, capable, safe);
+    }
+
+    private static int Rank(string capability) => Capability.All.ToList().IndexOf(capability);
+
+    private static string[] Ordered(HashSet<string> capabilities) => [.. Capability.All.Where(capabilities.Contains)];
+
+    /// <summary>Writes the map as gzip'd JSON, names sorted so the output is reproducible.</summary>
+    public void Write(Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        using var gzip = new GZipStream(output, CompressionLevel.SmallestSize, leaveOpen: true);
+        using var writer = new Utf8JsonWriter(gzip);
+        writer.WriteStartObject();
+        writer.WriteString("generator", "tools/capabilities (dotnet run --project tools/capabilities/Rampart.CapabilityMap)");
+        writer.WriteStartArray("sources");
+        foreach (var source in Sources)
+        {
+            writer.WriteStringValue(source);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartObject("capable");
+        foreach (var (name, entry) in Capable.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            writer.WriteStartArray(name);
+            writer.WriteStringValue(string.Join(',', entry.Capabilities));
+            writer.WriteStringValue(entry.From);
+            foreach (var hop in entry.Chain)
+            {
+                writer.WriteStringValue(hop);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
+        writer.WriteStartArray("safe");
+        foreach (var name in Safe.Order(StringComparer.Ordinal))
+        {
+            writer.WriteStringValue(name);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Reads a map written by <see cref="Write"/>.</summary>
+    public static CapabilityMap Read(Stream input)
+    {
+        using var gzip = new GZipStream(input, CompressionMode.Decompress);
+        using var document = JsonDocument.Parse(gzip);
+        var root = document.RootElement;
+        var sources = root.GetProperty("sources").EnumerateArray().Select(e => e.GetString() ?? string.Empty).ToList();
+        var capable = new Dictionary<string, CapableCallable>(StringComparer.Ordinal);
+        foreach (var entry in root.GetProperty("capable").EnumerateObject())
+        {
+            var items = entry.Value.EnumerateArray().Select(e => e.GetString() ?? string.Empty).ToArray();
+            if (items.Length < 3)
+            {
+                throw new InvalidDataException($"capability map entry {entry.Name} has no chain");
+            }
+
+            capable[entry.Name] = new CapableCallable(items[0].Split(','), items[2..], items[1]);
+        }
+
+        var safe = root.GetProperty("safe").EnumerateArray().Select(e => e.GetString() ?? string.Empty);
+        return new CapabilityMap(sources, capable, safe);
+    }
+
+    private static CapabilityMap LoadShipped()
+    {
+        using var stream = typeof(CapabilityMap).Assembly.GetManifestResourceStream(ResourceName);
+        return stream is null ? new CapabilityMap([], new Dictionary<string, CapableCallable>(), []) : Read(stream);
+    }
+}
