@@ -30,6 +30,7 @@ internal static class RampartCli
         ("bom", BomCommand.Create),
         ("slsa", SlsaCommand.Create),
         ("review", ReviewCommand.Create),
+        ("gateway", GatewayCommand.Create),
     ];
 
     /// <summary>
