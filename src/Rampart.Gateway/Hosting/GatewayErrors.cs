@@ -34,7 +34,7 @@ internal static class GatewayErrors
         {
             context.Response.StatusCode = status;
             context.Response.ContentType = "application/json";
-            context.Response.ContentLength = bytes.Length;
+            context.Response.ContentLength = null; // chunked: complete only after the audit entry is written
         }
 
         await body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);

@@ -170,6 +170,9 @@ internal sealed partial class GuardMiddleware(GatewayState state, Quotas quotas,
             context.Response.Body = realBody;
         }
 
+        // No Content-Length on what the gateway writes: the response is chunked and completes only when this handler
+        // returns, which is after the audit entry is durable (a client never holds an answer whose entry could be lost).
+        context.Response.ContentLength = null;
         if (context.GetForwarderErrorFeature() is { } error)
         {
             return await UpstreamErrorAsync(context, realBody, error, record, rules).ConfigureAwait(false);
@@ -205,7 +208,6 @@ internal sealed partial class GuardMiddleware(GatewayState state, Quotas quotas,
         }
 
         var sent = output.Action == GuardAction.Redact ? responseBody.Write(output.Payload) : answer.ToArray();
-        context.Response.ContentLength = sent.Length;
         await realBody.WriteAsync(sent, context.RequestAborted).ConfigureAwait(false);
         return record with
         {
