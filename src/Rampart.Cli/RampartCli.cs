@@ -33,6 +33,7 @@ internal static class RampartCli
         ("review", ReviewCommand.Create),
         ("guard", GuardCommand.Create),
         ("profile", ProfileCommand.Create),
+        ("gateway", GatewayCommand.Create),
     ];
 
     /// <summary>

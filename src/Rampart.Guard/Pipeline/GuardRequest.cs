@@ -50,4 +50,11 @@ public sealed record GuardRequest(
     DateTimeOffset ReceivedAt);
 
 /// <summary>A response as the output checks see it (whole body; streams are checked through <see cref="ITextCheck"/> windows).</summary>
-public sealed record GuardResponse(int StatusCode, GuardPayload Payload);
+public sealed record GuardResponse(int StatusCode, GuardPayload Payload)
+{
+    /// <summary>The size of the response body as received from upstream (0 where unknown).</summary>
+    public long BodyBytes { get; init; }
+
+    /// <summary>Completion tokens the upstream reported (<c>usage.completion_tokens</c>), where it did.</summary>
+    public long? OutputTokens { get; init; }
+}

@@ -30,6 +30,11 @@ public sealed class RuleSelfTests
             return;
         }
 
+        if (rule.Match.Detector!.StartsWith("guard.", StringComparison.Ordinal))
+        {
+            return; // runtime guard rules: their self-tests are texts and bodies, run by Rampart.Guard.Tests (GuardRuleSelfTests)
+        }
+
         foreach (var fixtureId in rule.SelfTests.MustMatch)
         {
             var ids = await RuleIdsRaisedBy(fixtureId);

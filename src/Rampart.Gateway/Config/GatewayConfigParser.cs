@@ -1,0 +1,321 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Rampart.Guard.Pipeline;
+using YamlDotNet.RepresentationModel;
+
+namespace Rampart.Gateway.Config;
+
+/// <summary>
+/// Reads gateway.yaml. Strict: unknown keys, unknown protocols, routes naming missing clusters, and any route that
+/// would be reachable without authentication without saying <c>public: true</c> are errors
+/// (<see cref="InvalidDataException"/> naming the file and the problem), so a typo never opens a model to the world.
+/// </summary>
+public static class GatewayConfigParser
+{
+    public static GatewayConfig Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"{path}: no such file");
+        }
+
+        return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    public static GatewayConfig Parse(string text, string source, string baseDirectory)
+    {
+        var yaml = new YamlStream();
+        try
+        {
+            yaml.Load(new StringReader(text));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new InvalidDataException($"{source}: not valid YAML ({e.Start.Line}:{e.Start.Column}): {e.Message}", e);
+        }
+
+        if (yaml.Documents.Count != 1 || yaml.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new InvalidDataException($"{source}: the configuration is one YAML mapping");
+        }
+
+        var r = new Reader(source);
+        r.Keys(root, "root", "listen", "limits", "auth", "audit", "clusters", "routes");
+        var limits = r.Map(root, "limits") is { } l ? ParseLimits(r, l) : new LimitsConfig();
+        var auth = r.Map(root, "auth") is { } a ? ParseAuth(r, a) : new AuthConfig();
+        var audit = r.Map(root, "audit") is { } au ? ParseAudit(r, au) : null;
+        var clusters = (r.Map(root, "clusters") ?? throw r.Error("'clusters' is required")).Children
+            .ToImmutableDictionary(c => r.Text(c.Key, "cluster name"), c => ParseCluster(r, c.Value as YamlMappingNode ?? throw r.Error($"cluster {c.Key} is not a mapping"), c.Key.ToString()), StringComparer.Ordinal);
+        var routes = (r.Seq(root, "routes") ?? throw r.Error("'routes' is required")).Children
+            .Select(n => ParseRoute(r, n as YamlMappingNode ?? throw r.Error("a route is a mapping"))).ToImmutableArray();
+
+        var config = new GatewayConfig
+        {
+            Listen = r.Str(root, "listen") ?? "http://127.0.0.1:8080",
+            Limits = limits,
+            Auth = auth,
+            Audit = audit,
+            Clusters = clusters,
+            Routes = routes,
+            BaseDirectory = baseDirectory,
+        };
+        Validate(config, r);
+        return config;
+    }
+
+    private static void Validate(GatewayConfig config, Reader r)
+    {
+        if (config.Routes.IsEmpty)
+        {
+            throw r.Error("no routes: a gateway with no routes serves nothing");
+        }
+
+        foreach (var group in config.Routes.GroupBy(x => x.Name, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            throw r.Error($"route name '{group.Key}' is used twice");
+        }
+
+        foreach (var route in config.Routes)
+        {
+            foreach (var cluster in route.Models.Values.Append(route.Cluster))
+            {
+                if (!config.Clusters.ContainsKey(cluster))
+                {
+                    throw r.Error($"route '{route.Name}' names cluster '{cluster}', which is not defined");
+                }
+            }
+
+            if (route.Public)
+            {
+                if (!route.Allow.IsEmpty)
+                {
+                    throw r.Error($"route '{route.Name}' is public and has allow rules: a public route is open to everyone, so its allow rules would mean nothing; remove one of the two");
+                }
+
+                continue;
+            }
+
+            if (!config.Auth.Configured)
+            {
+                throw r.Error($"route '{route.Name}' needs authentication but auth configures neither apiKeys nor jwt; configure one, or mark the route 'public: true' if it really is meant to be open");
+            }
+
+            if (route.Allow.IsEmpty)
+            {
+                throw r.Error($"route '{route.Name}' has no allow rules: nobody could call it (deny by default); add allow entries or remove the route");
+            }
+        }
+    }
+
+    private static LimitsConfig ParseLimits(Reader r, YamlMappingNode n)
+    {
+        r.Keys(n, "limits", "maxBodyBytes", "maxJsonDepth", "maxRequestHeaders", "maxRequestHeaderBytes", "minRequestBodyBytesPerSecond", "requestHeadersTimeoutSeconds");
+        var d = new LimitsConfig();
+        return new LimitsConfig
+        {
+            MaxBodyBytes = r.Long(n, "maxBodyBytes") ?? d.MaxBodyBytes,
+            MaxJsonDepth = (int)(r.Long(n, "maxJsonDepth") ?? d.MaxJsonDepth),
+            MaxRequestHeaders = (int)(r.Long(n, "maxRequestHeaders") ?? d.MaxRequestHeaders),
+            MaxRequestHeaderBytes = (int)(r.Long(n, "maxRequestHeaderBytes") ?? d.MaxRequestHeaderBytes),
+            MinRequestBodyBytesPerSecond = r.Double(n, "minRequestBodyBytesPerSecond") ?? d.MinRequestBodyBytesPerSecond,
+            RequestHeadersTimeoutSeconds = r.Double(n, "requestHeadersTimeoutSeconds") ?? d.RequestHeadersTimeoutSeconds,
+        };
+    }
+
+    private static AuthConfig ParseAuth(Reader r, YamlMappingNode n)
+    {
+        r.Keys(n, "auth", "apiKeys", "jwt");
+        JwtConfig? jwt = null;
+        if (r.Map(n, "jwt") is { } j)
+        {
+            r.Keys(j, "jwt", "issuer", "audience", "jwks", "rolesClaim");
+            jwt = new JwtConfig(r.Str(j, "issuer") ?? throw r.Error("jwt.issuer is required"), r.Str(j, "audience") ?? throw r.Error("jwt.audience is required"),
+                r.Str(j, "jwks") ?? throw r.Error("jwt.jwks (a file or an https URL) is required"), r.Str(j, "rolesClaim") ?? "roles");
+        }
+
+        return new AuthConfig { ApiKeys = r.Str(n, "apiKeys"), Jwt = jwt };
+    }
+
+    private static AuditConfig ParseAudit(Reader r, YamlMappingNode n)
+    {
+        r.Keys(n, "audit", "directory", "bodies", "keyFile");
+        var bodies = r.Str(n, "bodies") ?? "redacted";
+        if (bodies is not ("none" or "redacted"))
+        {
+            throw r.Error($"audit.bodies is 'none' or 'redacted', not '{bodies}' (bodies are only ever kept after the guard's redactions)");
+        }
+
+        return new AuditConfig(r.Str(n, "directory") ?? throw r.Error("audit.directory is required"), bodies, r.Str(n, "keyFile"));
+    }
+
+    private static ClusterConfig ParseCluster(Reader r, YamlMappingNode n, string name)
+    {
+        r.Keys(n, $"cluster {name}", "destinations", "timeoutSeconds", "healthPath", "healthIntervalSeconds", "retries");
+        var destinations = r.Strings(n, "destinations");
+        if (destinations.IsEmpty || destinations.Any(d => !Uri.TryCreate(d, UriKind.Absolute, out var u) || (u.Scheme != "http" && u.Scheme != "https")))
+        {
+            throw r.Error($"cluster {name} needs destinations, each an http(s) URL");
+        }
+
+        return new ClusterConfig(destinations)
+        {
+            TimeoutSeconds = r.Double(n, "timeoutSeconds") ?? 60,
+            HealthPath = r.Str(n, "healthPath"),
+            HealthIntervalSeconds = r.Double(n, "healthIntervalSeconds") ?? 10,
+            Retries = (int)(r.Long(n, "retries") ?? 0),
+        };
+    }
+
+    private static RouteConfig ParseRoute(Reader r, YamlMappingNode n)
+    {
+        r.Keys(n, "route", "name", "path", "protocol", "cluster", "models", "operation", "public", "allow", "rateLimit", "mode", "checks");
+        var name = r.Str(n, "name") ?? throw r.Error("a route lacks 'name'");
+        var protocolText = r.Str(n, "protocol") ?? "opaque";
+        var protocol = protocolText switch
+        {
+            "openai-chat" => GuardProtocol.OpenAiChat,
+            "openai-completions" => GuardProtocol.OpenAiCompletions,
+            "openai-embeddings" => GuardProtocol.OpenAiEmbeddings,
+            "v2-infer" => GuardProtocol.InferenceV2,
+            "tf-serving" => GuardProtocol.TfServing,
+            "mlflow" => GuardProtocol.MlflowInvocations,
+            "opaque" => GuardProtocol.Opaque,
+            _ => throw r.Error($"route {name}: unknown protocol '{protocolText}' (openai-chat, openai-completions, openai-embeddings, v2-infer, tf-serving, mlflow, opaque)"),
+        };
+        var allow = (r.Seq(n, "allow")?.Children ?? []).Select(a =>
+        {
+            var m = a as YamlMappingNode ?? throw r.Error($"route {name}: an allow entry is a mapping");
+            r.Keys(m, $"route {name} allow", "principal", "role", "operations", "models");
+            var principal = r.Str(m, "principal");
+            var role = r.Str(m, "role");
+            if ((principal is null) == (role is null))
+            {
+                throw r.Error($"route {name}: an allow entry names exactly one of principal or role");
+            }
+
+            var operations = r.Strings(m, "operations");
+            return new AllowRule(principal, role, operations.IsEmpty ? throw r.Error($"route {name}: an allow entry lists its operations (or '*')") : operations, r.Strings(m, "models"));
+        }).ToImmutableArray();
+        var rate = r.Map(n, "rateLimit") is { } rl ? ParseRate(r, rl) : new RateLimitConfig();
+        var mode = (r.Str(n, "mode") ?? "enforce") switch
+        {
+            "enforce" => GuardMode.Enforce,
+            "monitor" => GuardMode.Monitor,
+            var other => throw r.Error($"route {name}: mode is enforce or monitor, not '{other}'"),
+        };
+        return new RouteConfig
+        {
+            Name = name,
+            Path = r.Str(n, "path") ?? throw r.Error($"route {name} lacks 'path'"),
+            Protocol = protocol,
+            Cluster = r.Str(n, "cluster") ?? throw r.Error($"route {name} lacks 'cluster'"),
+            Models = r.Map(n, "models")?.Children.ToImmutableDictionary(k => r.Text(k.Key, "model"), v => r.Text(v.Value, "cluster"), StringComparer.Ordinal) ?? ImmutableDictionary<string, string>.Empty,
+            Operation = r.Str(n, "operation"),
+            Public = r.Bool(n, "public") ?? false,
+            Allow = allow,
+            RateLimit = rate,
+            Mode = mode,
+            Checks = r.Map(n, "checks") is { } c ? ParseChecks(r, c, name) : new ChecksConfig(),
+        };
+    }
+
+    private static RateLimitConfig ParseRate(Reader r, YamlMappingNode n)
+    {
+        r.Keys(n, "rateLimit", "requestsPerMinute", "tokensPerMinute");
+        return new RateLimitConfig((int)(r.Long(n, "requestsPerMinute") ?? 0), r.Long(n, "tokensPerMinute") ?? 0);
+    }
+
+    private static ChecksConfig ParseChecks(Reader r, YamlMappingNode n, string route)
+    {
+        r.Keys(n, $"route {route} checks", "secrets", "pii", "canaries", "denyTerms", "denyPatterns", "exfiltration", "maxResponseBytes", "maxResponseTokens", "profile", "masking", "maskingDecimals", "maskingTopK");
+        GuardAction? Action(string key) => r.Str(n, key) switch
+        {
+            null or "off" => null,
+            "annotate" => GuardAction.Annotate,
+            "redact" => GuardAction.Redact,
+            "block" => GuardAction.Block,
+            var other => throw r.Error($"route {route}: checks.{key} is off, annotate, redact or block, not '{other}'"),
+        };
+        ImmutableArray<string>? hosts = null;
+        if (r.Map(n, "exfiltration") is { } ex)
+        {
+            r.Keys(ex, "exfiltration", "allowedHosts");
+            hosts = r.Strings(ex, "allowedHosts");
+        }
+
+        var masking = r.Str(n, "masking");
+        if (masking is not (null or "round" or "topk" or "label"))
+        {
+            throw r.Error($"route {route}: checks.masking is round, topk or label, not '{masking}'");
+        }
+
+        return new ChecksConfig
+        {
+            Secrets = Action("secrets"),
+            Pii = Action("pii"),
+            Canaries = r.Strings(n, "canaries"),
+            DenyTerms = r.Strings(n, "denyTerms"),
+            DenyPatterns = r.Strings(n, "denyPatterns"),
+            ExfiltrationAllowedHosts = hosts,
+            MaxResponseBytes = r.Long(n, "maxResponseBytes") ?? 0,
+            MaxResponseTokens = r.Long(n, "maxResponseTokens") ?? 0,
+            Profile = r.Str(n, "profile"),
+            Masking = masking,
+            MaskingDecimals = (int)(r.Long(n, "maskingDecimals") ?? 2),
+            MaskingTopK = (int)(r.Long(n, "maskingTopK") ?? 1),
+        };
+    }
+
+    /// <summary>Typed access to YAML nodes with errors that name the file.</summary>
+    private sealed class Reader(string source)
+    {
+        public InvalidDataException Error(string message) => new($"{source}: {message}");
+
+        public void Keys(YamlMappingNode node, string where, params string[] known)
+        {
+            foreach (var key in node.Children.Keys)
+            {
+                var k = Text(key, "key");
+                if (!known.Contains(k, StringComparer.Ordinal))
+                {
+                    throw Error($"unknown key '{k}' in {where} (known: {string.Join(", ", known)})");
+                }
+            }
+        }
+
+        public string Text(YamlNode node, string what) => node is YamlScalarNode { Value: { } v } ? v : throw Error($"a {what} must be a single value");
+
+        private static YamlNode? Get(YamlMappingNode node, string key) => node.Children.TryGetValue(new YamlScalarNode(key), out var v) ? v : null;
+
+        public string? Str(YamlMappingNode node, string key) => Get(node, key) is { } v ? Text(v, key) : null;
+
+        public YamlMappingNode? Map(YamlMappingNode node, string key) => Get(node, key) switch
+        {
+            null => null,
+            YamlMappingNode m => m,
+            _ => throw Error($"'{key}' must be a mapping"),
+        };
+
+        public YamlSequenceNode? Seq(YamlMappingNode node, string key) => Get(node, key) switch
+        {
+            null => null,
+            YamlSequenceNode s => s,
+            _ => throw Error($"'{key}' must be a list"),
+        };
+
+        public ImmutableArray<string> Strings(YamlMappingNode node, string key) => [.. (Seq(node, key)?.Children ?? []).Select(c => Text(c, key))];
+
+        public long? Long(YamlMappingNode node, string key) => Str(node, key) is { } s
+            ? long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : throw Error($"'{key}' must be a whole number >= 0, not '{s}'")
+            : null;
+
+        public double? Double(YamlMappingNode node, string key) => Str(node, key) is { } s
+            ? double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : throw Error($"'{key}' must be a number >= 0, not '{s}'")
+            : null;
+
+        public bool? Bool(YamlMappingNode node, string key) => Str(node, key) is { } s
+            ? bool.TryParse(s, out var v) ? v : throw Error($"'{key}' must be true or false, not '{s}'")
+            : null;
+    }
+}
