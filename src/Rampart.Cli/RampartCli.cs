@@ -1,9 +1,9 @@
-using Rampart.Core.IO;
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Text;
 using Rampart.Cli.Commands;
 using Rampart.Core;
+using Rampart.Core.IO;
 using Rampart.Scanning;
 
 namespace Rampart.Cli;

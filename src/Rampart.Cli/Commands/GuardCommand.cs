@@ -1,9 +1,9 @@
-using Rampart.Core.IO;
 using System.Collections.Immutable;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Rampart.Core.IO;
 using Rampart.Guard;
 using Rampart.Guard.Detectors.Injection;
 using Rampart.Guard.Pipeline;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Rampart.Core.IO;
 
 namespace Rampart.Gateway.Auth;
 
@@ -53,7 +54,7 @@ public sealed class ApiKeyStore
 
         try
         {
-            return new ApiKeyStore(JsonSerializer.Deserialize<KeyFile>(File.ReadAllText(path), Json)?.Keys ?? []);
+            return new ApiKeyStore(JsonSerializer.Deserialize<KeyFile>(BoundedFile.ReadAllText(path), Json)?.Keys ?? []);
         }
         catch (JsonException e)
         {

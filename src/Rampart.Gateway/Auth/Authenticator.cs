@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Security.Claims;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Rampart.Core.IO;
 using Rampart.Gateway.Config;
 using Rampart.Guard.Pipeline;
 
@@ -124,7 +125,7 @@ internal sealed class Authenticator
         }
         else
         {
-            json = await File.ReadAllTextAsync(Path.Combine(baseDirectory, location), cancellationToken).ConfigureAwait(false);
+            json = await BoundedFile.ReadAllTextAsync(Path.Combine(baseDirectory, location), 4L << 20, null, cancellationToken).ConfigureAwait(false);
         }
 
         try

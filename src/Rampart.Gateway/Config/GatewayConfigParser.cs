@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using Rampart.Core.IO;
 using Rampart.Guard.Pipeline;
 using YamlDotNet.RepresentationModel;
 
@@ -20,7 +21,7 @@ public static class GatewayConfigParser
             throw new InvalidDataException($"{path}: no such file");
         }
 
-        return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return Parse(BoundedFile.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
     public static GatewayConfig Parse(string text, string source, string baseDirectory)

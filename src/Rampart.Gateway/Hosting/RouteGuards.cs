@@ -1,3 +1,4 @@
+using Rampart.Core.IO;
 using Rampart.Gateway.Config;
 using Rampart.Guard.Checks;
 using Rampart.Guard.Pipeline;
@@ -51,7 +52,7 @@ internal sealed record RouteGuard(RouteConfig Route, GuardPipeline Pipeline, IRe
         if (c.Profile is { } profile)
         {
             var path = Path.Combine(baseDirectory, profile);
-            inputs.Add(new PredictSchemaCheck(ModelProfile.Parse(File.ReadAllText(path), path)));
+            inputs.Add(new PredictSchemaCheck(ModelProfile.Parse(BoundedFile.ReadAllText(path), path)));
         }
 
         if (c.MaxResponseBytes > 0 || c.MaxResponseTokens > 0)

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using Rampart.Core.IO;
 
 namespace Rampart.Guard.Audit;
 
@@ -23,7 +24,7 @@ public sealed record AuditKey(string Id, ReadOnlyMemory<byte> Bytes)
     /// <summary>Reads a key file: 64 hex characters (32 bytes); the id is the first 16 hex digits of the key's SHA-256.</summary>
     public static AuditKey FromFile(string path)
     {
-        var text = File.ReadAllText(path).Trim();
+        var text = BoundedFile.ReadAllText(path, 4096).Trim();
         byte[] bytes;
         try
         {
@@ -90,7 +91,7 @@ public sealed class AuditLog : IAsyncDisposable
 
         foreach (var segment in segments)
         {
-            foreach (var line in File.ReadLines(segment))
+            foreach (var line in BoundedFile.ReadLines(segment))
             {
                 var entry = AuditCodec.Decode(line, options.Key);
                 if (entry is not null)

@@ -1,3 +1,5 @@
+using Rampart.Core.IO;
+
 namespace Rampart.Guard.Audit;
 
 /// <summary>What <see cref="AuditVerifier.Verify"/> found: entries checked, and the first break in the chain.</summary>
@@ -21,7 +23,7 @@ public static class AuditVerifier
         foreach (var segment in segments)
         {
             var lineNumber = 0;
-            foreach (var line in File.ReadLines(segment))
+            foreach (var line in BoundedFile.ReadLines(segment))
             {
                 lineNumber++;
                 AuditEntry? entry;
@@ -68,7 +70,7 @@ public static class AuditVerifier
         ArgumentNullException.ThrowIfNull(query);
         foreach (var segment in AuditLog.Segments(directory))
         {
-            foreach (var line in File.ReadLines(segment))
+            foreach (var line in BoundedFile.ReadLines(segment))
             {
                 if (AuditCodec.Decode(line, key) is not { } entry)
                 {

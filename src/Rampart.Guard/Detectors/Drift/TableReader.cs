@@ -1,7 +1,7 @@
-using Rampart.Core.IO;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Rampart.Core.IO;
 
 namespace Rampart.Guard.Detectors.Drift;
 
