@@ -15,6 +15,9 @@ internal enum CompressionFormat
     Bzip2,
     Xz,
     LzmaAlone,
+
+    /// <summary>joblib's pre-0.10 "ZF" file: "ZF", the inflated length as "0x..." padded to 19 bytes, then a zlib stream.</summary>
+    JoblibZfile,
 }
 
 /// <summary>
@@ -46,9 +49,22 @@ internal sealed class CompressedAnalyzer : IArtifactAnalyzer
         return Detect(artifact.Head.Span) != CompressionFormat.None;
     }
 
+    /// <summary>
+    /// Length of joblib's "ZF" header: the prefix and the inflated length in hex ("0x..."), space-padded to the length
+    /// of hex(2**64). joblib.load still reads such files (its compatibility loader), so they are unpacked like any zlib.
+    /// </summary>
+    private const int ZfileHeaderBytes = 2 + 19;
+
+    private static readonly System.Buffers.SearchValues<byte> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF"u8);
+
     /// <summary>Identifies the format from the first bytes (content only, never the name).</summary>
     public static CompressionFormat Detect(ReadOnlySpan<byte> head)
     {
+        if (IsJoblibZfile(head))
+        {
+            return CompressionFormat.JoblibZfile;
+        }
+
         if (head.Length >= 10 && head[0] == 0x1F && head[1] == 0x8B && head[2] == 8)
         {
             return CompressionFormat.Gzip;
@@ -177,6 +193,7 @@ internal sealed class CompressedAnalyzer : IArtifactAnalyzer
         {
             CompressionFormat.Gzip => new GzipDecoderStream(raw, limits.MaxHeaderBytes),
             CompressionFormat.Zlib => new ZlibDecoderStream(raw),
+            CompressionFormat.JoblibZfile => new ZlibDecoderStream(new SubStream(raw, ZfileHeaderBytes, long.MaxValue)),
             CompressionFormat.Bzip2 => new Bzip2DecoderStream(raw),
             CompressionFormat.Xz => new XzDecoderStream(raw, limits.MaxHeaderBytes),
             CompressionFormat.LzmaAlone => new LzmaAloneDecoderStream(raw, limits.MaxHeaderBytes),
@@ -279,6 +296,20 @@ internal sealed class CompressedAnalyzer : IArtifactAnalyzer
         return name;
     }
 
+    /// <summary>"ZF0x" + hex digits + spaces up to the 21st byte, then a valid zlib header.</summary>
+    private static bool IsJoblibZfile(ReadOnlySpan<byte> head)
+    {
+        if (head.Length < ZfileHeaderBytes + 2 || !head.StartsWith("ZF0x"u8) || !ZlibDecoderStream.IsValidHeader(head[ZfileHeaderBytes], head[ZfileHeaderBytes + 1]))
+        {
+            return false;
+        }
+
+        var length = head[4..ZfileHeaderBytes];
+        var digits = length.IndexOf((byte)' ');
+        digits = digits < 0 ? length.Length : digits;
+        return digits > 0 && !length[..digits].ContainsAnyExcept(HexDigits) && !length[digits..].ContainsAnyExcept((byte)' ');
+    }
+
     private static string FormatName(CompressionFormat format) => format switch
     {
         CompressionFormat.Gzip => "gzip",
@@ -286,6 +317,7 @@ internal sealed class CompressedAnalyzer : IArtifactAnalyzer
         CompressionFormat.Bzip2 => "bzip2",
         CompressionFormat.Xz => "xz",
         CompressionFormat.LzmaAlone => "lzma",
+        CompressionFormat.JoblibZfile => "joblib-zfile",
         _ => "none",
     };
 }
