@@ -182,19 +182,7 @@ internal sealed partial class PyParser
             throw Fail("expected def or class after decorators");
         }
 
-        var statements = new List<Stmt> { ParseSimple() };
-        while (Accept(";"))
-        {
-            if (Cur.Kind is TokenKind.Newline or TokenKind.EndOfFile)
-            {
-                break;
-            }
-
-            statements.Add(ParseSimple());
-        }
-
-        ExpectNewline();
-        return statements;
+        return ParseSimpleLine();
     }
 
     private static bool IsAugmented(Token t) => t.Kind == TokenKind.Op && AugmentedOps.Contains(t.Text);
@@ -241,19 +229,7 @@ internal sealed partial class PyParser
         }
 
         // Simple statements on the same line.
-        var statements = new List<Stmt> { ParseSimple() };
-        while (Accept(";"))
-        {
-            if (Cur.Kind is TokenKind.Newline or TokenKind.EndOfFile)
-            {
-                break;
-            }
-
-            statements.Add(ParseSimple());
-        }
-
-        ExpectNewline();
-        return statements;
+        return ParseSimpleLine();
     }
 
     private List<Stmt> ParseElse(CancellationToken cancellationToken)
@@ -756,5 +732,23 @@ internal sealed partial class PyParser
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>Simple statements separated by ';' up to the end of the line (a trailing ';' is allowed).</summary>
+    private List<Stmt> ParseSimpleLine()
+    {
+        var statements = new List<Stmt> { ParseSimple() };
+        while (Accept(";"))
+        {
+            if (Cur.Kind is TokenKind.Newline or TokenKind.EndOfFile)
+            {
+                break;
+            }
+
+            statements.Add(ParseSimple());
+        }
+
+        ExpectNewline();
+        return statements;
     }
 }
