@@ -89,7 +89,7 @@ public sealed record RedTeamReport(ToolInfo Tool, string Kind, DateTimeOffset St
     {
         var first = Runs.Count > 0 ? Runs[0] : null;
         return first is null ? ExitCodes.Inconclusive
-            : first.Findings.Any(f => f.Severity >= failOn) ? ExitCodes.Findings
+            : first.Findings.Any(f => RedTeamRunner.CountsTowardsThreshold(f) && f.Severity >= failOn) ? ExitCodes.Findings
             : Runs.Any(r => r.Partial) ? ExitCodes.Inconclusive
             : ExitCodes.Clean;
     }

@@ -34,6 +34,10 @@ public sealed class ChatTarget(HttpTarget http, string model, bool stream = fals
             : new Uri(text.TrimEnd('/') + (text.TrimEnd('/').EndsWith("/v1", StringComparison.Ordinal) ? "/chat/completions" : "/v1/chat/completions"));
     }
 
+    /// <summary>A gateway that withholds an answer says so in its error body (Rampart: 502 "answer_blocked_by_guard").</summary>
+    private static bool IsGuardBlock(JsonNode? body) =>
+        body?["error"] is JsonObject error && error.Any(p => p.Value is JsonValue v && v.TryGetValue<string>(out var s) && s.Contains("blocked", StringComparison.OrdinalIgnoreCase));
+
     public async Task<ChatAnswer> CompleteAsync(IReadOnlyList<ChatMessage> messages, IReadOnlyList<ChatTool> tools, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
@@ -60,7 +64,7 @@ public sealed class ChatTarget(HttpTarget http, string model, bool stream = fals
             return new ChatAnswer("", [], 429, Refused: false, RateLimited: true);
         }
 
-        if (response.Status is 400 or 403 or 451)
+        if (response.Status is 400 or 403 or 451 || (!response.IsSuccess && IsGuardBlock(response.Body)))
         {
             return new ChatAnswer(response.Body?["error"]?["message"]?.ToString() ?? response.Body?.ToJsonString() ?? "", [], response.Status, Refused: true, RateLimited: false);
         }

@@ -51,6 +51,20 @@ public sealed class HttpTarget : IDisposable
     /// <summary>POSTs <paramref name="body"/> to <paramref name="uri"/> (default: the endpoint) and reads the bounded answer.</summary>
     public async Task<TargetResponse> PostJsonAsync(JsonNode body, Uri? uri = null, CancellationToken cancellationToken = default)
     {
+        try
+        {
+            return await PostOnceAsync(body, uri, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TargetException e) when (e.InnerException is HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded })
+        {
+            // A keep-alive connection the server closed between two requests ends before any answer: one retry on a
+            // fresh connection, as browsers do. A target that does it again is reported.
+            return await PostOnceAsync(body, uri, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<TargetResponse> PostOnceAsync(JsonNode body, Uri? uri, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(body);
         var target = uri ?? Endpoint;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
