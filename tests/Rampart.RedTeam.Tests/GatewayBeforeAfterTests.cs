@@ -43,7 +43,7 @@ public sealed class GatewayBeforeAfterTests(ITestOutputHelper output)
                 protocol: v2-infer
                 cluster: model
                 public: true
-                rateLimit: { requestsPerMinute: 5 }
+                rateLimit: { requestsPerMinute: 2 }
             """;
         return await GatewayHost.StartAsync(GatewayConfigParser.Parse(yaml, "gateway.yaml", temp.Path), new GatewayHostOptions { Listen = "http://127.0.0.1:0" });
     }
@@ -101,7 +101,9 @@ public sealed class GatewayBeforeAfterTests(ITestOutputHelper output)
         direct.StoppedBy.Should().BeNull();
         direct.Metrics["queries"].Should().Be(1000);
         limited.StoppedBy.Should().Contain("429");
-        limited.Metrics["queries"].Should().BeLessThan(300, "five requests a minute at 50 rows each");
-        limited.Metrics["agreement"].Should().BeLessThan(direct.Metrics["agreement"]);
+        limited.Metrics["queries"].Should().Be(50, "two requests a minute: the 25- and 50-query budgets, then 429");
+        // On this near-linear data 50 answers already give a close copy: the rate limit stops the attacker, it does not
+        // make the model safe to expose with labels. The report shows both numbers; docs/redteam.md says so.
+        limited.Metrics["agreement"].Should().BeGreaterThan(0.5);
     }
 }

@@ -44,7 +44,8 @@ public sealed class ClassicAttackTests(ITestOutputHelper output)
 
         var threshold = Attack(report, "membership-threshold");
         threshold.Metrics["auc"].Should().BeGreaterThan(0.85);
-        threshold.Metrics["tpr_at_1pct_fpr"].Should().BeGreaterThan(0.05);
+        threshold.Metrics["advantage"].Should().BeGreaterThan(0.8, "the best threshold separates members from non-members almost completely");
+        threshold.Metrics.Should().ContainKey("tpr_at_1pct_fpr", "reported even where ties at confidence 1.0 make it 0");
         threshold.Metrics["label_only"].Should().Be(0);
         threshold.Status.Should().Be(OutcomeStatus.Failed);
         var shadow = Attack(report, "membership-shadow");
