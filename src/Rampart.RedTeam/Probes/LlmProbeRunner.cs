@@ -55,8 +55,14 @@ public sealed class LlmProbeRunner(ChatTarget target, RequestGate gate, RunJourn
             try
             {
                 var answer = await gate.RunAsync(ct => { Interlocked.Increment(ref requests); return target.CompleteAsync(Messages(attempt), attempt.Probe.Tools, ct); }, stop.Token).ConfigureAwait(false);
+                if (answer.RateLimited)
+                {
+                    // A 429 is not the model withstanding the probe: the attempt is not judged (lower --rate and resume).
+                    throw new TargetException(TargetFailure.HttpStatus, $"{HttpTarget.Describe(target.Http.Endpoint)} answered 429 Too Many Requests; lower --rate or --concurrency and resume with --journal");
+                }
+
                 var judged = ProbeJudge.Judge(attempt.Probe, answer, attempt.Values, catalog);
-                var kind = answer.Refused || answer.RateLimited ? "refused" : judged.Failed ? "failed" : "passed";
+                var kind = answer.Refused ? "refused" : judged.Failed ? "failed" : "passed";
                 var outcome = new Outcome(kind, judged.Evidence, judged.Score, attempt.Values.Attribute);
                 outcomes[attempt.Key] = outcome;
                 journal.Record(attempt.Key, new JsonObject { ["kind"] = kind, ["evidence"] = judged.Evidence, ["score"] = judged.Score });

@@ -44,3 +44,24 @@ public sealed class AttributeInferenceTests
         attack.Summary.Should().Contain("distinct values");
     }
 }
+
+public sealed class ModelJournalTests
+{
+    [Fact]
+    public async Task RunModel_SecondRunWithSameJournal_AsksTheModelNothing()
+    {
+        await using var server = await ScriptedModelServer.StartAsync(usesSensitive: true);
+        using var temp = new TempDirectory();
+        var data = SampleData.Read(ScriptedModelServer.WriteSample(temp.Path));
+        var journal = Path.Combine(temp.Path, "run.jsonl");
+        Task<RedTeamReport> Run() => RedTeamRunner.RunModelAsync([new RunTarget("direct", server.Address)], ModelProtocol.Mlflow, "m", data,
+            new ModelAttackOptions(1, 200, ["extraction", "attribute-inference"], SensitiveFeature: "s"), TestSupport.Harness(journal: journal), TestSupport.Tool, TimeProvider.System, CancellationToken.None);
+
+        var first = await Run();
+        var second = await Run();
+
+        first.Runs[0].Requests.Should().BeGreaterThan(0);
+        second.Runs[0].Requests.Should().Be(0, "every row's answer comes from the journal");
+        second.Runs[0].Attacks.Select(a => (a.Id, a.Status, a.Summary)).Should().Equal(first.Runs[0].Attacks.Select(a => (a.Id, a.Status, a.Summary)));
+    }
+}

@@ -112,4 +112,14 @@ public sealed class BadTargetTests : IAsyncLifetime
         run.Errors[0].Should().Be("stopped after 4 target errors");
         run.Probes.Sum(p => p.Errors).Should().BeLessThan(10, "the run stops after about MaxErrors failures (plus the ones already in flight)");
     }
+
+    [Fact]
+    public async Task RunLlm_RateLimitedTarget_IsNotJudged_NeverPassed()
+    {
+        var report = await TestSupport.RunLlmAsync(_server.At("busy/"), options: TestSupport.Llm(maxErrors: 3), families: ["prompt-injection"]);
+        var probe = report.Runs[0].Probes.Single();
+        probe.Status.Should().Be(OutcomeStatus.Inconclusive, "a 429 says nothing about the model");
+        probe.Refusals.Should().Be(0);
+        report.Runs[0].Errors.Should().Contain(e => e.Contains("429"));
+    }
 }

@@ -52,6 +52,7 @@ public sealed class BadTargetServer : IAsyncDisposable
             }
         });
         app.MapPost("/error/v1/chat/completions", () => Results.StatusCode(500));
+        app.MapPost("/busy/v1/chat/completions", () => Results.StatusCode(429));
         app.MapPost("/reset/v1/chat/completions", (HttpContext c) => { c.Abort(); return Task.CompletedTask; });
         app.MapPost("/html/invocations", () => Results.Text("not json", "text/plain"));
         app.MapPost("/wrong/invocations", () => Results.Text("{\"predictions\": [[\"a\", \"b\"]]}", "application/json"));
