@@ -22,6 +22,15 @@ public static class ThreatAssessor
         _ => 180,
     };
 
+    /// <summary>Reads system.yaml, checks its evidence, and assesses it as of <paramref name="time"/>'s now.</summary>
+    public static async Task<ThreatAssessment> AssessFileAsync(string path, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var system = SystemParser.Load(path);
+        var evidence = await new EvidenceCollector(time).CollectAsync(system, cancellationToken).ConfigureAwait(false);
+        return Assess(system, evidence, ThreatRuleCatalog.Default, time.GetUtcNow());
+    }
+
     /// <summary>Parses nothing and reads nothing: applies the rules to <paramref name="system"/> with the evidence given.</summary>
     public static ThreatAssessment Assess(SystemModel system, EvidenceSet evidence, ThreatRuleCatalog catalog, DateTimeOffset asOf)
     {

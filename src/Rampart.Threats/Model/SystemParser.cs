@@ -71,6 +71,9 @@ public static class SystemParser
     {
         public List<string> Errors { get; } = [];
 
+        /// <summary>Every component id written, even of a component with other errors (so flows to it are not dangling too).</summary>
+        private HashSet<string> Declared { get; } = new(StringComparer.Ordinal);
+
         private static SourceLine At(YamlNode node) => new((int)node.Start.Line, (int)node.Start.Column);
 
         private void Error(YamlNode node, string message) => Errors.Add($"{source}:{node.Start.Line}:{node.Start.Column}: {message}");
@@ -102,7 +105,7 @@ public static class SystemParser
             Duplicates(boundaries.Select(b => (b.Id, b.Line)), "trust boundary");
             Duplicates(components.Select(c => (c.Id, c.Line)), "component");
             Duplicates(flows.Select(f => (f.Id, f.Line)), "flow");
-            var ids = components.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+            var ids = Declared;
             var boundaryIds = boundaries.Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
             foreach (var c in components.Where(c => c.Boundary is not null && !boundaryIds.Contains(c.Boundary)))
             {
@@ -243,6 +246,11 @@ public static class SystemParser
 
             Keys(n, "a component", "id", "name", "kind", "exposure", "dataClasses", "modelType", "tools", "retrieval", "boundary", "owner", "evidence");
             var id = Id(n, "component");
+            if (id is not null)
+            {
+                Declared.Add(id);
+            }
+
             var kindText = Str(n, "kind");
             ComponentKind kind = default;
             if (kindText is null)
