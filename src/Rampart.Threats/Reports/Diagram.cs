@@ -14,7 +14,7 @@ public static class Diagram
 {
     public const int BoxWidth = 180;
     public const int BoxHeight = 54;
-    public const int ColumnGap = 70;
+    public const int ColumnGap = 110;
     public const int RowGap = 34;
 
     private static readonly string[] BoundaryColours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"];
@@ -123,11 +123,13 @@ public static class Diagram
             var (x2, y2) = positions[f.To];
             var (sx, sy, ex, ey) = (x1 + BoxWidth, y1 + (BoxHeight / 2), x2, y2 + (BoxHeight / 2));
             var crossing = system.CrossesBoundary(f);
-            sb.Append(Inv($"<path d=\"M {sx} {sy} C {sx + 35} {sy}, {ex - 35} {ey}, {ex} {ey}\" fill=\"none\" stroke=\"#444\" stroke-width=\"{(crossing ? 2 : 1.2)}\" marker-end=\"url(#arrow)\"><title>{Xml(f.Id)}{(crossing ? " (crosses a trust boundary)" : "")}</title></path>\n"));
+            // A flow that skips a column dips into the gap between rows instead of running through the boxes on its way.
+            var dip = ex - sx > ColumnGap + 10 && sy == ey ? 60 : 0;
+            sb.Append(Inv($"<path d=\"M {sx} {sy} C {sx + 35} {sy + dip}, {ex - 35} {ey + dip}, {ex} {ey}\" fill=\"none\" stroke=\"#444\" stroke-width=\"{(crossing ? 2 : 1.2)}\" marker-end=\"url(#arrow)\"><title>{Xml(f.Id)}{(crossing ? " (crosses a trust boundary)" : "")}</title></path>\n"));
             var label = f.Label ?? string.Join(", ", f.DataClasses.Select(Wire.Name));
             if (label.Length > 0)
             {
-                sb.Append(Inv($"<text x=\"{(sx + ex) / 2}\" y=\"{((sy + ey) / 2) - 4}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#333\">{Xml(label)}</text>\n"));
+                sb.Append(Inv($"<text x=\"{(sx + ex) / 2}\" y=\"{((sy + ey) / 2) - 4 + (dip * 3 / 4)}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#333\">{Xml(label)}</text>\n"));
             }
         }
 

@@ -125,7 +125,7 @@ public static class ThreatDragonExport
             {
                 w.WriteBoolean("isALog", false);
                 w.WriteBoolean("isEncrypted", false);
-                w.WriteBoolean("isSigned", c.Evidence.Model is not null);
+                w.WriteBoolean("isSigned", assessment.Evidence.For(c.Id).Any(e => e.Check == Evidence.EvidenceChecks.ModelSignature && e.Status == Evidence.EvidenceStatus.Passed));
                 w.WriteBoolean("storesCredentials", c.DataClasses.Contains(DataClass.Personal));
                 w.WriteBoolean("storesInventory", false);
             }
