@@ -23,6 +23,55 @@ public static class SystemParser
     /// <summary>system.yaml is a hand-written description; a megabyte is far more than any real one.</summary>
     public const long MaxBytes = 1024 * 1024;
 
+    /// <summary>
+    /// YamlDotNet parses flow collections recursively; deeply nested brackets would exhaust the stack, which no catch
+    /// can handle, so they are refused before parsing.
+    /// </summary>
+    public const int MaxFlowDepth = 64;
+
+    /// <summary>The deepest nesting of [ and { outside quotes and comments (a conservative pre-check, not a YAML parser).</summary>
+    internal static int FlowDepth(string text)
+    {
+        var depth = 0;
+        var max = 0;
+        var quote = '\0';
+        var comment = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (comment)
+            {
+                comment = c != '\n';
+            }
+            else if (quote != '\0')
+            {
+                quote = c == quote ? '\0' : quote;
+            }
+            else if (c is '"' or '\'')
+            {
+                quote = c;
+            }
+            else if (c == '#' && (i == 0 || char.IsWhiteSpace(text[i - 1])))
+            {
+                comment = true;
+            }
+            else if (c is '[' or '{')
+            {
+                max = Math.Max(max, ++depth);
+            }
+            else if (c is ']' or '}')
+            {
+                depth = Math.Max(0, depth - 1);
+            }
+            else if (c == '\n' && depth == 0)
+            {
+                quote = '\0';
+            }
+        }
+
+        return max;
+    }
+
     public static SystemModel Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -47,6 +96,11 @@ public static class SystemParser
     public static SystemModel Parse(string text, string source, string baseDirectory)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (FlowDepth(text) > MaxFlowDepth)
+        {
+            throw new SystemModelException(source, [$"{source}:1:1: brackets nested deeper than {MaxFlowDepth} levels: not a system description"]);
+        }
+
         var yaml = new YamlStream();
         try
         {

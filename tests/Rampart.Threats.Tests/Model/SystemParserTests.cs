@@ -159,6 +159,30 @@ public sealed class SystemParserTests
         Errors(yaml).Should().HaveCountGreaterThanOrEqualTo(3);
     }
 
+    [Theory]
+    [InlineData(65, false)]
+    [InlineData(100_000, false)]
+    [InlineData(10, true)]
+    public void Parse_DeeplyNestedBrackets_AreRefusedBeforeParsing(int depth, bool parses)
+    {
+        var yaml = "system: x\ndescription: " + new string('[', depth) + new string(']', depth) + "\n";
+        var errors = Errors(yaml);
+        if (parses)
+        {
+            errors.Should().NotContain(e => e.Contains("nested deeper"));
+        }
+        else
+        {
+            errors.Should().ContainSingle().Which.Should().Contain("brackets nested deeper than 64 levels");
+        }
+    }
+
+    [Fact]
+    public void FlowDepth_IgnoresBracketsInQuotesAndComments()
+    {
+        SystemParser.FlowDepth("a: '[[[['\nb: \"{{{\" # [[[[\nc: [1, [2]]\n").Should().Be(2);
+    }
+
     [Fact]
     public void Load_MissingFile_IsAClearError()
     {
