@@ -35,6 +35,7 @@ internal static class RampartCli
         ("profile", ProfileCommand.Create),
         ("gateway", GatewayCommand.Create),
         ("redteam", RedTeamCommand.Create),
+        ("threats", ThreatsCommand.Create),
     ];
 
     /// <summary>

@@ -5,7 +5,8 @@ using Rampart.TestKit;
 namespace Rampart.Core.Tests.Rules;
 
 /// <summary>
-/// Rule ids live in one place: the catalog (rules/*.json, plus the runtime guard's rules/guard/*.json, whose entries
+/// Rule ids live in one place: the catalog (rules/*.json, plus the runtime guard's rules/guard/*.json and the threat rules
+/// of rules/threats/applicability.json, whose entries
 /// carry their own patterns and actions). Every id the source code or the pattern data names must
 /// be a catalog entry, and every catalog entry must be raised by something (code, pattern data, or its own name
 /// patterns), so a renamed or deleted rule cannot leave a dangling id or a dead page behind.
@@ -35,15 +36,17 @@ public sealed partial class RuleIdsTests
             using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
             foreach (var rule in doc.RootElement.GetProperty("rules").EnumerateArray())
             {
-                catalog.Add(rule.GetProperty("id").GetString()!, rule.TryGetProperty("patterns", out _));
+                // A guard rule with its own patterns, or a threat rule with its own applicability conditions, raises itself.
+                catalog.Add(rule.GetProperty("id").GetString()!, rule.TryGetProperty("patterns", out _) || rule.TryGetProperty("when", out _));
             }
         }
 
         return catalog;
     }
 
+    /// <summary>Catalogs of their own: the runtime guard's rules (rules/guard), the red-team probes (rules/redteam) and the threat rules (rules/threats).</summary>
     private static IEnumerable<string> GuardCatalogFiles() =>
-        new[] { "guard", "redteam" }.SelectMany(folder => Directory.EnumerateFiles(Path.Combine(Root, "rules", folder), "*.json"))
+        new[] { "guard", "redteam", "threats" }.SelectMany(folder => Directory.EnumerateFiles(Path.Combine(Root, "rules", folder), "*.json"))
             .Where(f => File.ReadAllText(f).Contains("\"rules\"", StringComparison.Ordinal));
 
     private static HashSet<string> CatalogFiles() =>
