@@ -38,6 +38,9 @@ internal sealed class CapabilityGraph
     private readonly Dictionary<string, Target> _classified = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ClassScope> _classes = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Class, string Method), (string? Found, bool Unknown)> _inherited = [];
+    private readonly Dictionary<(string Name, int Depth), Target> _followed = [];
+    private Target? _provisional;
+    private bool _touchedProvisional;
 
     /// <summary>Python files read.</summary>
     public int Files { get; private set; }
@@ -333,8 +336,12 @@ internal sealed class CapabilityGraph
         }
 
         // Cycles of re-exports (a imports b's name, b imports a's) end as unknown.
-        _classified[qualified] = Target.Unknown("import cycle at " + qualified);
+        var provisional = Target.Unknown("import cycle at " + qualified);
+        _classified[qualified] = provisional;
+        var outer = _provisional;
+        _provisional = provisional;
         var result = ClassifyUncached(qualified, 0);
+        _provisional = outer;
         _classified[qualified] = result;
         return result;
     }
@@ -430,10 +437,29 @@ internal sealed class CapabilityGraph
     {
         if (_classified.TryGetValue(qualified, out var known))
         {
+            _touchedProvisional |= ReferenceEquals(known, _provisional);
             return known;
         }
 
-        return ClassifyUncached(qualified, depth + 1);
+        // Star imports fan out (numpy, scipy and pandas re-export whole packages through chains of "import *"): without
+        // this memo, each name no module defines was searched through every chain again, exponentially in the depth.
+        // A result is kept only when it did not depend on the name being classified at the top (a cycle), so it is
+        // the one a fresh search at the same depth gives.
+        if (_followed.TryGetValue((qualified, depth), out var followed))
+        {
+            return followed;
+        }
+
+        var outer = _touchedProvisional;
+        _touchedProvisional = false;
+        var result = ClassifyUncached(qualified, depth + 1);
+        if (!_touchedProvisional)
+        {
+            _followed[(qualified, depth)] = result;
+        }
+
+        _touchedProvisional |= outer;
+        return result;
     }
 
     /// <summary>
