@@ -26,12 +26,19 @@ def rampart(*paths):
     return ["dotnet", RAMPART, "scan", "--no-progress", "-f", "json", "-o", os.devnull, *paths]
 
 
+CPU = {}  # command -> CPU seconds (user + system) of each timed run, from wait4's rusage
+
+
 def run_once(command, shell=False):
     started = time.perf_counter()
-    done = subprocess.run(command, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - started
-    if done.returncode not in SCAN_OK:
-        raise SystemExit("command failed (%d): %s\n%s" % (done.returncode, command, done.stderr.decode(errors="replace")[-2000:]))
+    if proc.returncode not in SCAN_OK:
+        raise SystemExit("command failed (%d): %s\n%s" % (proc.returncode, command, stderr.decode(errors="replace")[-2000:]))
+    CPU.setdefault(str(command), []).append(usage.ru_utime + usage.ru_stime)
     return elapsed
 
 
@@ -53,8 +60,11 @@ def pair(name, target, subject, reference, runs, ratio_of, reference_shell=False
         print("   run %d: rampart %.3f s, reference %.3f s" % (i + 1, s[-1], r[-1]), flush=True)
     ms, mr = statistics.median(s), statistics.median(r)
     ratio = ratio_of(ms, mr)
+    # CPU time (user + system, children included) of the timed runs: on a shared machine it moves far less than wall time.
+    cs, cr = CPU[str(subject)][-runs:], CPU[str(reference)][-runs:]
     return {"name": name, "target": target, "subject": subject, "reference": reference, "runs": runs,
-            "subject_median": ms, "reference_median": mr, "subject_all": s, "reference_all": r, "ratio": ratio}
+            "subject_median": ms, "reference_median": mr, "subject_all": s, "reference_all": r, "ratio": ratio,
+            "subject_cpu": cs, "reference_cpu": cr, "cpu_ratio": ratio_of(statistics.median(cs), statistics.median(cr))}
 
 
 def what_rampart_saw(path):
@@ -128,6 +138,8 @@ def main():
                   "- reference: `%s`" % (r["reference"] if isinstance(r["reference"], str) else " ".join(shlex.quote(x) for x in r["reference"])),
                   "- rampart runs (s): %s" % ", ".join("%.3f" % x for x in r["subject_all"]),
                   "- reference runs (s): %s" % ", ".join("%.3f" % x for x in r["reference_all"]),
+                  "- CPU time, user + system (s): rampart %s; reference %s; %s on CPU time = %.2f" % (
+                      ", ".join("%.3f" % x for x in r["subject_cpu"]), ", ".join("%.3f" % x for x in r["reference_cpu"]), r["cpu_ratio"][0], r["cpu_ratio"][1]),
                   "- what Rampart reported: %s" % seen.get(r["name"], "?"), ""]
     inputs = ["## Inputs (bench/generate.py)", ""]
     for name in sorted(os.listdir(WORK)):

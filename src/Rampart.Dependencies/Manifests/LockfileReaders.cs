@@ -102,7 +102,7 @@ public static class ManifestReader
             return format switch
             {
                 ManifestFormat.Requirements => RequirementsReader.ReadText(Encoding.UTF8.GetString(content), displayPath),
-                ManifestFormat.PipfileLock => PipfileLock(content, displayPath),
+                ManifestFormat.PipfileLock => PipfileLock(content, displayPath, JsonEntryLines.Of(content)),
                 ManifestFormat.PoetryLock => Packages(id, TomlReader.Parse(content), "package", displayPath, PoetryOrigin),
                 ManifestFormat.PdmLock => Packages(id, TomlReader.Parse(content), "package", displayPath, PdmOrigin),
                 ManifestFormat.UvLock => Packages(id, TomlReader.Parse(content), "package", displayPath, UvOrigin),
@@ -173,7 +173,7 @@ public static class ManifestReader
         return Encoding.UTF8.GetCharCount(content.Slice(start, length)) + 1;
     }
 
-    private static ManifestResult PipfileLock(ReadOnlySpan<byte> content, string display)
+    private static ManifestResult PipfileLock(ReadOnlySpan<byte> content, string display, JsonEntryLines lines)
     {
         var reader = new Utf8JsonReader(content, new JsonReaderOptions { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow });
         using var doc = JsonDocument.ParseValue(ref reader);
@@ -206,9 +206,16 @@ public static class ManifestReader
 
             foreach (var p in packages.EnumerateObject())
             {
+                var line = lines.Line(group, p.Name);
                 if (p.Value.ValueKind != JsonValueKind.Object)
                 {
-                    problems.Add(new ManifestProblem(display, 0, $"entry '{p.Name}' in '{group}' is not an object"));
+                    problems.Add(new ManifestProblem(display, line, $"entry '{p.Name}' in '{group}' is not an object"));
+                    continue;
+                }
+
+                var markers = Str(p.Value, "markers");
+                if (!MarkerIsValid(markers, p.Name, display, lines.Line(group, p.Name, "markers"), problems))
+                {
                     continue;
                 }
 
@@ -223,8 +230,8 @@ public static class ManifestReader
                     origin = "editable";
                 }
 
-                deps.Add(new Dependency(p.Name, version, spec, display, 0, "locked", hashes, origin, Str(p.Value, "git") ?? Str(p.Value, "file") ?? Str(p.Value, "path"),
-                    Str(p.Value, "markers"), group == "develop" ? "dev" : "default", Index: Str(p.Value, "index")));
+                deps.Add(new Dependency(p.Name, version, spec, display, line, "locked", hashes, origin, Str(p.Value, "git") ?? Str(p.Value, "file") ?? Str(p.Value, "path"),
+                    markers, group == "develop" ? "dev" : "default", Index: Str(p.Value, "index")));
             }
         }
 
@@ -288,7 +295,8 @@ public static class ManifestReader
         var problems = ImmutableArray.CreateBuilder<ManifestProblem>();
         if (doc.TryGetValue(key, out var value) && value is not TomlArray)
         {
-            throw new FormatException($"'{key}' must be an array of tables");
+            var at = doc.LineOf(key);
+            return ManifestResult.Failed(id, display, $"'{key}' at line {at} must be an array of tables ([[{key}]]), not {TomlKind(value)}", at);
         }
 
         var packages = doc.GetArray(key) ?? [];
@@ -298,14 +306,22 @@ public static class ManifestReader
             i++;
             if (item is not TomlTable p)
             {
-                problems.Add(new ManifestProblem(display, 0, $"{key}[{i}] is not a table"));
+                problems.Add(new ManifestProblem(display, packages.LineOf(i - 1), $"{key} entry {i} is {TomlKind(item)}, not a table"));
                 continue;
             }
 
             var name = p.GetString("name");
             if (name is null || !PackageName.IsValid(name))
             {
-                problems.Add(new ManifestProblem(display, 0, $"{key}[{i}] has no valid name"));
+                var what = p.ContainsKey("name") ? $"its name {(name is null ? "is not a string" : $"'{name}' is not a valid package name")}" : "it has no name";
+                problems.Add(new ManifestProblem(display, p.ContainsKey("name") ? p.LineOf("name") : p.Line, $"{key} entry {i} (from line {p.Line}) cannot be audited: {what}"));
+                continue;
+            }
+
+            var markerKey = p.ContainsKey("marker") ? "marker" : "markers";
+            var marker = p.GetString(markerKey);
+            if (!MarkerIsValid(marker, name, display, p.LineOf(markerKey), problems))
+            {
                 continue;
             }
 
@@ -314,7 +330,7 @@ public static class ManifestReader
             var hashes = Hashes(p);
             string? group = p.GetString("category")
                 ?? (p.GetArray("groups") is { Count: > 0 } groups ? string.Join(",", groups.OfType<string>()) : null);
-            deps.Add(new Dependency(name, version, version is null ? null : "==" + version, display, 0, "locked", hashes, o, url, p.GetString("marker") ?? p.GetString("markers"), group, Index: index));
+            deps.Add(new Dependency(name, version, version is null ? null : "==" + version, display, p.Line, "locked", hashes, o, url, marker, group, Index: index));
         }
 
         if (!doc.ContainsKey(key) && !doc.ContainsKey("metadata") && !doc.ContainsKey("version") && !doc.ContainsKey("lock-version"))
@@ -324,6 +340,33 @@ public static class ManifestReader
 
         return new ManifestResult(id, deps.ToImmutable(), problems.ToImmutable(), []);
     }
+
+    /// <summary>
+    /// A lockfile entry's environment marker is read as pip reads a requirement's: one that does not parse makes the
+    /// entry an error on its line, and its pin is not audited as if it applied.
+    /// </summary>
+    internal static bool MarkerIsValid(string? marker, string name, string display, int line, ImmutableArray<ManifestProblem>.Builder problems)
+    {
+        if (marker is null || MarkerSyntax.TryValidate(marker, out var error))
+        {
+            return true;
+        }
+
+        problems.Add(new ManifestProblem(display, line, $"'{name}': the environment marker '{marker}' is not valid ({error}); the installer refuses the entry, so it is not audited as if it applied"));
+        return false;
+    }
+
+    /// <summary>How an error message names the kind of a TOML value.</summary>
+    private static string TomlKind(object? value) => value switch
+    {
+        string => "a string",
+        long or double => "a number",
+        bool => "a boolean",
+        TomlArray => "an array",
+        TomlTable => "a table",
+        TomlDateTime => "a date",
+        _ => "a value",
+    };
 
     private static ImmutableArray<string> Hashes(TomlTable p)
     {
@@ -408,5 +451,61 @@ public static class ManifestReader
         }
 
         return new ManifestResult("environment.yml", deps.ToImmutable(), problems.ToImmutable(), []);
+    }
+}
+
+/// <summary>
+/// The 1-based lines of a Pipfile.lock's package entries ("default" → "requests") and of their "markers" keys, found
+/// by one pass of the reader over the bytes (a parsed JsonDocument keeps no positions).
+/// </summary>
+internal sealed class JsonEntryLines
+{
+    private readonly Dictionary<string, int> _lines = new(StringComparer.Ordinal);
+
+    public int Line(string group, string name, string? key = null) =>
+        _lines.TryGetValue(key is null ? group + "\0" + name : group + "\0" + name + "\0" + key, out var line) ? line : 0;
+
+    public static JsonEntryLines Of(ReadOnlySpan<byte> content)
+    {
+        var found = new JsonEntryLines();
+        var reader = new Utf8JsonReader(content, new JsonReaderOptions { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow });
+        var line = 1;
+        var counted = 0;
+        string? group = null;
+        string? name = null;
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName)
+                {
+                    continue;
+                }
+
+                var at = (int)reader.TokenStartIndex;
+                line += content[counted..at].Count((byte)'\n');
+                counted = at;
+                var property = reader.GetString()!;
+                switch (reader.CurrentDepth)
+                {
+                    case 1:
+                        group = property;
+                        break;
+                    case 2 when group is not null:
+                        name = property;
+                        found._lines.TryAdd(group + "\0" + name, line);
+                        break;
+                    case 3 when group is not null && name is not null:
+                        found._lines.TryAdd(group + "\0" + name + "\0" + property, line);
+                        break;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // The document parse that follows reports the error with its position.
+        }
+
+        return found;
     }
 }

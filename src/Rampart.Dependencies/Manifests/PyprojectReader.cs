@@ -42,7 +42,8 @@ internal static class PyprojectReader
             {
                 if (value is TomlArray arr)
                 {
-                    AddPep508(new TomlArray().WithAll(arr.OfType<string>()), group, display, deps, problems);
+                    // PEP 735: {include-group = "..."} tables name another group, which is read on its own.
+                    AddPep508(arr, group, display, deps, problems, skipTables: true);
                 }
             }
         }
@@ -63,23 +64,31 @@ internal static class PyprojectReader
         return new ManifestResult("pyproject.toml", deps.ToImmutable(), problems.ToImmutable(), []);
     }
 
-    private static void AddPep508(TomlArray list, string? group, string display, ImmutableArray<Dependency>.Builder deps, ImmutableArray<ManifestProblem>.Builder problems)
+    private static void AddPep508(TomlArray list, string? group, string display, ImmutableArray<Dependency>.Builder deps, ImmutableArray<ManifestProblem>.Builder problems,
+        bool skipTables = false)
     {
-        foreach (var item in list)
+        for (var i = 0; i < list.Count; i++)
         {
+            var item = list[i];
+            var line = list.LineOf(i);
+            if (item is TomlTable && skipTables)
+            {
+                continue;
+            }
+
             if (item is not string text)
             {
-                problems.Add(new ManifestProblem(display, 0, "a dependency entry is not a string"));
+                problems.Add(new ManifestProblem(display, line, $"dependency entry {i + 1}{(group is null ? "" : $" of '{group}'")} is not a string"));
                 continue;
             }
 
             if (!Pep508.TryParse(text, out var r, out var error))
             {
-                problems.Add(new ManifestProblem(display, 0, error));
+                problems.Add(new ManifestProblem(display, line, error));
                 continue;
             }
 
-            deps.Add(new Dependency(r.Name, r.PinnedVersion, r.Specifier, display, 0, "declared", [],
+            deps.Add(new Dependency(r.Name, r.PinnedVersion, r.Specifier, display, line, "declared", [],
                 r.Url is null ? "index" : r.Url.Contains('+', StringComparison.Ordinal) ? "vcs" : "url", r.Url, r.Marker, group));
         }
     }
@@ -98,22 +107,30 @@ internal static class PyprojectReader
                 continue;
             }
 
+            var line = table.LineOf(name);
+
             var entries = value is TomlArray multiple ? multiple.Cast<object>() : [value];
             foreach (var entry in entries)
             {
                 switch (entry)
                 {
                     case string spec:
-                        deps.Add(new Dependency(name, PoetryPin(spec), spec, display, 0, "declared", [], Group: group));
+                        deps.Add(new Dependency(name, PoetryPin(spec), spec, display, line, "declared", [], Group: group));
                         break;
                     case TomlTable t:
                         var v = t.GetString("version");
                         var origin = t.ContainsKey("git") ? "vcs" : t.ContainsKey("path") ? (t.TryGetValue("develop", out var d) && d is true ? "editable" : "path") : t.ContainsKey("url") ? "url" : "index";
-                        deps.Add(new Dependency(name, v is null ? null : PoetryPin(v), v, display, 0, "declared", [], origin,
-                            t.GetString("git") ?? t.GetString("path") ?? t.GetString("url"), t.GetString("markers"), group, Index: t.GetString("source")));
+                        var markers = t.GetString("markers");
+                        if (!ManifestReader.MarkerIsValid(markers, name, display, t.LineOf("markers"), problems))
+                        {
+                            break;
+                        }
+
+                        deps.Add(new Dependency(name, v is null ? null : PoetryPin(v), v, display, line, "declared", [], origin,
+                            t.GetString("git") ?? t.GetString("path") ?? t.GetString("url"), markers, group, Index: t.GetString("source")));
                         break;
                     default:
-                        problems.Add(new ManifestProblem(display, 0, $"poetry dependency '{name}' is neither a version string nor a table"));
+                        problems.Add(new ManifestProblem(display, line, $"poetry dependency '{name}' is neither a version string nor a table"));
                         break;
                 }
             }

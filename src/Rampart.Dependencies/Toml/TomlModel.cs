@@ -11,6 +11,38 @@ public sealed class TomlTable : Dictionary<string, object>
 
     internal TableOrigin Origin { get; set; }
 
+    /// <summary>Where the table starts: its [header], its inline '{', or the key that made it.</summary>
+    internal int Position { get; set; } = -1;
+
+    /// <summary>The document's line index, shared by every table and array of one document.</summary>
+    internal TomlLines? Lines { get; set; }
+
+    /// <summary>Where each key was written, in the order the keys were added (the dictionary keeps that order).</summary>
+    internal List<int>? KeyPositions { get; set; }
+
+    /// <summary>The 1-based line the table starts on (0 when not read from a document).</summary>
+    public int Line => Lines?.LineOf(Position) ?? 0;
+
+    /// <summary>The 1-based line <paramref name="key"/> was written on, else the table's own line (0 when unknown).</summary>
+    public int LineOf(string key)
+    {
+        if (KeyPositions is { } positions && Lines is { } lines && positions.Count == Count)
+        {
+            var index = 0;
+            foreach (var k in Keys)
+            {
+                if (k == key)
+                {
+                    return lines.LineOf(positions[index]);
+                }
+
+                index++;
+            }
+        }
+
+        return Line;
+    }
+
     /// <summary>Inline tables are complete when written; nothing may be added later.</summary>
     internal bool Sealed { get; set; }
 
@@ -40,6 +72,15 @@ internal enum TableOrigin
 public sealed class TomlArray : List<object>
 {
     internal bool IsArrayOfTables { get; init; }
+
+    /// <summary>Where each item was written (for an array of tables: each [[header]]).</summary>
+    internal List<int>? ItemPositions { get; set; }
+
+    internal TomlLines? Lines { get; set; }
+
+    /// <summary>The 1-based line item <paramref name="index"/> was written on (0 when unknown).</summary>
+    public int LineOf(int index) =>
+        ItemPositions is { } positions && Lines is { } lines && index >= 0 && index < positions.Count ? lines.LineOf(positions[index]) : 0;
 
     internal TomlArray WithAll(IEnumerable<object> items)
     {
@@ -101,4 +142,33 @@ public sealed class TomlException : Exception
     public int Line { get; }
 
     public int Column { get; }
+}
+
+/// <summary>Turns character positions of one document into 1-based line numbers (the index is built on first use).</summary>
+internal sealed class TomlLines(string text)
+{
+    private int[]? _starts;
+
+    public int LineOf(int position)
+    {
+        if (position < 0)
+        {
+            return 0;
+        }
+
+        _starts ??= Starts(text);
+        var index = Array.BinarySearch(_starts, position);
+        return (index >= 0 ? index : ~index - 1) + 1;
+    }
+
+    private static int[] Starts(string text)
+    {
+        var starts = new List<int> { 0 };
+        for (var i = text.IndexOf('\n', StringComparison.Ordinal); i >= 0; i = text.IndexOf('\n', i + 1))
+        {
+            starts.Add(i + 1);
+        }
+
+        return [.. starts];
+    }
 }

@@ -51,6 +51,7 @@ public static class TomlReader
     private sealed class Parser(string s)
     {
         private readonly HashSet<TomlArray> _staticArrays = new(ReferenceEqualityComparer.Instance);
+        private readonly TomlLines _lines = new(s);
         private int _pos;
         private int _depth;
 
@@ -81,7 +82,7 @@ public static class TomlReader
 
         public TomlTable ParseDocument()
         {
-            var root = new TomlTable { Origin = TableOrigin.Header };
+            var root = new TomlTable { Origin = TableOrigin.Header, Position = 0, Lines = _lines };
             var current = root;
             while (true)
             {
@@ -326,8 +327,9 @@ public static class TomlReader
                 }
                 else
                 {
-                    var t = new TomlTable { Origin = TableOrigin.Dotted };
+                    var t = new TomlTable { Origin = TableOrigin.Dotted, Position = at, Lines = _lines };
                     target[keys[i]] = t;
+                    (target.KeyPositions ??= new List<int>(4)).Add(at);
                     target = t;
                 }
             }
@@ -336,6 +338,9 @@ public static class TomlReader
             {
                 throw Error($"key '{string.Join('.', keys)}' is defined twice", at);
             }
+
+            (target.KeyPositions ??= new List<int>(4)).Add(at);
+            target.Lines = _lines;
         }
 
         private TomlTable Walk(TomlTable root, List<string> keys, int count, int at)
@@ -345,8 +350,9 @@ public static class TomlReader
             {
                 if (!target.TryGetValue(keys[i], out var existing))
                 {
-                    var t = new TomlTable { Origin = TableOrigin.Implicit };
+                    var t = new TomlTable { Origin = TableOrigin.Implicit, Position = at, Lines = _lines };
                     target[keys[i]] = t;
+                    (target.KeyPositions ??= new List<int>(4)).Add(at);
                     target = t;
                     continue;
                 }
@@ -371,14 +377,16 @@ public static class TomlReader
                 if (existing is TomlTable { Origin: TableOrigin.Implicit, Sealed: false } t)
                 {
                     t.Origin = TableOrigin.Header;
+                    t.Position = at;
                     return t;
                 }
 
                 throw Error($"table '{string.Join('.', keys)}' is defined twice", at);
             }
 
-            var table = new TomlTable { Origin = TableOrigin.Header };
+            var table = new TomlTable { Origin = TableOrigin.Header, Position = at, Lines = _lines };
             parent[name] = table;
+            (parent.KeyPositions ??= new List<int>(4)).Add(at);
             return table;
         }
 
@@ -386,19 +394,21 @@ public static class TomlReader
         {
             var parent = Walk(root, keys, keys.Count - 1, at);
             var name = keys[^1];
-            var table = new TomlTable { Origin = TableOrigin.Value };
+            var table = new TomlTable { Origin = TableOrigin.Value, Position = at, Lines = _lines };
             if (parent.TryGetValue(name, out var existing))
             {
                 if (existing is TomlArray { IsArrayOfTables: true } a && !_staticArrays.Contains(a))
                 {
                     a.Add(table);
+                    a.ItemPositions?.Add(at);
                     return table;
                 }
 
                 throw Error($"'{string.Join('.', keys)}' is already defined and is not an array of tables", at);
             }
 
-            parent[name] = new TomlArray { IsArrayOfTables = true }.With(table);
+            parent[name] = new TomlArray { IsArrayOfTables = true, ItemPositions = [at], Lines = _lines }.With(table);
+            (parent.KeyPositions ??= new List<int>(4)).Add(at);
             return table;
         }
 
@@ -431,7 +441,7 @@ public static class TomlReader
             var at = _pos;
             _pos++;
             Enter(at);
-            var array = new TomlArray();
+            var array = new TomlArray { ItemPositions = [], Lines = _lines };
             _staticArrays.Add(array);
             while (true)
             {
@@ -447,6 +457,7 @@ public static class TomlReader
                     throw Error("the array is not closed", at);
                 }
 
+                array.ItemPositions!.Add(_pos);
                 array.Add(ParseValue());
                 SkipWsCommentsNewlines();
                 if (Cur == ',')
@@ -481,7 +492,7 @@ public static class TomlReader
             var at = _pos;
             _pos++;
             Enter(at);
-            var table = new TomlTable { Origin = TableOrigin.Value };
+            var table = new TomlTable { Origin = TableOrigin.Value, Position = at, Lines = _lines };
             SkipWs();
             if (Cur == '}')
             {

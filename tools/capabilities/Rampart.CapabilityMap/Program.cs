@@ -1,13 +1,17 @@
 using Rampart.Scanning.Analyzers.Pickle.Capabilities;
 
-// dotnet run --project tools/capabilities/Rampart.CapabilityMap -- [--stdlib-only] [output.json.gz]
+// dotnet run --project tools/capabilities/Rampart.CapabilityMap -- [--stdlib-only | --site-onto BASE.json.gz] [output.json.gz]
 // Reads every pyenv CPython and Debian's python3 (with the ML libraries in dist-packages unless --stdlib-only)
-// found on this machine, and writes the merged map (default rules/capabilities/map.json.gz).
+// found on this machine, and writes the merged map (default rules/capabilities/map.json.gz). --site-onto reads only
+// the installations with site packages (Debian's python3 and its ML libraries) and adds them to a map written before
+// (the standard libraries' part of BASE is kept; its plain "debian python3.x" source is replaced).
 var stdlibOnly = args.Contains("--stdlib-only");
-var rest = args.Where(a => a != "--stdlib-only").ToArray();
-if (rest.Length > 1 || rest.Any(a => a.StartsWith('-')))
+var ontoAt = Array.IndexOf(args, "--site-onto");
+var onto = ontoAt >= 0 && ontoAt + 1 < args.Length ? args[ontoAt + 1] : null;
+var rest = args.Where((a, i) => a != "--stdlib-only" && i != ontoAt && i != ontoAt + 1).ToArray();
+if (rest.Length > 1 || rest.Any(a => a.StartsWith('-')) || (ontoAt >= 0 && (onto is null || stdlibOnly)))
 {
-    await Console.Error.WriteLineAsync("usage: Rampart.CapabilityMap [--stdlib-only] [output.json.gz]");
+    await Console.Error.WriteLineAsync("usage: Rampart.CapabilityMap [--stdlib-only | --site-onto BASE.json.gz] [output.json.gz]");
     return 2;
 }
 
@@ -18,13 +22,21 @@ if (stdlibOnly)
     installations = [.. installations.Select(i => i with { SitePackages = null, Packages = null, Label = i.Label.Split(" + ")[0] })];
 }
 
+CapabilityMap? baseMap = null;
+if (onto is not null)
+{
+    installations = [.. installations.Where(i => i.SitePackages is not null)];
+    await using var input = File.OpenRead(onto);
+    baseMap = CapabilityMap.Read(input);
+}
+
 if (installations.Count == 0)
 {
     await Console.Error.WriteLineAsync("no Python installation found under /root/.pyenv/versions or /usr/lib/python3.*");
     return 1;
 }
 
-var map = CapabilityMapGenerator.Generate(installations, Console.Out, CancellationToken.None);
+var map = CapabilityMapGenerator.Generate(installations, Console.Out, CancellationToken.None, baseMap);
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
 await using (var file = File.Create(output))
 {

@@ -31,14 +31,27 @@ internal sealed class PickleAnalyzer : IArtifactAnalyzer
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(context);
         var result = new AnalysisResult(Id, artifact, context);
-        var seen = new PickleObservations();
+        var sniffed = PickleSniffer.TakeOver(artifact, context.Limits);
+        var seen = sniffed?.Machine.Seen ?? new PickleObservations();
         var pickles = 0;
         long? trailingAt = null;
-        var stream = await artifact.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var stream = await OpenRestAsync(artifact, sniffed is null ? 0 : artifact.Head.Length, cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
             var bufferSize = (int)Math.Clamp(artifact.Length ?? PickleInput.DefaultBufferSize, 4096, PickleInput.DefaultBufferSize);
-            var input = new PickleInput(stream, bufferSize);
+            PickleInput input;
+            if (sniffed is not null)
+            {
+                // The sniffer already emulated the head: its machine goes on with the rest of the file.
+                input = sniffed.Machine.Input;
+                input.Continue(stream, bufferSize);
+                sniffed.Machine.ContinueUnder(context.Limits, cancellationToken);
+            }
+            else
+            {
+                input = new PickleInput(stream, bufferSize);
+            }
+
             try
             {
                 while (true)
@@ -51,7 +64,9 @@ internal sealed class PickleAnalyzer : IArtifactAnalyzer
 
                     var start = input.Position;
                     var attempt = pickles == 0 ? seen : new PickleObservations { Opcodes = seen.Opcodes, Registry = seen.Registry };
-                    var run = new PickleMachine(input, attempt, context.Limits, JoblibArrayHook.Instance, cancellationToken).Run();
+                    var run = pickles == 0 && sniffed is not null
+                        ? (sniffed.Run.Paused ? sniffed.Machine.Run() : sniffed.Run)
+                        : new PickleMachine(input, attempt, context.Limits, JoblibArrayHook.Instance, cancellationToken).Run();
                     if (pickles > 0)
                     {
                         if (!run.Completed && !attempt.HasReferences && run.Opcodes < PlausiblePickleOpcodes)
@@ -92,6 +107,39 @@ internal sealed class PickleAnalyzer : IArtifactAnalyzer
         ReportGlobals(result, seen, context);
         SetFacts(result, seen, pickles, trailingAt, artifact.Length);
         return result;
+    }
+
+    /// <summary>The artifact from byte <paramref name="from"/> on (the bytes after a head the sniffer already read).</summary>
+    private static async ValueTask<Stream> OpenRestAsync(Artifact artifact, int from, CancellationToken cancellationToken)
+    {
+        if (from > 0 && artifact.HeadIsComplete)
+        {
+            return Stream.Null;
+        }
+
+        var stream = await artifact.OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (from == 0)
+        {
+            return stream;
+        }
+
+        if (stream.CanSeek)
+        {
+            stream.Position = from;
+            return stream;
+        }
+
+        try
+        {
+            var skip = new byte[from];
+            await stream.ReadExactlyAsync(skip, cancellationToken).ConfigureAwait(false);
+            return stream;
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     private static void ReportBroken(AnalysisResult result, PickleRunResult run, int index)

@@ -8,7 +8,7 @@ internal sealed class PickleInput
 {
     public const int DefaultBufferSize = 1 << 20;
 
-    private readonly Stream _stream;
+    private Stream _stream;
     private byte[] _buffer;
     private int _position;
     private int _end;
@@ -20,6 +20,28 @@ internal sealed class PickleInput
         ArgumentNullException.ThrowIfNull(stream);
         _stream = stream;
         _buffer = new byte[Math.Max(16, bufferSize)];
+    }
+
+    /// <summary>
+    /// Goes on reading from <paramref name="rest"/>, whose first byte follows the last byte of the stream read so far
+    /// (the sniffer emulates a file's head from memory; the analyzer then hands it the rest of the file). The buffer
+    /// grows to <paramref name="bufferSize"/> and keeps the bytes not consumed yet.
+    /// </summary>
+    public void Continue(Stream rest, int bufferSize)
+    {
+        ArgumentNullException.ThrowIfNull(rest);
+        if (bufferSize > _buffer.Length)
+        {
+            var grown = new byte[bufferSize];
+            Buffer.BlockCopy(_buffer, _position, grown, 0, _end - _position);
+            _bufferOffset += _position;
+            _end -= _position;
+            _position = 0;
+            _buffer = grown;
+        }
+
+        _stream = rest;
+        _eof = false;
     }
 
     /// <summary>Absolute offset of the next byte.</summary>

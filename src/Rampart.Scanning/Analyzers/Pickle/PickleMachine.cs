@@ -23,6 +23,12 @@ internal interface IPickleBuildHook
 /// <param name="ErrorOpcode">The opcode being executed when it broke.</param>
 internal sealed record PickleRunResult(bool Completed, long Opcodes, PickleFormatException? Error, string? ErrorOpcode)
 {
+    /// <summary>
+    /// The run stopped between two opcodes because it reached the pause point it was given, with no error: the
+    /// machine's state is whole and <see cref="PickleMachine.Run"/> goes on from there.
+    /// </summary>
+    public bool Paused { get; init; }
+
     /// <summary>What STOP returned, symbolically.</summary>
     public PValue? Value { get; init; }
 }
@@ -42,13 +48,13 @@ internal sealed class PickleMachine
 
     private readonly PickleInput _input;
     private readonly PickleObservations _seen;
-    private readonly ScanLimits _limits;
+    private ScanLimits _limits;
     private readonly IPickleBuildHook? _hook;
-    private readonly CancellationToken _cancellationToken;
     private readonly int _nesting;
+    private CancellationToken _cancellationToken;
     private readonly List<PValue> _stack = [];
     private readonly List<int> _marks = [];
-    private readonly PickleArguments _args;
+    private PickleArguments _args;
     private readonly PickleMemo _memo = new();
     private int _protocol;
     private long _opcodes;
@@ -72,8 +78,12 @@ internal sealed class PickleMachine
     /// <summary>The protocol announced by PROTO (0 when there was none), as the unpickler tracks it.</summary>
     public int Protocol => _protocol;
 
-    /// <summary>Runs one pickle from the current position to its STOP. Never throws for malformed input.</summary>
-    public PickleRunResult Run()
+    /// <summary>
+    /// Runs one pickle from the current position to its STOP, or until <paramref name="pauseAfter"/> opcodes of this
+    /// pickle have run (then <see cref="PickleRunResult.Paused"/>; calling Run again goes on from the same place).
+    /// Never throws for malformed input.
+    /// </summary>
+    public PickleRunResult Run(long pauseAfter = long.MaxValue)
     {
         var opcode = -1;
         long offset = 0;
@@ -81,6 +91,11 @@ internal sealed class PickleMachine
         {
             while (true)
             {
+                if (_opcodes >= pauseAfter)
+                {
+                    return new PickleRunResult(false, _opcodes, null, null) { Paused = true };
+                }
+
                 offset = _input.Position;
                 opcode = _input.ReadByte();
                 if (opcode < 0)
@@ -111,6 +126,17 @@ internal sealed class PickleMachine
             var error = e.Offset == offset ? e : new PickleFormatException($"{e.Message} (at byte {e.Offset})", offset, e.AtEnd, e.RuleId);
             return new PickleRunResult(false, _opcodes, error, PickleOpcodes.NameOf(opcode) ?? (opcode < 0 ? "end of stream" : $"0x{opcode:x2}"));
         }
+    }
+
+    /// <summary>
+    /// Limits and cancellation for the rest of a run that was started (and paused or stopped) under others: the
+    /// sniffer's head emulation, taken over by the analyzer.
+    /// </summary>
+    public void ContinueUnder(ScanLimits limits, CancellationToken cancellationToken)
+    {
+        _limits = limits;
+        _args = new PickleArguments(_input, limits);
+        _cancellationToken = cancellationToken;
     }
 
     /// <summary>Runs a complete pickle that is embedded at the current position (used by format hooks).</summary>

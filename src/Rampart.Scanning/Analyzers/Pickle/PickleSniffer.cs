@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Rampart.Core;
 using Rampart.Scanning.Analyzers.Joblib;
 using Rampart.Scanning.Engine;
@@ -13,17 +14,23 @@ namespace Rampart.Scanning.Analyzers.Pickle;
 /// hook, so a joblib stream is recognised by its content whatever its name (or the name of the compressed file it
 /// came out of): the raw array bytes after each NumpyArrayWrapper are skipped as joblib.load skips them, and a head
 /// that names joblib's wrappers at all is claimed even when its layout cannot be followed (then it is Inconclusive).
+/// The head is emulated once: when the sniff stops cleanly (at STOP, or paused between two opcodes after
+/// <see cref="OpcodeBudget"/>), the machine is kept for the artifact and the analyzer takes it over
+/// (<see cref="TakeOver"/>), going on with the rest of the file instead of emulating the head again.
 /// </summary>
 internal static class PickleSniffer
 {
-    private const int OpcodeBudget = 2048;
+    /// <summary>The sniff pauses after this many opcodes of the first pickle: enough to tell a pickle from other bytes.</summary>
+    public const int OpcodeBudget = 2048;
 
     private static readonly ScanLimits SniffLimits = ScanLimits.Default with
     {
-        MaxPickleOpcodes = OpcodeBudget,
         MaxPickleStack = 100_000,
         MaxPickleStringBytes = Artifact.HeadSize,
     };
+
+    /// <summary>Sniffs that stopped cleanly, kept for the analyzer of the same artifact (dropped with the artifact).</summary>
+    private static readonly ConditionalWeakTable<Artifact, SniffedHead> Sniffed = [];
 
     private static readonly HashSet<string> PickleExtensions = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -52,17 +59,24 @@ internal static class PickleSniffer
         var framed = head.Length >= 3 && startsWithProto && head[1] >= 4 && head[2] == PickleOpcodes.Frame;
         PickleRunResult run;
         var seen = new PickleObservations();
+        var input = new PickleInput(new ReadOnlyMemoryStream(artifact.Head), Math.Max(4096, artifact.Head.Length));
+        var machine = new PickleMachine(input, seen, SniffLimits, JoblibArrayHook.Instance, CancellationToken.None);
         try
         {
-            var input = new PickleInput(new ReadOnlyMemoryStream(artifact.Head), Math.Max(4096, artifact.Head.Length));
-            run = new PickleMachine(input, seen, SniffLimits, JoblibArrayHook.Instance, CancellationToken.None).Run();
+            run = machine.Run(pauseAfter: OpcodeBudget);
         }
         catch (LimitExceededException)
         {
             return true;
         }
 
-        if (run.Completed || JoblibArrayHook.NamesJoblib(seen))
+        if (run.Completed || run.Paused)
+        {
+            Sniffed.AddOrUpdate(artifact, new SniffedHead(machine, run));
+            return true;
+        }
+
+        if (JoblibArrayHook.NamesJoblib(seen))
         {
             return true;
         }
@@ -76,9 +90,34 @@ internal static class PickleSniffer
         return startsWithProto && NameHintsPickle(artifact.Name);
     }
 
+    /// <summary>
+    /// The machine that sniffed <paramref name="artifact"/>'s head, if it stopped cleanly and its limits are no looser
+    /// than <paramref name="limits"/> in anything the head can have met (so that going on under
+    /// <paramref name="limits"/> is exactly what a fresh run would do); it is handed over once.
+    /// </summary>
+    public static SniffedHead? TakeOver(Artifact artifact, ScanLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        ArgumentNullException.ThrowIfNull(limits);
+        if (!Sniffed.TryGetValue(artifact, out var sniffed))
+        {
+            return null;
+        }
+
+        Sniffed.Remove(artifact);
+        var covered = limits.MaxPickleStringBytes >= SniffLimits.MaxPickleStringBytes && limits.MaxPickleStack >= SniffLimits.MaxPickleStack
+            && sniffed.Machine.Seen.Opcodes <= limits.MaxPickleOpcodes && limits.MaxPicklesPerStream >= 1;
+        return covered ? sniffed : null;
+    }
+
     /// <summary>Formats whose first bytes happen to be pickle opcodes ("PK" is PERSID) but are something else.</summary>
     private static bool HasOtherMagic(ReadOnlySpan<byte> head) =>
         head.StartsWith("PK\x03\x04"u8) || head.StartsWith("PK\x05\x06"u8) || head.StartsWith("PK\x07\x08"u8)
         || head.StartsWith(NumpyMagic)
         || head.StartsWith("BZh"u8);
 }
+
+/// <summary>A sniff of an artifact's head that stopped cleanly: at STOP, or paused between two opcodes.</summary>
+/// <param name="Machine">The machine, whose input holds the head's unread bytes.</param>
+/// <param name="Run">How the sniff stopped.</param>
+internal sealed record SniffedHead(PickleMachine Machine, PickleRunResult Run);

@@ -196,9 +196,14 @@ internal sealed class PyFacts
     /// <summary>Names checked by the "if X in ALLOWED:" tests of the bodies being walked.</summary>
     private readonly List<string> _bodyGuards = [];
 
+    private readonly PyWalk<Scope> _statements;
+    private readonly PyWalk<Scope> _expressions;
+
     private PyFacts()
     {
         ModuleScope = new Scope(null, null);
+        _statements = new PyWalk<Scope>(Walk, static (_, _, _) => { });
+        _expressions = new PyWalk<Scope>(static (_, _, _) => { }, VisitNode);
     }
 
     public Scope ModuleScope { get; }
@@ -219,20 +224,15 @@ internal sealed class PyFacts
     {
         ArgumentNullException.ThrowIfNull(module);
         var facts = new PyFacts();
-        facts.WalkBody(module.Body, facts.ModuleScope, cancellationToken);
+        facts._statements.Run(module.Body, facts.ModuleScope, cancellationToken);
         return facts;
     }
 
-    private void WalkBody(IReadOnlyList<Stmt> body, Scope scope, CancellationToken cancellationToken)
-    {
-        foreach (var stmt in body)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            Walk(stmt, scope, cancellationToken);
-        }
-    }
-
-    private void Walk(Stmt stmt, Scope scope, CancellationToken cancellationToken)
+    /// <summary>
+    /// One statement, in source order: its own bindings and expressions now, its bodies scheduled on the walker (with
+    /// what must happen around them, such as the allow-list guards of an if branch, scheduled in between).
+    /// </summary>
+    private void Walk(PyWalk<Scope> walk, Stmt stmt, Scope scope)
     {
         switch (stmt)
         {
@@ -332,9 +332,9 @@ internal sealed class PyFacts
                 }
 
                 Functions.Add((def, inner));
-                _enclosing.Add(def);
-                WalkBody(def.Body, inner, cancellationToken);
-                _enclosing.RemoveAt(_enclosing.Count - 1);
+                walk.Then(() => _enclosing.Add(def));
+                walk.Body(def.Body, inner);
+                walk.Then(() => _enclosing.RemoveAt(_enclosing.Count - 1));
                 break;
             }
 
@@ -350,34 +350,41 @@ internal sealed class PyFacts
                 }
 
                 scope.Assign(cls.Name, null);
-                WalkBody(cls.Body, new Scope(scope, scope.Function), cancellationToken);
+                walk.Body(cls.Body, new Scope(scope, scope.Function));
                 break;
             case BlockStmt { Kind: "if" } branches:
                 // if/elif/.../else: test i guards body i; a last extra body is the else.
+                // Each test is read when its branch comes, after the bodies before it.
                 for (var i = 0; i < branches.Bodies.Count; i++)
                 {
+                    var branch = i;
                     string? checkedName = null;
-                    if (i < branches.Header.Count)
+                    walk.Then(() =>
                     {
-                        Visit(branches.Header[i], scope);
-                        checkedName = AllowListCheck(branches.Header[i], scope, negated: false);
-                        // "if x not in ALLOWED: raise/return/exit": past this point x is one of ALLOWED.
-                        if (AllowListCheck(branches.Header[i], scope, negated: true) is { } rejected && Leaves(branches.Bodies[i], scope))
+                        if (branch < branches.Header.Count)
                         {
-                            scope.Guarded.Add(rejected);
+                            Visit(branches.Header[branch], scope);
+                            checkedName = AllowListCheck(branches.Header[branch], scope, negated: false);
+                            // "if x not in ALLOWED: raise/return/exit": past this point x is one of ALLOWED.
+                            if (AllowListCheck(branches.Header[branch], scope, negated: true) is { } rejected && Leaves(branches.Bodies[branch], scope))
+                            {
+                                scope.Guarded.Add(rejected);
+                            }
                         }
-                    }
 
-                    if (checkedName is not null)
+                        if (checkedName is not null)
+                        {
+                            _bodyGuards.Add(checkedName);
+                        }
+                    });
+                    walk.Body(branches.Bodies[i], scope);
+                    walk.Then(() =>
                     {
-                        _bodyGuards.Add(checkedName);
-                    }
-
-                    WalkBody(branches.Bodies[i], scope, cancellationToken);
-                    if (checkedName is not null)
-                    {
-                        _bodyGuards.RemoveAt(_bodyGuards.Count - 1);
-                    }
+                        if (checkedName is not null)
+                        {
+                            _bodyGuards.RemoveAt(_bodyGuards.Count - 1);
+                        }
+                    });
                 }
 
                 break;
@@ -393,7 +400,7 @@ internal sealed class PyFacts
 
                 foreach (var body in loop.Bodies)
                 {
-                    WalkBody(body, scope, cancellationToken);
+                    walk.Body(body, scope);
                 }
 
                 break;
@@ -418,12 +425,12 @@ internal sealed class PyFacts
 
                 foreach (var body in block.Bodies)
                 {
-                    WalkBody(body, scope, cancellationToken);
+                    walk.Body(body, scope);
                 }
 
                 break;
             case ErrorStmt error:
-                WalkBody(error.Body, scope, cancellationToken);
+                walk.Body(error.Body, scope);
                 break;
         }
     }
@@ -456,140 +463,93 @@ internal sealed class PyFacts
     }
 
     /// <summary>
-    /// Collects calls, references and literals inside an expression, in the same pre-order as a recursive walk. The
-    /// walk keeps its own stack: a 100,000-term concatenation or a long attribute chain is a tree that deep, and
+    /// Collects calls, references and literals inside an expression, in the same pre-order as a recursive walk, on the
+    /// shared iterative walker: a 100,000-term concatenation or a long attribute chain is a tree that deep, and
     /// untrusted source must not be able to overflow the thread's stack.
     /// </summary>
-    private void Visit(Expr root, Scope rootScope)
+    private void Visit(Expr root, Scope rootScope) => _expressions.Run(root, rootScope);
+
+    private void VisitNode(PyWalk<Scope> walk, Expr e, Scope scope)
     {
-        var stack = new Stack<(Expr? E, Scope Scope, NamedExpr? BindAfter)>();
-        stack.Push((root, rootScope, null));
-        while (stack.Count > 0)
+        switch (e)
         {
-            var (e, scope, bindAfter) = stack.Pop();
-            if (bindAfter is not null)
+            case CallExpr call:
             {
-                scope.Assign(bindAfter.Target, bindAfter.Value);
-                continue;
-            }
-
-            switch (e)
-            {
-                case CallExpr call:
+                if (Qualify(call.Func, scope) is { } target)
                 {
-                    if (Qualify(call.Func, scope) is { } target)
+                    Calls.Add(new CallSite(call, target, scope, scope.Function, [.. _enclosing])
                     {
-                        Calls.Add(new CallSite(call, target, scope, scope.Function, [.. _enclosing])
-                        {
-                            Guarded = _bodyGuards.Count == 0 ? null : _bodyGuards.ToHashSet(StringComparer.Ordinal),
-                        });
-                        if (target.EndsWith(".add_argument", StringComparison.Ordinal))
-                        {
-                            RecordArgument(call, scope);
-                        }
-
-                        if (target is "os.environ.setdefault" or "os.putenv" && call.Args.Count >= 2
-                            && Eval(call.Args[0].Value, scope) is { Kind: ValueKind.ConstantString } key)
-                        {
-                            Environment.Add(new EnvAssignment(key.Text!, Eval(call.Args[1].Value, scope), call.At));
-                        }
+                        Guarded = _bodyGuards.Count == 0 ? null : _bodyGuards.ToHashSet(StringComparer.Ordinal),
+                    });
+                    if (target.EndsWith(".add_argument", StringComparison.Ordinal))
+                    {
+                        RecordArgument(call, scope);
                     }
 
-                    for (var i = call.Args.Count - 1; i >= 0; i--)
+                    if (target is "os.environ.setdefault" or "os.putenv" && call.Args.Count >= 2
+                        && Eval(call.Args[0].Value, scope) is { Kind: ValueKind.ConstantString } key)
                     {
-                        stack.Push((call.Args[i].Value, scope, null));
+                        Environment.Add(new EnvAssignment(key.Text!, Eval(call.Args[1].Value, scope), call.At));
                     }
-
-                    if (call.Func is AttributeExpr a)
-                    {
-                        stack.Push((a.Value, scope, null));
-                    }
-                    else if (call.Func is not NameExpr)
-                    {
-                        stack.Push((call.Func, scope, null));
-                    }
-
-                    break;
                 }
 
-                case AttributeExpr attribute:
-                    if (Qualify(attribute, scope) is { } q)
-                    {
-                        References.Add(new Reference(q, attribute.At));
-                    }
+                // The callee's own name is the call just recorded; only what it is looked up on is a reference.
+                walk.CallChildren(call, scope);
+                break;
+            }
 
-                    stack.Push((attribute.Value, scope, null));
-                    break;
-                case NameExpr name:
-                    if (scope.Alias(name.Id) is { } n)
-                    {
-                        References.Add(new Reference(n, name.At));
-                    }
-
-                    break;
-                case ConstantExpr { Kind: "str" } s:
-                    Strings.Add(new StringLiteral(s.Text, s.At, _enclosing.LastOrDefault()));
-                    break;
-                case FStringExpr f:
-                    for (var i = f.Parts.Count - 1; i >= 0; i--)
-                    {
-                        if (f.Parts[i].Value is { } v)
-                        {
-                            stack.Push((v, scope, null));
-                        }
-                        else if (f.Parts[i].Constant is { Length: > 0 } c)
-                        {
-                            // Pushed as a literal so that it keeps its place among the nested expressions.
-                            stack.Push((new ConstantExpr(f.At, "str", c), scope, null));
-                        }
-                    }
-
-                    break;
-                case SubscriptExpr sub:
-                    stack.Push((sub.Index, scope, null));
-                    stack.Push((sub.Value, scope, null));
-                    break;
-                case BinaryExpr b:
-                    stack.Push((b.Right, scope, null));
-                    stack.Push((b.Left, scope, null));
-                    break;
-                case UnaryExpr u:
-                    stack.Push((u.Operand, scope, null));
-                    break;
-                case CollectionExpr c:
-                    for (var i = c.Items.Count - 1; i >= 0; i--)
-                    {
-                        if (c.Items[i] is { } item)
-                        {
-                            stack.Push((item, scope, null));
-                        }
-                    }
-
-                    break;
-                case LambdaExpr lambda:
+            case AttributeExpr attribute:
+                if (Qualify(attribute, scope) is { } q)
                 {
-                    var inner = new Scope(scope, scope.Function);
-                    foreach (var p in lambda.Params)
-                    {
-                        inner.Parameters.Add(p.Name);
-                    }
-
-                    stack.Push((lambda.Body, inner, null));
-                    break;
+                    References.Add(new Reference(q, attribute.At));
                 }
 
-                case NamedExpr named:
-                    stack.Push((null, scope, named));
-                    stack.Push((named.Value, scope, null));
-                    break;
-                case OtherExpr other:
-                    for (var i = other.Children.Count - 1; i >= 0; i--)
-                    {
-                        stack.Push((other.Children[i], scope, null));
-                    }
+                walk.Expression(attribute.Value, scope);
+                break;
+            case NameExpr name:
+                if (scope.Alias(name.Id) is { } n)
+                {
+                    References.Add(new Reference(n, name.At));
+                }
 
-                    break;
+                break;
+            case ConstantExpr { Kind: "str" } s:
+                Strings.Add(new StringLiteral(s.Text, s.At, _enclosing.LastOrDefault()));
+                break;
+            case FStringExpr f:
+                foreach (var part in f.Parts)
+                {
+                    if (part.Value is { } v)
+                    {
+                        walk.Expression(v, scope);
+                    }
+                    else if (part.Constant is { Length: > 0 } c)
+                    {
+                        // Visited as a literal so that it keeps its place among the nested expressions.
+                        walk.Expression(new ConstantExpr(f.At, "str", c), scope);
+                    }
+                }
+
+                break;
+            case LambdaExpr lambda:
+            {
+                var inner = new Scope(scope, scope.Function);
+                foreach (var p in lambda.Params)
+                {
+                    inner.Parameters.Add(p.Name);
+                }
+
+                walk.Expression(lambda.Body, inner);
+                break;
             }
+
+            case NamedExpr named:
+                walk.Expression(named.Value, scope);
+                walk.Then(() => scope.Assign(named.Target, named.Value));
+                break;
+            default:
+                walk.Children(e, scope);
+                break;
         }
     }
 

@@ -38,6 +38,9 @@ internal sealed class CapabilityGraph
     private readonly Dictionary<string, Target> _classified = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ClassScope> _classes = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Class, string Method), (string? Found, bool Unknown)> _inherited = [];
+    private readonly Dictionary<(string Name, int Depth), Target> _followed = [];
+    private Target? _provisional;
+    private bool _touchedProvisional;
 
     /// <summary>Python files read.</summary>
     public int Files { get; private set; }
@@ -206,80 +209,81 @@ internal sealed class CapabilityGraph
 
     // ---- declarations (pass 1) -------------------------------------------------------------------------------------
 
-    private void Declare(ModuleInfo module, IReadOnlyList<Stmt> body, ClassScope? cls, string prefix)
+    private void Declare(ModuleInfo module, IReadOnlyList<Stmt> body, ClassScope? cls, string prefix) =>
+        new PyWalk<(ClassScope? Class, string Prefix)>((walk, stmt, at) => Declare(walk, module, stmt, at.Class, at.Prefix), static (_, _, _) => { })
+            .Run(body, (cls, prefix));
+
+    private void Declare(PyWalk<(ClassScope? Class, string Prefix)> walk, ModuleInfo module, Stmt stmt, ClassScope? cls, string prefix)
     {
-        foreach (var stmt in body)
+        switch (stmt)
         {
-            switch (stmt)
-            {
-                case ImportStmt or ImportFromStmt when cls is null:
-                    BindImport(stmt, module, module.Imports, module.Star);
-                    break;
-                case FunctionDef def:
-                    var function = Get(prefix + "." + def.Name, module, cls);
-                    function.Functions.Add(def);
-                    cls?.Methods.Add(def.Name);
-                    if (cls is null)
-                    {
-                        module.Defined.Add(def.Name);
-                    }
+            case ImportStmt or ImportFromStmt when cls is null:
+                BindImport(stmt, module, module.Imports, module.Star);
+                break;
+            case FunctionDef def:
+                var function = Get(prefix + "." + def.Name, module, cls);
+                function.Functions.Add(def);
+                cls?.Methods.Add(def.Name);
+                if (cls is null)
+                {
+                    module.Defined.Add(def.Name);
+                }
 
-                    break;
-                case ClassDef classDef:
-                    var name = prefix + "." + classDef.Name;
-                    var node = Get(name, module, cls);
-                    var scope = _classes.TryGetValue(name, out var existing) ? existing : _classes[name] = new ClassScope(name, classDef, module);
-                    node.Classes.Add(classDef);
-                    cls?.Methods.Add(classDef.Name);
-                    if (cls is null)
-                    {
-                        module.Defined.Add(classDef.Name);
-                    }
+                break;
+            case ClassDef classDef:
+                var name = prefix + "." + classDef.Name;
+                var node = Get(name, module, cls);
+                var scope = _classes.TryGetValue(name, out var existing) ? existing : _classes[name] = new ClassScope(name, classDef, module);
+                node.Classes.Add(classDef);
+                cls?.Methods.Add(classDef.Name);
+                if (cls is null)
+                {
+                    module.Defined.Add(classDef.Name);
+                }
 
-                    Declare(module, classDef.Body, scope, name);
-                    break;
-                case AssignStmt assign when cls is not null:
-                    foreach (var target in assign.Targets.OfType<NameExpr>())
+                walk.Body(classDef.Body, (scope, name));
+                break;
+            case AssignStmt assign when cls is not null:
+                foreach (var target in assign.Targets.OfType<NameExpr>())
+                {
+                    if (assign.Op == "=" && assign.Value is NameExpr or AttributeExpr)
+                    {
+                        cls.Aliases[target.Id] = assign.Value;
+                    }
+                    else
+                    {
+                        cls.Values.Add(target.Id);
+                    }
+                }
+
+                break;
+            case AssignStmt assign when cls is null:
+                foreach (var target in assign.Targets)
+                {
+                    if (target is NameExpr n)
                     {
                         if (assign.Op == "=" && assign.Value is NameExpr or AttributeExpr)
                         {
-                            cls.Aliases[target.Id] = assign.Value;
+                            module.Aliases[n.Id] = assign.Value;
                         }
                         else
                         {
-                            cls.Values.Add(target.Id);
+                            module.Values.Add(n.Id);
                         }
                     }
+                }
 
-                    break;
-                case AssignStmt assign when cls is null:
-                    foreach (var target in assign.Targets)
-                    {
-                        if (target is NameExpr n)
-                        {
-                            if (assign.Op == "=" && assign.Value is NameExpr or AttributeExpr)
-                            {
-                                module.Aliases[n.Id] = assign.Value;
-                            }
-                            else
-                            {
-                                module.Values.Add(n.Id);
-                            }
-                        }
-                    }
+                break;
+            case BlockStmt block:
+                foreach (var nested in block.Bodies)
+                {
+                    walk.Body(nested, (cls, prefix));
+                }
 
-                    break;
-                case BlockStmt block:
-                    foreach (var nested in block.Bodies)
-                    {
-                        Declare(module, nested, cls, prefix);
-                    }
-
-                    break;
-                case ErrorStmt error:
-                    Declare(module, error.Body, cls, prefix);
-                    break;
-            }
+                break;
+            case ErrorStmt error:
+                walk.Body(error.Body, (cls, prefix));
+                break;
         }
     }
 
@@ -332,8 +336,12 @@ internal sealed class CapabilityGraph
         }
 
         // Cycles of re-exports (a imports b's name, b imports a's) end as unknown.
-        _classified[qualified] = Target.Unknown("import cycle at " + qualified);
+        var provisional = Target.Unknown("import cycle at " + qualified);
+        _classified[qualified] = provisional;
+        var outer = _provisional;
+        _provisional = provisional;
         var result = ClassifyUncached(qualified, 0);
+        _provisional = outer;
         _classified[qualified] = result;
         return result;
     }
@@ -429,10 +437,29 @@ internal sealed class CapabilityGraph
     {
         if (_classified.TryGetValue(qualified, out var known))
         {
+            _touchedProvisional |= ReferenceEquals(known, _provisional);
             return known;
         }
 
-        return ClassifyUncached(qualified, depth + 1);
+        // Star imports fan out (numpy, scipy and pandas re-export whole packages through chains of "import *"): without
+        // this memo, each name no module defines was searched through every chain again, exponentially in the depth.
+        // A result is kept only when it did not depend on the name being classified at the top (a cycle), so it is
+        // the one a fresh search at the same depth gives.
+        if (_followed.TryGetValue((qualified, depth), out var followed))
+        {
+            return followed;
+        }
+
+        var outer = _touchedProvisional;
+        _touchedProvisional = false;
+        var result = ClassifyUncached(qualified, depth + 1);
+        if (!_touchedProvisional)
+        {
+            _followed[(qualified, depth)] = result;
+        }
+
+        _touchedProvisional |= outer;
+        return result;
     }
 
     /// <summary>
@@ -591,7 +618,10 @@ internal sealed class CapabilityGraph
     {
         private readonly HashSet<string> _locals = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _localImports = new(StringComparer.Ordinal);
+        private PyWalk<bool>? _walker;
         private string? _self;
+
+        private PyWalk<bool> Walker => _walker ??= new PyWalk<bool>(Statement, Expression);
 
         public void Walk()
         {
@@ -664,56 +694,55 @@ internal sealed class CapabilityGraph
             Callee(decorator, call);
         }
 
-        private void CollectLocals(IReadOnlyList<Stmt> body)
+        private void CollectLocals(IReadOnlyList<Stmt> body) => new PyWalk<bool>(CollectLocals, static (_, _, _) => { }).Run(body, false);
+
+        private void CollectLocals(PyWalk<bool> walk, Stmt stmt, bool unused)
         {
-            foreach (var stmt in body)
+            switch (stmt)
             {
-                switch (stmt)
-                {
-                    case AssignStmt assign:
-                        foreach (var target in assign.Targets)
-                        {
-                            BindTarget(target);
-                        }
+                case AssignStmt assign:
+                    foreach (var target in assign.Targets)
+                    {
+                        BindTarget(target);
+                    }
 
-                        break;
-                    case FunctionDef def:
-                        _locals.Add(def.Name);
-                        foreach (var p in def.Params)
-                        {
-                            _locals.Add(p.Name);
-                        }
+                    break;
+                case FunctionDef def:
+                    _locals.Add(def.Name);
+                    foreach (var p in def.Params)
+                    {
+                        _locals.Add(p.Name);
+                    }
 
-                        CollectLocals(def.Body);
-                        break;
-                    case ClassDef cls:
-                        _locals.Add(cls.Name);
-                        CollectLocals(cls.Body);
-                        break;
-                    case ImportStmt or ImportFromStmt:
-                        BindImport(stmt, node.Module, _localImports, null);
-                        break;
-                    case BlockStmt block:
-                        foreach (var item in block.Items)
+                    walk.Body(def.Body, unused);
+                    break;
+                case ClassDef cls:
+                    _locals.Add(cls.Name);
+                    walk.Body(cls.Body, unused);
+                    break;
+                case ImportStmt or ImportFromStmt:
+                    BindImport(stmt, node.Module, _localImports, null);
+                    break;
+                case BlockStmt block:
+                    foreach (var item in block.Items)
+                    {
+                        if (item.Target is not null)
                         {
-                            if (item.Target is not null)
-                            {
-                                BindTarget(item.Target);
-                            }
+                            BindTarget(item.Target);
                         }
+                    }
 
-                        foreach (var nested in block.Bodies)
-                        {
-                            CollectLocals(nested);
-                        }
+                    foreach (var nested in block.Bodies)
+                    {
+                        walk.Body(nested, unused);
+                    }
 
-                        break;
-                    case SimpleStmt { Kind: "global" or "nonlocal" }:
-                        break;
-                    case ErrorStmt error:
-                        CollectLocals(error.Body);
-                        break;
-                }
+                    break;
+                case SimpleStmt { Kind: "global" or "nonlocal" }:
+                    break;
+                case ErrorStmt error:
+                    walk.Body(error.Body, unused);
+                    break;
             }
         }
 
@@ -740,119 +769,94 @@ internal sealed class CapabilityGraph
             }
         }
 
-        private void Statements(IReadOnlyList<Stmt> body)
+        private void Statements(IReadOnlyList<Stmt> body) => Walker.Run(body, false);
+
+        private void Expression(Expr expr) => Walker.Run(expr, false);
+
+        /// <summary>A statement's expressions and bodies, scheduled in source order (callees are noted when their turn comes).</summary>
+        private void Statement(PyWalk<bool> walk, Stmt stmt, bool unused)
         {
-            foreach (var stmt in body)
+            switch (stmt)
             {
-                switch (stmt)
-                {
-                    case AssignStmt assign:
-                        if (assign.Value is not null)
-                        {
-                            Expression(assign.Value);
-                        }
+                case AssignStmt assign:
+                    walk.Expression(assign.Value, unused);
+                    foreach (var target in assign.Targets)
+                    {
+                        walk.Expression(target, unused);
+                    }
 
-                        foreach (var target in assign.Targets)
-                        {
-                            Expression(target);
-                        }
+                    break;
+                case ExprStmt e:
+                    walk.Expression(e.Value, unused);
+                    break;
+                case ReturnStmt { Value: { } value }:
+                    walk.Expression(value, unused);
+                    break;
+                case SimpleStmt simple:
+                    foreach (var child in simple.Children)
+                    {
+                        walk.Expression(child, unused);
+                    }
 
-                        break;
-                    case ExprStmt e:
-                        Expression(e.Value);
-                        break;
-                    case ReturnStmt { Value: { } value }:
-                        Expression(value);
-                        break;
-                    case SimpleStmt s:
-                        foreach (var child in s.Children)
+                    break;
+                case FunctionDef def:
+                    foreach (var decorator in def.Decorators)
+                    {
+                        if (decorator is CallExpr)
                         {
-                            Expression(child);
+                            walk.Expression(decorator, unused);
                         }
-
-                        break;
-                    case FunctionDef def:
-                        foreach (var decorator in def.Decorators)
+                        else
                         {
-                            Call(decorator, null);
+                            walk.Then(() => Callee(decorator, null));
                         }
+                    }
 
-                        foreach (var p in def.Params)
-                        {
-                            if (p.Default is not null)
-                            {
-                                Expression(p.Default);
-                            }
-                        }
+                    foreach (var p in def.Params)
+                    {
+                        walk.Expression(p.Default, unused);
+                    }
 
-                        Statements(def.Body);
-                        break;
-                    case ClassDef cls:
-                        foreach (var b in cls.Bases)
-                        {
-                            Expression(b.Value);
-                        }
+                    walk.Body(def.Body, unused);
+                    break;
+                case ClassDef cls:
+                    foreach (var b in cls.Bases)
+                    {
+                        walk.Expression(b.Value, unused);
+                    }
 
-                        Statements(cls.Body);
-                        break;
-                    case BlockStmt block:
-                        foreach (var h in block.Header)
-                        {
-                            Expression(h);
-                        }
+                    walk.Body(cls.Body, unused);
+                    break;
+                case BlockStmt block:
+                    foreach (var h in block.Header)
+                    {
+                        walk.Expression(h, unused);
+                    }
 
-                        foreach (var item in block.Items)
-                        {
-                            Expression(item.Context);
-                        }
+                    foreach (var item in block.Items)
+                    {
+                        walk.Expression(item.Context, unused);
+                    }
 
-                        foreach (var nested in block.Bodies)
-                        {
-                            Statements(nested);
-                        }
+                    foreach (var nested in block.Bodies)
+                    {
+                        walk.Body(nested, unused);
+                    }
 
-                        break;
-                    case ErrorStmt error:
-                        Statements(error.Body);
-                        break;
-                }
+                    break;
+                case ErrorStmt error:
+                    walk.Body(error.Body, unused);
+                    break;
             }
         }
 
-        private void Expression(Expr? expr)
+        private void Expression(PyWalk<bool> walk, Expr expr, bool unused)
         {
             switch (expr)
             {
                 case CallExpr call:
                     Callee(call.Func, call);
-                    if (call.Func is not (NameExpr or AttributeExpr))
-                    {
-                        Expression(call.Func);
-                    }
-                    else if (call.Func is AttributeExpr attribute)
-                    {
-                        Expression(attribute.Value);
-                    }
-
-                    foreach (var arg in call.Args)
-                    {
-                        Expression(arg.Value);
-                    }
-
-                    break;
-                case AttributeExpr a:
-                    Expression(a.Value);
-                    break;
-                case SubscriptExpr s:
-                    Expression(s.Value);
-                    Expression(s.Index);
-                    break;
-                case BinaryExpr b:
-                    Expression(b.Left);
-                    Expression(b.Right);
-                    break;
-                case UnaryExpr u:
-                    Expression(u.Operand);
+                    walk.CallChildren(call, unused);
                     break;
                 case CollectionExpr c:
                     if (c.Kind.EndsWith("comp", StringComparison.Ordinal) || c.Kind == "genexp")
@@ -867,11 +871,7 @@ internal sealed class CapabilityGraph
                         }
                     }
 
-                    foreach (var item in c.Items)
-                    {
-                        Expression(item);
-                    }
-
+                    walk.Children(c, unused);
                     break;
                 case LambdaExpr lambda:
                     foreach (var p in lambda.Params)
@@ -879,25 +879,14 @@ internal sealed class CapabilityGraph
                         _locals.Add(p.Name);
                     }
 
-                    Expression(lambda.Body);
+                    walk.Children(lambda, unused);
                     break;
                 case NamedExpr named:
                     _locals.Add(named.Target);
-                    Expression(named.Value);
+                    walk.Children(named, unused);
                     break;
-                case OtherExpr other:
-                    foreach (var child in other.Children)
-                    {
-                        Expression(child);
-                    }
-
-                    break;
-                case FStringExpr f:
-                    foreach (var part in f.Parts)
-                    {
-                        Expression(part.Value);
-                    }
-
+                default:
+                    walk.Children(expr, unused);
                     break;
             }
         }

@@ -45,15 +45,19 @@ internal sealed class CapabilityMap
 
     /// <summary>
     /// Combines the graphs of several installations: a callable is capable if it is in any of them (the shortest chain
-    /// wins), safe only if it is safe in every one that defines it, and unknown otherwise.
+    /// wins), safe only if it is safe in every one that defines it, and unknown otherwise. With <paramref name="onto"/>,
+    /// the installations are added to a map generated before (its sources, capable and safe names count as one more
+    /// installation; a source of <paramref name="onto"/> that one of the new labels starts with is replaced by it).
     /// </summary>
-    public static CapabilityMap Merge(IEnumerable<(string Label, IReadOnlyDictionary<string, CallableReach> Reach)> installations)
+    public static CapabilityMap Merge(IEnumerable<(string Label, IReadOnlyDictionary<string, CallableReach> Reach)> installations, CapabilityMap? onto = null)
     {
         ArgumentNullException.ThrowIfNull(installations);
-        var sources = new List<string>();
-        var capable = new Dictionary<string, CapableCallable>(StringComparer.Ordinal);
-        var safe = new HashSet<string>(StringComparer.Ordinal);
+        var added = installations.ToList();
+        var sources = onto is null ? [] : onto.Sources.Where(s => !added.Any(a => a.Label.StartsWith(s, StringComparison.Ordinal))).ToList();
+        var capable = onto is null ? new Dictionary<string, CapableCallable>(StringComparer.Ordinal) : new Dictionary<string, CapableCallable>(onto.Capable, StringComparer.Ordinal);
+        var safe = onto is null ? new HashSet<string>(StringComparer.Ordinal) : new HashSet<string>(onto.Safe, StringComparer.Ordinal);
         var unknown = new HashSet<string>(StringComparer.Ordinal);
+        installations = added;
         foreach (var (label, reach) in installations)
         {
             sources.Add(label);

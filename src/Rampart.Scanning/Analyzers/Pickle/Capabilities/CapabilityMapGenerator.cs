@@ -13,7 +13,8 @@ internal sealed record PythonInstallation(string Label, string StandardLibrary, 
 internal static partial class CapabilityMapGenerator
 {
     /// <summary>The ML libraries read from Debian's dist-packages.</summary>
-    public static readonly IReadOnlyList<string> MlPackages = ["torch", "sklearn", "pandas", "numpy", "scipy", "joblib", "pytz"];
+    public static readonly IReadOnlyList<string> MlPackages =
+        ["torch", "functorch", "sklearn", "pandas", "numpy", "scipy", "joblib", "dill", "pytz", "dateutil", "h5py", "onnx"];
 
     /// <summary>Every pyenv CPython 3 and Debian's python3.11 with the ML libraries, where present.</summary>
     public static IReadOnlyList<PythonInstallation> Discover(string pyenvVersions = "/root/.pyenv/versions", string debianLib = "/usr/lib")
@@ -42,8 +43,10 @@ internal static partial class CapabilityMapGenerator
             if (File.Exists(Path.Combine(lib, "os.py")))
             {
                 var site = Path.Combine(debianLib, "python3", "dist-packages");
-                found.Add(new PythonInstallation("debian " + Path.GetFileName(lib) + " + dist-packages (" + string.Join(", ", MlPackages) + ")", lib,
-                    Directory.Exists(site) ? site : null, MlPackages));
+                var present = Directory.Exists(site) ? MlPackages.Where(p => Directory.Exists(Path.Combine(site, p))).ToList() : [];
+                var versions = string.Join(", ", present.Select(p => p + " " + (InstalledVersion(site, p) ?? "(version unknown)")));
+                found.Add(new PythonInstallation("debian " + Path.GetFileName(lib) + " + dist-packages (" + versions + ")", lib,
+                    present.Count > 0 ? site : null, present));
             }
         }
 
@@ -51,7 +54,7 @@ internal static partial class CapabilityMapGenerator
     }
 
     /// <summary>Reads each installation, solves its graph and merges the results; progress lines go to <paramref name="log"/>.</summary>
-    public static CapabilityMap Generate(IEnumerable<PythonInstallation> installations, TextWriter log, CancellationToken cancellationToken)
+    public static CapabilityMap Generate(IEnumerable<PythonInstallation> installations, TextWriter log, CancellationToken cancellationToken, CapabilityMap? onto = null)
     {
         ArgumentNullException.ThrowIfNull(installations);
         ArgumentNullException.ThrowIfNull(log);
@@ -71,7 +74,40 @@ internal static partial class CapabilityMapGenerator
             solved.Add((installation.Label, reach));
         }
 
-        return CapabilityMap.Merge(solved);
+        return CapabilityMap.Merge(solved, onto);
+    }
+
+    /// <summary>
+    /// The version of the distribution that installs top-level package <paramref name="package"/>, read from the name of
+    /// its .dist-info or .egg-info entry (through top_level.txt where the distribution is named otherwise); never imported.
+    /// </summary>
+    internal static string? InstalledVersion(string site, string package)
+    {
+        var entries = Directory.EnumerateFileSystemEntries(site)
+            .Where(e => e.EndsWith(".dist-info", StringComparison.Ordinal) || e.EndsWith(".egg-info", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        foreach (var entry in entries)
+        {
+            var name = Path.GetFileName(entry);
+            var dash = name.IndexOf('-', StringComparison.Ordinal);
+            if (dash < 0)
+            {
+                continue;
+            }
+
+            var distribution = name[..dash];
+            var topLevel = Path.Combine(entry, "top_level.txt");
+            var provides = File.Exists(topLevel)
+                ? Rampart.Core.IO.BoundedFile.ReadLines(topLevel).Any(l => l.Trim() == package)
+                : distribution.Equals(package, StringComparison.OrdinalIgnoreCase);
+            if (provides)
+            {
+                return name[(dash + 1)..name.LastIndexOf('.')];
+            }
+        }
+
+        return null;
     }
 
     [GeneratedRegex(@"^(\d+)\.(\d+)\.\d+$")]
