@@ -321,6 +321,8 @@ public sealed class GatewayHost : IAsyncDisposable
             HttpRequest = new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(c.Value.TimeoutSeconds) },
             HealthCheck = new HealthCheckConfig
             {
+                // With every destination unhealthy, answer 503 rather than fall back to sending to all of them ("panic").
+                AvailableDestinationsPolicy = "HealthyAndUnknown",
                 Active = c.Value.HealthPath is null ? null : new ActiveHealthCheckConfig
                 {
                     Enabled = true,

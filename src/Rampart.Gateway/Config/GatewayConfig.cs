@@ -92,7 +92,7 @@ public sealed record ClusterConfig(ImmutableArray<string> Destinations)
 
     public double HealthIntervalSeconds { get; init; } = 10;
 
-    /// <summary>Retries of connection failures for safe (idempotent) requests only.</summary>
+    /// <summary>Extra attempts after a transport failure: any request that never reached the upstream (connection refused), idempotent methods after any transport failure; never a POST that may have reached the model, never a stream.</summary>
     public int Retries { get; init; }
 }
 

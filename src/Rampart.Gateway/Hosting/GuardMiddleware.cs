@@ -183,10 +183,14 @@ internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas
         request.ContentLength = forwarded.Length;
         record = record with { RequestBody = snapshot.KeepBodies && protocol != GuardProtocol.Opaque ? Encoding.UTF8.GetString(forwarded) : null };
 
+        var cluster = route.Cluster;
         if (model is not null && route.Models.TryGetValue(model, out var clusterId))
         {
             RouteToCluster(context, snapshot, clusterId);
+            cluster = clusterId;
         }
+
+        var retries = snapshot.Config.Clusters.TryGetValue(cluster, out var clusterConfig) ? clusterConfig.Retries : 0;
 
         // 6. Forward, then check the answer.
         if (body.Stream && protocol is GuardProtocol.OpenAiChat or GuardProtocol.OpenAiCompletions)
@@ -198,7 +202,13 @@ internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas
         context.Response.Body = capture;
         try
         {
+            var candidates = context.GetReverseProxyFeature().AvailableDestinations;
             await next().ConfigureAwait(false);
+            for (var attempt = 1; attempt <= retries && MayRetry(context, request.Method); attempt++)
+            {
+                candidates = PrepareRetry(context, candidates, forwarded, capture);
+                await next().ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -307,6 +317,39 @@ internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas
         }
 
         return record with { Decision = "upstream_error", Rules = rules };
+    }
+
+    /// <summary>
+    /// Retries only what is safe to send twice: a request that never reached the upstream (the connection was refused
+    /// or could not be made), whatever its method, and an idempotent request (GET, HEAD, OPTIONS, PUT, DELETE, TRACE)
+    /// after any transport failure. A POST that may have reached the model is never sent again. Nothing is retried
+    /// once the client went away.
+    /// </summary>
+    internal static bool MayRetry(HttpContext context, string method)
+    {
+        if (context.RequestAborted.IsCancellationRequested || context.Response.HasStarted || context.GetForwarderErrorFeature() is not { } error)
+        {
+            return false;
+        }
+
+        var neverSent = error.Error == ForwarderError.Request && error.Exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError };
+        var idempotent = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsTrace(method);
+        return neverSent || (idempotent && error.Error is ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.ResponseHeaders);
+    }
+
+    /// <summary>Clears the failed attempt and steers the next one away from the destination that failed (when another is left).</summary>
+    private static IReadOnlyList<DestinationState> PrepareRetry(HttpContext context, IReadOnlyList<DestinationState> candidates, byte[] body, MemoryStream capture)
+    {
+        var proxy = context.GetReverseProxyFeature();
+        var others = candidates.Where(d => !ReferenceEquals(d, proxy.ProxiedDestination)).ToList();
+        var next = others.Count > 0 ? others : candidates;
+        proxy.AvailableDestinations = next;
+        context.Features.Set<IForwarderErrorFeature>(null);
+        context.Request.Body = new MemoryStream(body, writable: false);
+        capture.SetLength(0);
+        context.Response.Headers.Clear();
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        return next;
     }
 
     private static void RouteToCluster(HttpContext context, GatewaySnapshot snapshot, string clusterId)
