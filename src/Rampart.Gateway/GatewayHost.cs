@@ -12,6 +12,8 @@ using Rampart.Gateway.Auth;
 using Rampart.Gateway.Config;
 using Rampart.Gateway.Hosting;
 using Rampart.Gateway.Limits;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Rampart.Guard.Alarms;
 using Rampart.Guard.Audit;
 using Rampart.Provenance;
@@ -35,6 +37,9 @@ public sealed record GatewayHostOptions
     public string? Listen { get; init; }
 
     public LogLevel LogLevel { get; init; } = LogLevel.Warning;
+
+    /// <summary>Adds to the OpenTelemetry tracer (e.g. an in-memory exporter); tracing is on when this or telemetry: is set.</summary>
+    public Action<TracerProviderBuilder>? ConfigureTracing { get; init; }
 
     /// <summary>Further receivers of alarms, besides the audit log and the ledger.</summary>
     public IReadOnlyList<IGuardAlarmSink> AlarmSinks { get; init; } = [];
@@ -97,6 +102,22 @@ public sealed class GatewayHost : IAsyncDisposable
         var proxyConfig = new InMemoryConfigProvider(routes, clusters);
         builder.Services.AddSingleton<IProxyConfigProvider>(proxyConfig);
         builder.Services.AddReverseProxy();
+        if (config.Telemetry is not null || options.ConfigureTracing is not null)
+        {
+            builder.Services.AddOpenTelemetry()
+                .ConfigureResource(r => r.AddService(config.Telemetry?.ServiceName ?? "rampart-gateway"))
+                .WithTracing(t =>
+                {
+                    t.AddSource(GatewayTracing.SourceName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation();
+                    if (config.Telemetry is { } telemetry)
+                    {
+                        t.AddOtlpExporter(o => o.Endpoint = new Uri(telemetry.OtlpEndpoint));
+                    }
+
+                    options.ConfigureTracing?.Invoke(t);
+                });
+        }
+
         builder.Services.AddSingleton(options.Time);
         var redis = config.Redis is { } redisConfig ? await ConnectRedisAsync(redisConfig).ConfigureAwait(false) : null;
         var detectors = new DetectorState(redis?.GetDatabase(), config.Redis?.Prefix ?? "rampart:");

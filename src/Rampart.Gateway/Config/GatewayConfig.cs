@@ -17,6 +17,9 @@ public sealed record GatewayConfig
     /// <summary>The provenance ledger the gateway anchors its audit log in and records alarms to.</summary>
     public LedgerConfig? Ledger { get; init; }
 
+    /// <summary>OpenTelemetry traces exported over OTLP.</summary>
+    public TelemetryConfig? Telemetry { get; init; }
+
     /// <summary>Shared state for replicas (rate limits, quotas, detector state); changes need a restart.</summary>
     public RedisConfig? Redis { get; init; }
 
@@ -70,6 +73,9 @@ public sealed record LedgerConfig(string Location, string Key)
 
     public bool Alarms { get; init; } = true;
 }
+
+/// <summary>OpenTelemetry tracing: spans of every request (ASP.NET Core), its upstream call (HttpClient) and the guard's checks, sent over OTLP.</summary>
+public sealed record TelemetryConfig(string OtlpEndpoint, string ServiceName = "rampart-gateway");
 
 /// <summary>
 /// A Redis shared by gateway replicas: <see cref="Connection"/> is a StackExchange.Redis configuration string

@@ -42,12 +42,21 @@ public static class GatewayConfigParser
         }
 
         var r = new Reader(source);
-        r.Keys(root, "root", "listen", "limits", "auth", "audit", "ledger", "redis", "clusters", "routes");
+        r.Keys(root, "root", "listen", "limits", "auth", "audit", "ledger", "redis", "telemetry", "clusters", "routes");
         var limits = r.Map(root, "limits") is { } l ? ParseLimits(r, l) : new LimitsConfig();
         var auth = r.Map(root, "auth") is { } a ? ParseAuth(r, a) : new AuthConfig();
         var audit = r.Map(root, "audit") is { } au ? ParseAudit(r, au) : null;
         var redis = r.Map(root, "redis") is { } re ? ParseRedis(r, re) : null;
         var ledger = r.Map(root, "ledger") is { } le ? ParseLedger(r, le) : null;
+        TelemetryConfig? telemetry = null;
+        if (r.Map(root, "telemetry") is { } te)
+        {
+            r.Keys(te, "telemetry", "otlpEndpoint", "serviceName");
+            var endpoint = r.Str(te, "otlpEndpoint") ?? throw r.Error("telemetry.otlpEndpoint (e.g. http://collector:4317) is required");
+            telemetry = Uri.TryCreate(endpoint, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
+                ? new TelemetryConfig(endpoint, r.Str(te, "serviceName") ?? "rampart-gateway")
+                : throw r.Error($"telemetry.otlpEndpoint is an http(s) URL, not '{endpoint}'");
+        }
         if (ledger is not null && audit is null)
         {
             throw r.Error("ledger: anchors the audit log, so it needs audit: too");
@@ -65,6 +74,7 @@ public static class GatewayConfigParser
             Audit = audit,
             Redis = redis,
             Ledger = ledger,
+            Telemetry = telemetry,
             Clusters = clusters,
             Routes = routes,
             BaseDirectory = baseDirectory,

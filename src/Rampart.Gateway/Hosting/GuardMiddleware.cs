@@ -44,6 +44,7 @@ internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas
         var record = new AuditEntry { Time = time.GetUtcNow(), RequestId = context.TraceIdentifier, Route = route.Name, Operation = route.EffectiveOperation };
         var signals = new List<GuardSignal>();
         var outcome = await HandleAsync(context, next, snapshot, guard, record, signals).ConfigureAwait(false);
+        GatewayTracing.Tag(Activity.Current, outcome);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         outcome = outcome with { Status = context.Response.StatusCode, LatencyMs = Math.Round(elapsed, 3) };
         metrics.Observe(route.Name, outcome.Status, outcome.Decision, outcome.Rules, elapsed);
@@ -168,7 +169,13 @@ internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas
 
         // 5. Input checks.
         var guardRequest = new GuardRequest(context.TraceIdentifier, principal, route.Name, model, route.EffectiveOperation, protocol, body.Payload, record.Time);
-        var input = await guard.Pipeline.CheckInputAsync(guardRequest, new GuardContext(time), context.RequestAborted).ConfigureAwait(false);
+        GuardOutcome input;
+        using (var span = GatewayTracing.Source.StartActivity("guard input checks"))
+        {
+            input = await guard.Pipeline.CheckInputAsync(guardRequest, new GuardContext(time), context.RequestAborted).ConfigureAwait(false);
+            span?.SetTag("rampart.action", input.Action.ToString());
+        }
+
         signals.AddRange(input.Signals);
         var rules = input.RuleIds.ToImmutableArray();
         if (input.Blocked)
@@ -251,7 +258,13 @@ internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas
         }
 
         var guardResponse = new GuardResponse(context.Response.StatusCode, responseBody.Payload) { BodyBytes = answer.Length, OutputTokens = usage?.CompletionTokens };
-        var output = await guard.Pipeline.CheckOutputAsync(guardRequest with { Payload = input.Payload }, guardResponse, new GuardContext(time), context.RequestAborted).ConfigureAwait(false);
+        GuardOutcome output;
+        using (var span = GatewayTracing.Source.StartActivity("guard output checks"))
+        {
+            output = await guard.Pipeline.CheckOutputAsync(guardRequest with { Payload = input.Payload }, guardResponse, new GuardContext(time), context.RequestAborted).ConfigureAwait(false);
+            span?.SetTag("rampart.action", output.Action.ToString());
+        }
+
         signals.AddRange(output.Signals);
         rules = [.. rules.Concat(output.RuleIds).Distinct()];
         record = record with { PromptTokens = usage?.PromptTokens ?? 0, CompletionTokens = usage?.CompletionTokens ?? 0, ResponseDigest = Digest(answer.Span) };
