@@ -30,6 +30,10 @@ public sealed class GatewayConfigTests
     [InlineData("auth: { apiKeys: k.json }\nroutes:\n  - { name: p, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ], checks: { extraction: { action: redact } } }", "extraction.action")]
     [InlineData("auth: { apiKeys: k.json }\nroutes:\n  - { name: p, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ], checks: { drift: { windowRows: 500 } } }", "drift.profile")]
     [InlineData("auth: { apiKeys: k.json }\nroutes:\n  - { name: p, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ], checks: { drift: { profile: p.json, windowRows: 5 } } }", "windowRows")]
+    [InlineData("auth: { apiKeys: k.json }\ntelemetry: { serviceName: x }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }", "telemetry.otlpEndpoint")]
+    [InlineData("auth: { apiKeys: k.json }\ntelemetry: { otlpEndpoint: collector:4317 }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }", "an http(s) URL")]
+    [InlineData("auth: { apiKeys: k.json }\nledger: { location: l.db, key: k.pem }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }", "needs audit")]
+    [InlineData("auth: { apiKeys: k.json }\naudit: { directory: a }\nledger: { location: l.db }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }", "ledger.key")]
     public void UnsafeOrBrokenConfigs_AreRefusedWithAReason(string routes, string reason)
     {
         var act = () => Parse(Cluster + routes);
@@ -86,6 +90,8 @@ public sealed class GatewayConfigTests
                   drift: { profile: t.json, windowRows: 100 }
             """);
         config.Audit!.CommitIntervalMs.Should().Be(20);
+        Parse(Cluster + "auth: { apiKeys: k.json }\ntelemetry: { otlpEndpoint: \"http://c:4317\" }\naudit: { directory: a }\nledger: { location: l.db, key: k.pem, name: g, anchorSeconds: 60, alarms: false }\nroutes:\n  - { name: c, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }")
+            .Should().Match<GatewayConfig>(c => c.Telemetry == new TelemetryConfig("http://c:4317", "rampart-gateway") && c.Ledger == new LedgerConfig("l.db", "k.pem") { Name = "g", AnchorSeconds = 60, Alarms = false });
         config.Redis.Should().Be(new RedisConfig("127.0.0.1:6379", "gw1:", FailOpen: true));
         var checks = config.Routes.Single().Checks;
         checks.Injection.Should().Be(GuardAction.Annotate);
