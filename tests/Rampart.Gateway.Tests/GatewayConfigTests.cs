@@ -20,6 +20,20 @@ public sealed class GatewayConfigTests
     [InlineData("auth: { apiKeys: k.json }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, principal: b, operations: [x] } ] }", "exactly one of principal or role")]
     [InlineData("auth: { apiKeys: k.json }\naudit: { directory: a, bodies: full }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }", "audit.bodies")]
     [InlineData("auth: { apiKeys: k.json }\nroutes: []", "no routes")]
+    [InlineData("auth: { apiKeys: k.json }\naudit: { directory: a, commitIntervalMs: 5000 }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }", "commitIntervalMs is at most 1000")]
+    [InlineData("auth: { apiKeys: k.json }\nredis: { connection: r:6379, onFailure: maybe }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }", "redis.onFailure")]
+    [InlineData("auth: { apiKeys: k.json }\nredis: { prefix: x }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }", "redis.connection")]
+    [InlineData("auth: { apiKeys: k.json }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ], checks: { injection: redact } }", "checks.injection")]
+    [InlineData("auth: { apiKeys: k.json }\nroutes:\n  - { name: p, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ], checks: { extraction: { pradaDelta: 1.5 } } }", "pradaDelta")]
+    [InlineData("auth: { apiKeys: k.json }\nroutes:\n  - { name: p, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ], checks: { extraction: { minQueries: 2 } } }", "minQueries")]
+    [InlineData("auth: { apiKeys: k.json }\nroutes:\n  - { name: p, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ], checks: { extraction: { profile: p.json } } }", "needs 'features'")]
+    [InlineData("auth: { apiKeys: k.json }\nroutes:\n  - { name: p, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ], checks: { extraction: { action: redact } } }", "extraction.action")]
+    [InlineData("auth: { apiKeys: k.json }\nroutes:\n  - { name: p, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ], checks: { drift: { windowRows: 500 } } }", "drift.profile")]
+    [InlineData("auth: { apiKeys: k.json }\nroutes:\n  - { name: p, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ], checks: { drift: { profile: p.json, windowRows: 5 } } }", "windowRows")]
+    [InlineData("auth: { apiKeys: k.json }\ntelemetry: { serviceName: x }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }", "telemetry.otlpEndpoint")]
+    [InlineData("auth: { apiKeys: k.json }\ntelemetry: { otlpEndpoint: collector:4317 }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }", "an http(s) URL")]
+    [InlineData("auth: { apiKeys: k.json }\nledger: { location: l.db, key: k.pem }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }", "needs audit")]
+    [InlineData("auth: { apiKeys: k.json }\naudit: { directory: a }\nledger: { location: l.db }\nroutes:\n  - { name: chat, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }", "ledger.key")]
     public void UnsafeOrBrokenConfigs_AreRefusedWithAReason(string routes, string reason)
     {
         var act = () => Parse(Cluster + routes);
@@ -56,5 +70,34 @@ public sealed class GatewayConfigTests
         route.Checks.MaskingTopK.Should().Be(2);
         route.RateLimit.Should().Be(new RateLimitConfig(5, 100));
         route.Allow.Single().Models.Should().Equal("iris");
+    }
+
+    [Fact]
+    public void DetectorsRedisAndCommitInterval_AreRead()
+    {
+        var config = Parse(Cluster + """
+            auth: { apiKeys: k.json }
+            audit: { directory: a, commitIntervalMs: 20 }
+            redis: { connection: "127.0.0.1:6379", prefix: "gw1:", onFailure: open }
+            routes:
+              - name: p
+                path: /x
+                cluster: llm
+                allow: [ { role: a, operations: ["*"] } ]
+                checks:
+                  injection: annotate
+                  extraction: { action: annotate, profile: t.json, features: [a, b], pradaDelta: 0.9, minQueries: 40, queryBudget: 7, nearDuplicateRadius: 0.1, burstCount: 3 }
+                  drift: { profile: t.json, windowRows: 100 }
+            """);
+        config.Audit!.CommitIntervalMs.Should().Be(20);
+        Parse(Cluster + "auth: { apiKeys: k.json }\ntelemetry: { otlpEndpoint: \"http://c:4317\" }\naudit: { directory: a }\nledger: { location: l.db, key: k.pem, name: g, anchorSeconds: 60, alarms: false }\nroutes:\n  - { name: c, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }")
+            .Should().Match<GatewayConfig>(c => c.Telemetry == new TelemetryConfig("http://c:4317", "rampart-gateway") && c.Ledger == new LedgerConfig("l.db", "k.pem") { Name = "g", AnchorSeconds = 60, Alarms = false });
+        config.Redis.Should().Be(new RedisConfig("127.0.0.1:6379", "gw1:", FailOpen: true));
+        var checks = config.Routes.Single().Checks;
+        checks.Injection.Should().Be(GuardAction.Annotate);
+        checks.Extraction.Should().BeEquivalentTo(new ExtractionConfig { Action = GuardAction.Annotate, Profile = "t.json", Features = ["a", "b"], PradaDelta = 0.9, MinQueries = 40, QueryBudget = 7, NearDuplicateRadius = 0.1, BurstCount = 3 });
+        checks.Drift.Should().Be(new DriftConfig("t.json", 100));
+        Parse(Cluster + "auth: { apiKeys: k.json }\nredis: { connection: r }\nroutes:\n  - { name: c, path: /x, cluster: llm, allow: [ { role: a, operations: [x] } ] }")
+            .Redis!.FailOpen.Should().BeFalse("a shared limit fails closed unless the config says otherwise");
     }
 }

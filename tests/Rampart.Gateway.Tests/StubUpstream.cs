@@ -27,6 +27,14 @@ public sealed class StubUpstream : IAsyncDisposable
 
     public TaskCompletionSource StreamCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Requests that reached <c>/flaky</c> (which reads them, then resets the connection).</summary>
+    public int FlakyHits => Volatile.Read(ref _flakyHits);
+
+    /// <summary>What <c>/health-flap</c> answers: 200 while true, 503 while false.</summary>
+    public bool Healthy { get; set; } = true;
+
+    private int _flakyHits;
+
     public static async Task<StubUpstream> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -46,6 +54,9 @@ public sealed class StubUpstream : IAsyncDisposable
         app.MapPost("/slow/v1/chat/completions", async (HttpContext c) => { await Task.Delay(TimeSpan.FromSeconds(30), c.RequestAborted); });
         app.MapPost("/garbage/v1/chat/completions", () => Results.Text("<html>oops</html>", "application/json"));
         app.MapPost("/reset/v1/chat/completions", (HttpContext c) => { c.Abort(); return Task.CompletedTask; });
+        app.MapMethods("/flaky", ["GET", "POST"], (HttpContext c) => { Interlocked.Increment(ref stub._flakyHits); c.Abort(); return Task.CompletedTask; });
+        app.MapGet("/health-flap", () => stub.Healthy ? Results.Text("ok") : Results.StatusCode(503));
+        app.MapGet("/ok", () => Results.Json(new { ok = true }));
         await app.StartAsync();
         stub.Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         return stub;

@@ -3,6 +3,7 @@ using System.Globalization;
 using Rampart.Gateway;
 using Rampart.Gateway.Auth;
 using Rampart.Gateway.Config;
+using Rampart.Gateway.Hosting;
 using Rampart.Guard.Audit;
 
 namespace Rampart.Cli.Commands;
@@ -41,7 +42,18 @@ internal static class GatewayCommand
                 throw new UsageException(e.Message);
             }
 
-            await using var host = await GatewayHost.StartAsync(loaded, cancellationToken: cancellationToken).ConfigureAwait(false);
+            GatewayHost started;
+            try
+            {
+                started = await GatewayHost.StartAsync(loaded, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException)
+            {
+                // A port in use, a missing ledger or key: a configuration problem, not a crash.
+                throw new UsageException($"{path}: the gateway could not start: {e.Message}");
+            }
+
+            await using var host = started;
             var stdout = parse.InvocationConfiguration.Output;
             await stdout.WriteLineAsync($"rampart gateway listening on {host.Address} ({loaded.Routes.Length} routes)").ConfigureAwait(false);
             using var watcher = new FileSystemWatcher(Path.GetDirectoryName(path)!, Path.GetFileName(path)) { EnableRaisingEvents = true };
@@ -137,15 +149,45 @@ internal static class GatewayCommand
         var keyFile = new Option<string?>("--key") { Description = "The audit key file, for encrypted logs.", HelpName = "FILE" };
         var logs = new Command("logs", "Check and read the gateway's audit log.");
 
-        var verify = new Command("verify", "Check the hash chain of every segment (exit 4 when broken).") { dir, keyFile };
+        var ledger = new Option<string?>("--ledger") { Description = "Also check the log against the chain heads anchored in this provenance ledger (SQLite file or postgres:// URL).", HelpName = "LEDGER" };
+        var name = new Option<string?>("--name") { Description = "With --ledger: the gateway's ledger.name (default: every gateway-audit anchor)." };
+        var verify = new Command("verify", "Check the hash chain of every segment, and with --ledger the anchored heads (exit 4 when broken).") { dir, keyFile, ledger, name };
         verify.SetAction(async (parse, cancellationToken) =>
         {
-            var result = AuditVerifier.Verify(Path.GetFullPath(parse.GetValue(dir)!, environment.CurrentDirectory), Key(parse.GetValue(keyFile), environment));
+            var directory = Path.GetFullPath(parse.GetValue(dir)!, environment.CurrentDirectory);
+            var key = Key(parse.GetValue(keyFile), environment);
+            var result = AuditVerifier.Verify(directory, key);
             var stdout = parse.InvocationConfiguration.Output;
             await stdout.WriteLineAsync(result.Ok
                 ? $"ok: {result.Entries} entries in {result.Segments} segment(s), chain intact"
                 : $"BROKEN after {result.Entries} good entries: {result.Problem}").ConfigureAwait(false);
-            return result.Ok ? Core.ExitCodes.Clean : Core.ExitCodes.VerificationFailed;
+            if (!result.Ok || parse.GetValue(ledger) is not { } location)
+            {
+                return result.Ok ? Core.ExitCodes.Clean : Core.ExitCodes.VerificationFailed;
+            }
+
+            IReadOnlyList<AuditAnchorRef> anchors;
+            try
+            {
+                anchors = await AuditAnchors.ReadAsync(Provenance.Ledger.IsDatabaseUrl(location) ? location : Path.GetFullPath(location, environment.CurrentDirectory), parse.GetValue(name), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Provenance.ProvenanceException e)
+            {
+                throw new UsageException($"--ledger {location}: {e.Message}");
+            }
+
+            var problems = AuditVerifier.VerifyAnchors(directory, anchors, key);
+            foreach (var problem in problems)
+            {
+                await stdout.WriteLineAsync($"ANCHOR MISMATCH: {problem}").ConfigureAwait(false);
+            }
+
+            if (problems.Count == 0)
+            {
+                await stdout.WriteLineAsync(anchors.Count == 0 ? "no anchors for this log in the ledger" : $"ok: {anchors.Count} anchor(s) in the ledger match the log").ConfigureAwait(false);
+            }
+
+            return problems.Count == 0 ? Core.ExitCodes.Clean : Core.ExitCodes.VerificationFailed;
         });
 
         var principal = new Option<string?>("--principal");

@@ -14,6 +14,15 @@ public sealed record GatewayConfig
 
     public AuditConfig? Audit { get; init; }
 
+    /// <summary>The provenance ledger the gateway anchors its audit log in and records alarms to.</summary>
+    public LedgerConfig? Ledger { get; init; }
+
+    /// <summary>OpenTelemetry traces exported over OTLP.</summary>
+    public TelemetryConfig? Telemetry { get; init; }
+
+    /// <summary>Shared state for replicas (rate limits, quotas, detector state); changes need a restart.</summary>
+    public RedisConfig? Redis { get; init; }
+
     public ImmutableDictionary<string, ClusterConfig> Clusters { get; init; } = ImmutableDictionary<string, ClusterConfig>.Empty;
 
     public ImmutableArray<RouteConfig> Routes { get; init; } = [];
@@ -50,7 +59,36 @@ public sealed record AuthConfig
 
 public sealed record JwtConfig(string Issuer, string Audience, string Jwks, string RolesClaim = "roles");
 
-public sealed record AuditConfig(string Directory, string Bodies = "redacted", string? KeyFile = null);
+/// <summary>
+/// The provenance ledger (<c>rampart ledger init</c>): <see cref="Location"/> is a SQLite file or a PostgreSQL URL,
+/// <see cref="Key"/> the PEM signing key the gateway appends with. Every <see cref="AnchorSeconds"/> (and at
+/// shutdown) the audit chain's head is anchored as a <c>gateway-audit:&lt;Name&gt;</c> record; with
+/// <see cref="Alarms"/>, each alarm becomes an <c>incident</c> record.
+/// </summary>
+public sealed record LedgerConfig(string Location, string Key)
+{
+    public string Name { get; init; } = "default";
+
+    public double AnchorSeconds { get; init; } = 300;
+
+    public bool Alarms { get; init; } = true;
+}
+
+/// <summary>OpenTelemetry tracing: spans of every request (ASP.NET Core), its upstream call (HttpClient) and the guard's checks, sent over OTLP.</summary>
+public sealed record TelemetryConfig(string OtlpEndpoint, string ServiceName = "rampart-gateway");
+
+/// <summary>
+/// A Redis shared by gateway replicas: <see cref="Connection"/> is a StackExchange.Redis configuration string
+/// (<c>host:port,password=...</c>). <see cref="FailOpen"/> false (the default): while Redis is unreachable, limited
+/// routes answer 503; true: they let requests through uncounted.
+/// </summary>
+public sealed record RedisConfig(string Connection, string Prefix = "rampart:", bool FailOpen = false);
+
+public sealed record AuditConfig(string Directory, string Bodies = "redacted", string? KeyFile = null)
+{
+    /// <summary>0: fsync before each answer completes; above 0: write before the answer, fsync at most this many ms later (see docs/gateway.md).</summary>
+    public int CommitIntervalMs { get; init; }
+}
 
 public sealed record ClusterConfig(ImmutableArray<string> Destinations)
 {
@@ -60,7 +98,7 @@ public sealed record ClusterConfig(ImmutableArray<string> Destinations)
 
     public double HealthIntervalSeconds { get; init; } = 10;
 
-    /// <summary>Retries of connection failures for safe (idempotent) requests only.</summary>
+    /// <summary>Extra attempts after a transport failure: any request that never reached the upstream (connection refused), idempotent methods after any transport failure; never a POST that may have reached the model, never a stream.</summary>
     public int Retries { get; init; }
 }
 
@@ -94,7 +132,43 @@ public sealed record ChecksConfig
     public int MaskingDecimals { get; init; } = 2;
 
     public int MaskingTopK { get; init; } = 1;
+
+    /// <summary>Prompt injection and jailbreaks in inputs (the shipped rules and classifier): annotate or block.</summary>
+    public GuardAction? Injection { get; init; }
+
+    public ExtractionConfig? Extraction { get; init; }
+
+    public DriftConfig? Drift { get; init; }
 }
+
+/// <summary>
+/// Model-extraction protection of a predict route (PRADA and the query-pattern signals of
+/// <c>Rampart.Guard.Detectors.Extraction</c>), per principal; state in Redis when the gateway has <c>redis:</c>.
+/// </summary>
+public sealed record ExtractionConfig
+{
+    /// <summary>block (a PRADA alarm refuses the query) or annotate (signals only).</summary>
+    public GuardAction Action { get; init; } = GuardAction.Block;
+
+    /// <summary>A training profile (<c>rampart profile build</c>) that gives feature scales and ranges.</summary>
+    public string? Profile { get; init; }
+
+    /// <summary>The profile's feature names in the order of the payload's columns.</summary>
+    public ImmutableArray<string> Features { get; init; } = [];
+
+    public double? PradaDelta { get; init; }
+
+    public int? MinQueries { get; init; }
+
+    public long? QueryBudget { get; init; }
+
+    public double? NearDuplicateRadius { get; init; }
+
+    public int? BurstCount { get; init; }
+}
+
+/// <summary>Input drift of a predict route against a training profile, over windows of <see cref="WindowRows"/> rows.</summary>
+public sealed record DriftConfig(string Profile, int WindowRows = 500);
 
 public sealed record RouteConfig
 {

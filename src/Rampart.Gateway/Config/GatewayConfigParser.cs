@@ -42,10 +42,25 @@ public static class GatewayConfigParser
         }
 
         var r = new Reader(source);
-        r.Keys(root, "root", "listen", "limits", "auth", "audit", "clusters", "routes");
+        r.Keys(root, "root", "listen", "limits", "auth", "audit", "ledger", "redis", "telemetry", "clusters", "routes");
         var limits = r.Map(root, "limits") is { } l ? ParseLimits(r, l) : new LimitsConfig();
         var auth = r.Map(root, "auth") is { } a ? ParseAuth(r, a) : new AuthConfig();
         var audit = r.Map(root, "audit") is { } au ? ParseAudit(r, au) : null;
+        var redis = r.Map(root, "redis") is { } re ? ParseRedis(r, re) : null;
+        var ledger = r.Map(root, "ledger") is { } le ? ParseLedger(r, le) : null;
+        TelemetryConfig? telemetry = null;
+        if (r.Map(root, "telemetry") is { } te)
+        {
+            r.Keys(te, "telemetry", "otlpEndpoint", "serviceName");
+            var endpoint = r.Str(te, "otlpEndpoint") ?? throw r.Error("telemetry.otlpEndpoint (e.g. http://collector:4317) is required");
+            telemetry = Uri.TryCreate(endpoint, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
+                ? new TelemetryConfig(endpoint, r.Str(te, "serviceName") ?? "rampart-gateway")
+                : throw r.Error($"telemetry.otlpEndpoint is an http(s) URL, not '{endpoint}'");
+        }
+        if (ledger is not null && audit is null)
+        {
+            throw r.Error("ledger: anchors the audit log, so it needs audit: too");
+        }
         var clusters = (r.Map(root, "clusters") ?? throw r.Error("'clusters' is required")).Children
             .ToImmutableDictionary(c => r.Text(c.Key, "cluster name"), c => ParseCluster(r, c.Value as YamlMappingNode ?? throw r.Error($"cluster {c.Key} is not a mapping"), c.Key.ToString()), StringComparer.Ordinal);
         var routes = (r.Seq(root, "routes") ?? throw r.Error("'routes' is required")).Children
@@ -57,6 +72,9 @@ public static class GatewayConfigParser
             Limits = limits,
             Auth = auth,
             Audit = audit,
+            Redis = redis,
+            Ledger = ledger,
+            Telemetry = telemetry,
             Clusters = clusters,
             Routes = routes,
             BaseDirectory = baseDirectory,
@@ -140,14 +158,50 @@ public static class GatewayConfigParser
 
     private static AuditConfig ParseAudit(Reader r, YamlMappingNode n)
     {
-        r.Keys(n, "audit", "directory", "bodies", "keyFile");
+        r.Keys(n, "audit", "directory", "bodies", "keyFile", "commitIntervalMs");
         var bodies = r.Str(n, "bodies") ?? "redacted";
         if (bodies is not ("none" or "redacted"))
         {
             throw r.Error($"audit.bodies is 'none' or 'redacted', not '{bodies}' (bodies are only ever kept after the guard's redactions)");
         }
 
-        return new AuditConfig(r.Str(n, "directory") ?? throw r.Error("audit.directory is required"), bodies, r.Str(n, "keyFile"));
+        var commit = r.Long(n, "commitIntervalMs") ?? 0;
+        if (commit > 1000)
+        {
+            throw r.Error($"audit.commitIntervalMs is at most 1000 (a machine crash may lose up to this window of acknowledged entries), not {commit}");
+        }
+
+        return new AuditConfig(r.Str(n, "directory") ?? throw r.Error("audit.directory is required"), bodies, r.Str(n, "keyFile")) { CommitIntervalMs = (int)commit };
+    }
+
+    private static LedgerConfig ParseLedger(Reader r, YamlMappingNode n)
+    {
+        r.Keys(n, "ledger", "location", "key", "name", "anchorSeconds", "alarms");
+        var seconds = r.Double(n, "anchorSeconds") ?? 300;
+        if (seconds is < 1 or > 86_400)
+        {
+            throw r.Error($"ledger.anchorSeconds is between 1 and 86400, not {seconds}");
+        }
+
+        return new LedgerConfig(r.Str(n, "location") ?? throw r.Error("ledger.location (a SQLite file or postgres:// URL) is required"),
+            r.Str(n, "key") ?? throw r.Error("ledger.key (the PEM signing key the gateway appends with) is required"))
+        {
+            Name = r.Str(n, "name") ?? "default",
+            AnchorSeconds = seconds,
+            Alarms = r.Bool(n, "alarms") ?? true,
+        };
+    }
+
+    private static RedisConfig ParseRedis(Reader r, YamlMappingNode n)
+    {
+        r.Keys(n, "redis", "connection", "prefix", "onFailure");
+        var failOpen = (r.Str(n, "onFailure") ?? "closed") switch
+        {
+            "closed" => false,
+            "open" => true,
+            var other => throw r.Error($"redis.onFailure is closed (refuse with 503 while Redis is unreachable) or open (let requests through uncounted), not '{other}'"),
+        };
+        return new RedisConfig(r.Str(n, "connection") ?? throw r.Error("redis.connection (host:port) is required"), r.Str(n, "prefix") ?? "rampart:", failOpen);
     }
 
     private static ClusterConfig ParseCluster(Reader r, YamlMappingNode n, string name)
@@ -229,7 +283,7 @@ public static class GatewayConfigParser
 
     private static ChecksConfig ParseChecks(Reader r, YamlMappingNode n, string route)
     {
-        r.Keys(n, $"route {route} checks", "secrets", "pii", "canaries", "denyTerms", "denyPatterns", "exfiltration", "maxResponseBytes", "maxResponseTokens", "profile", "masking", "maskingDecimals", "maskingTopK");
+        r.Keys(n, $"route {route} checks", "secrets", "pii", "canaries", "denyTerms", "denyPatterns", "exfiltration", "maxResponseBytes", "maxResponseTokens", "profile", "masking", "maskingDecimals", "maskingTopK", "injection", "extraction", "drift");
         GuardAction? Action(string key) => r.Str(n, key) switch
         {
             null or "off" => null,
@@ -251,8 +305,27 @@ public static class GatewayConfigParser
             throw r.Error($"route {route}: checks.masking is round, topk or label, not '{masking}'");
         }
 
+        var injection = Action("injection");
+        if (injection == GuardAction.Redact)
+        {
+            throw r.Error($"route {route}: checks.injection is off, annotate or block (an injection cannot be redacted away)");
+        }
+
+        DriftConfig? drift = null;
+        if (r.Map(n, "drift") is { } d)
+        {
+            r.Keys(d, $"route {route} checks.drift", "profile", "windowRows");
+            var rows = r.Long(d, "windowRows") ?? 500;
+            drift = rows is >= 20 and <= 100_000
+                ? new DriftConfig(r.Str(d, "profile") ?? throw r.Error($"route {route}: checks.drift.profile (a training profile) is required"), (int)rows)
+                : throw r.Error($"route {route}: checks.drift.windowRows is between 20 and 100000, not {rows}");
+        }
+
         return new ChecksConfig
         {
+            Injection = injection,
+            Extraction = r.Map(n, "extraction") is { } e ? ParseExtraction(r, e, route) : null,
+            Drift = drift,
             Secrets = Action("secrets"),
             Pii = Action("pii"),
             Canaries = r.Strings(n, "canaries"),
@@ -265,6 +338,47 @@ public static class GatewayConfigParser
             Masking = masking,
             MaskingDecimals = (int)(r.Long(n, "maskingDecimals") ?? 2),
             MaskingTopK = (int)(r.Long(n, "maskingTopK") ?? 1),
+        };
+    }
+
+    private static ExtractionConfig ParseExtraction(Reader r, YamlMappingNode n, string route)
+    {
+        r.Keys(n, $"route {route} checks.extraction", "action", "profile", "features", "pradaDelta", "minQueries", "queryBudget", "nearDuplicateRadius", "burstCount");
+        var action = (r.Str(n, "action") ?? "block") switch
+        {
+            "block" => GuardAction.Block,
+            "annotate" => GuardAction.Annotate,
+            var other => throw r.Error($"route {route}: checks.extraction.action is block or annotate, not '{other}'"),
+        };
+        var delta = r.Double(n, "pradaDelta");
+        if (delta is <= 0 or >= 1)
+        {
+            throw r.Error($"route {route}: checks.extraction.pradaDelta is between 0 and 1 (a Shapiro-Wilk W), not {delta}");
+        }
+
+        var minQueries = r.Long(n, "minQueries");
+        if (minQueries is < 3 or > 256)
+        {
+            throw r.Error($"route {route}: checks.extraction.minQueries is between 3 and 256, not {minQueries}");
+        }
+
+        var features = r.Strings(n, "features");
+        var profile = r.Str(n, "profile");
+        if (profile is not null && features.IsEmpty)
+        {
+            throw r.Error($"route {route}: checks.extraction.profile needs 'features' (the profile's feature names in column order)");
+        }
+
+        return new ExtractionConfig
+        {
+            Action = action,
+            Profile = profile,
+            Features = features,
+            PradaDelta = delta,
+            MinQueries = (int?)minQueries,
+            QueryBudget = r.Long(n, "queryBudget"),
+            NearDuplicateRadius = r.Double(n, "nearDuplicateRadius"),
+            BurstCount = (int?)r.Long(n, "burstCount"),
         };
     }
 

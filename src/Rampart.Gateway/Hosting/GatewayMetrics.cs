@@ -15,6 +15,10 @@ internal sealed class GatewayMetrics
         Buckets = Histogram.ExponentialBuckets(0.0005, 2, 16),
     });
 
+    private readonly Counter _quotaStoreFailures = Metrics.CreateCounter("rampart_gateway_quota_store_failures_total", "Calls to the shared (Redis) quota store that failed.");
+
+    public void QuotaStoreFailure() => _quotaStoreFailures.Inc();
+
     public void Observe(string route, int status, string decision, ImmutableArray<string> rules, double milliseconds)
     {
         _requests.WithLabels(route, status.ToString(System.Globalization.CultureInfo.InvariantCulture), decision).Inc();

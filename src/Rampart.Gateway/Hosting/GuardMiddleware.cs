@@ -14,6 +14,7 @@ using Rampart.Guard.Checks;
 using Rampart.Guard.Pipeline;
 using Rampart.Guard.Protocols;
 using Rampart.Guard.Streaming;
+using StackExchange.Redis;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -24,7 +25,7 @@ namespace Rampart.Gateway.Hosting;
 /// authenticate, authorise, rate-limit, read the body with the route's protocol, run input checks, forward, run output
 /// checks on the whole answer (or on the stream through <see cref="SseGuard"/>), write the audit entry, answer.
 /// </summary>
-internal sealed partial class GuardMiddleware(GatewayState state, Quotas quotas, AuditLog? audit, GatewayMetrics metrics, TimeProvider time, ILogger<GuardMiddleware> logger)
+internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas, AuditLog? audit, GatewayAlarms alarms, GatewayMetrics metrics, TimeProvider time, ILogger<GuardMiddleware> logger)
 {
     private const long MaxBufferedResponse = 16L * 1024 * 1024;
 
@@ -41,7 +42,9 @@ internal sealed partial class GuardMiddleware(GatewayState state, Quotas quotas,
 
         var route = guard.Route;
         var record = new AuditEntry { Time = time.GetUtcNow(), RequestId = context.TraceIdentifier, Route = route.Name, Operation = route.EffectiveOperation };
-        var outcome = await HandleAsync(context, next, snapshot, guard, record).ConfigureAwait(false);
+        var signals = new List<GuardSignal>();
+        var outcome = await HandleAsync(context, next, snapshot, guard, record, signals).ConfigureAwait(false);
+        GatewayTracing.Tag(Activity.Current, outcome);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         outcome = outcome with { Status = context.Response.StatusCode, LatencyMs = Math.Round(elapsed, 3) };
         metrics.Observe(route.Name, outcome.Status, outcome.Decision, outcome.Rules, elapsed);
@@ -60,9 +63,21 @@ internal sealed partial class GuardMiddleware(GatewayState state, Quotas quotas,
                 context.Abort();
             }
         }
+
+        try
+        {
+            // Alarms (extraction, drift, health/injection campaign) become audit events and ledger incidents.
+            await alarms.ObserveAsync(outcome, signals, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // a failure to record an alarm must not fail the request it came with; it is logged
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            AlarmFailed(logger, e, context.TraceIdentifier);
+        }
     }
 
-    private async Task<AuditEntry> HandleAsync(HttpContext context, Func<Task> next, GatewaySnapshot snapshot, RouteGuard guard, AuditEntry record)
+    private async Task<AuditEntry> HandleAsync(HttpContext context, Func<Task> next, GatewaySnapshot snapshot, RouteGuard guard, AuditEntry record, List<GuardSignal> signals)
     {
         var route = guard.Route;
         var request = context.Request;
@@ -124,17 +139,44 @@ internal sealed partial class GuardMiddleware(GatewayState state, Quotas quotas,
             return record with { Decision = "forbidden" };
         }
 
-        // 4. Limits.
-        if (quotas.TryAcquire(route, principal.Id) is { } retryAfter)
+        // 4. Limits (in Redis: fail closed or open, as configured, when it cannot be reached).
+        int? retryAfter;
+        try
         {
-            context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await GatewayErrors.WriteAsync(context, realBody, 429, "rate_limited", $"rate limit of route {route.Name} reached; retry after {retryAfter} s").ConfigureAwait(false);
+            retryAfter = await quotas.TryAcquireAsync(route, principal.Id, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            QuotaStoreFailed(logger, e, context.TraceIdentifier);
+            metrics.QuotaStoreFailure();
+            if (snapshot.Config.Redis is not { FailOpen: true })
+            {
+                context.Response.Headers.RetryAfter = "1";
+                await GatewayErrors.WriteAsync(context, realBody, 503, "quota_unavailable", "the shared rate-limit store cannot be reached; retry shortly").ConfigureAwait(false);
+                return record with { Decision = "refused" };
+            }
+
+            retryAfter = null;
+        }
+
+        if (retryAfter is { } wait)
+        {
+            var retryAfterSeconds = wait;
+            context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await GatewayErrors.WriteAsync(context, realBody, 429, "rate_limited", $"rate limit of route {route.Name} reached; retry after {retryAfterSeconds} s").ConfigureAwait(false);
             return record with { Decision = "rate_limited" };
         }
 
         // 5. Input checks.
         var guardRequest = new GuardRequest(context.TraceIdentifier, principal, route.Name, model, route.EffectiveOperation, protocol, body.Payload, record.Time);
-        var input = await guard.Pipeline.CheckInputAsync(guardRequest, new GuardContext(time), context.RequestAborted).ConfigureAwait(false);
+        GuardOutcome input;
+        using (var span = GatewayTracing.Source.StartActivity("guard input checks"))
+        {
+            input = await guard.Pipeline.CheckInputAsync(guardRequest, new GuardContext(time), context.RequestAborted).ConfigureAwait(false);
+            span?.SetTag("rampart.action", input.Action.ToString());
+        }
+
+        signals.AddRange(input.Signals);
         var rules = input.RuleIds.ToImmutableArray();
         if (input.Blocked)
         {
@@ -148,10 +190,14 @@ internal sealed partial class GuardMiddleware(GatewayState state, Quotas quotas,
         request.ContentLength = forwarded.Length;
         record = record with { RequestBody = snapshot.KeepBodies && protocol != GuardProtocol.Opaque ? Encoding.UTF8.GetString(forwarded) : null };
 
+        var cluster = route.Cluster;
         if (model is not null && route.Models.TryGetValue(model, out var clusterId))
         {
             RouteToCluster(context, snapshot, clusterId);
+            cluster = clusterId;
         }
+
+        var retries = snapshot.Config.Clusters.TryGetValue(cluster, out var clusterConfig) ? clusterConfig.Retries : 0;
 
         // 6. Forward, then check the answer.
         if (body.Stream && protocol is GuardProtocol.OpenAiChat or GuardProtocol.OpenAiCompletions)
@@ -163,7 +209,13 @@ internal sealed partial class GuardMiddleware(GatewayState state, Quotas quotas,
         context.Response.Body = capture;
         try
         {
+            var candidates = context.GetReverseProxyFeature().AvailableDestinations;
             await next().ConfigureAwait(false);
+            for (var attempt = 1; attempt <= retries && MayRetry(context, request.Method); attempt++)
+            {
+                candidates = PrepareRetry(context, candidates, forwarded, capture);
+                await next().ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -195,9 +247,25 @@ internal sealed partial class GuardMiddleware(GatewayState state, Quotas quotas,
         }
 
         var usage = responseBody.Usage;
-        quotas.ChargeTokens(route, principal.Id, usage?.TotalTokens ?? 0);
+        try
+        {
+            await quotas.ChargeTokensAsync(route, principal.Id, usage?.TotalTokens ?? 0, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            QuotaStoreFailed(logger, e, context.TraceIdentifier);
+            metrics.QuotaStoreFailure();
+        }
+
         var guardResponse = new GuardResponse(context.Response.StatusCode, responseBody.Payload) { BodyBytes = answer.Length, OutputTokens = usage?.CompletionTokens };
-        var output = await guard.Pipeline.CheckOutputAsync(guardRequest with { Payload = input.Payload }, guardResponse, new GuardContext(time), context.RequestAborted).ConfigureAwait(false);
+        GuardOutcome output;
+        using (var span = GatewayTracing.Source.StartActivity("guard output checks"))
+        {
+            output = await guard.Pipeline.CheckOutputAsync(guardRequest with { Payload = input.Payload }, guardResponse, new GuardContext(time), context.RequestAborted).ConfigureAwait(false);
+            span?.SetTag("rampart.action", output.Action.ToString());
+        }
+
+        signals.AddRange(output.Signals);
         rules = [.. rules.Concat(output.RuleIds).Distinct()];
         record = record with { PromptTokens = usage?.PromptTokens ?? 0, CompletionTokens = usage?.CompletionTokens ?? 0, ResponseDigest = Digest(answer.Span) };
         if (output.Blocked)
@@ -264,6 +332,39 @@ internal sealed partial class GuardMiddleware(GatewayState state, Quotas quotas,
         return record with { Decision = "upstream_error", Rules = rules };
     }
 
+    /// <summary>
+    /// Retries only what is safe to send twice: a request that never reached the upstream (the connection was refused
+    /// or could not be made), whatever its method, and an idempotent request (GET, HEAD, OPTIONS, PUT, DELETE, TRACE)
+    /// after any transport failure. A POST that may have reached the model is never sent again. Nothing is retried
+    /// once the client went away.
+    /// </summary>
+    internal static bool MayRetry(HttpContext context, string method)
+    {
+        if (context.RequestAborted.IsCancellationRequested || context.Response.HasStarted || context.GetForwarderErrorFeature() is not { } error)
+        {
+            return false;
+        }
+
+        var neverSent = error.Error == ForwarderError.Request && error.Exception is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError };
+        var idempotent = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method) || HttpMethods.IsTrace(method);
+        return neverSent || (idempotent && error.Error is ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.ResponseHeaders);
+    }
+
+    /// <summary>Clears the failed attempt and steers the next one away from the destination that failed (when another is left).</summary>
+    private static IReadOnlyList<DestinationState> PrepareRetry(HttpContext context, IReadOnlyList<DestinationState> candidates, byte[] body, MemoryStream capture)
+    {
+        var proxy = context.GetReverseProxyFeature();
+        var others = candidates.Where(d => !ReferenceEquals(d, proxy.ProxiedDestination)).ToList();
+        var next = others.Count > 0 ? others : candidates;
+        proxy.AvailableDestinations = next;
+        context.Features.Set<IForwarderErrorFeature>(null);
+        context.Request.Body = new MemoryStream(body, writable: false);
+        capture.SetLength(0);
+        context.Response.Headers.Clear();
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        return next;
+    }
+
     private static void RouteToCluster(HttpContext context, GatewaySnapshot snapshot, string clusterId)
     {
         if (snapshot.ProxyState.TryGetCluster(clusterId, out var cluster))
@@ -304,6 +405,12 @@ internal sealed partial class GuardMiddleware(GatewayState state, Quotas quotas,
 
     [LoggerMessage(Level = LogLevel.Error, Message = "audit write failed for {RequestId}; connection aborted")]
     private static partial void AuditFailed(ILogger logger, Exception exception, string requestId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "recording the alarms of {RequestId} failed")]
+    private static partial void AlarmFailed(ILogger logger, Exception exception, string requestId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the shared quota store failed for {RequestId}")]
+    private static partial void QuotaStoreFailed(ILogger logger, Exception exception, string requestId);
 
     private static bool IsJson(string? contentType) => contentType is null || contentType.Contains("json", StringComparison.OrdinalIgnoreCase);
 

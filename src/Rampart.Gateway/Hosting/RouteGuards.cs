@@ -1,6 +1,9 @@
 using Rampart.Core.IO;
 using Rampart.Gateway.Config;
 using Rampart.Guard.Checks;
+using Rampart.Guard.Detectors.Drift;
+using Rampart.Guard.Detectors.Extraction;
+using Rampart.Guard.Detectors.Injection;
 using Rampart.Guard.Pipeline;
 using Rampart.Text.Detection;
 
@@ -9,7 +12,7 @@ namespace Rampart.Gateway.Hosting;
 /// <summary>A route's guard: the pipeline built from its <c>checks</c>, and the text checks a stream runs through its window.</summary>
 internal sealed record RouteGuard(RouteConfig Route, GuardPipeline Pipeline, IReadOnlyList<ITextCheck> OutputTextChecks)
 {
-    public static RouteGuard Build(RouteConfig route, string baseDirectory)
+    public static RouteGuard Build(RouteConfig route, string baseDirectory, DetectorState detectors)
     {
         var c = route.Checks;
         var inputs = new List<IInputCheck>();
@@ -22,6 +25,12 @@ internal sealed record RouteGuard(RouteConfig Route, GuardPipeline Pipeline, IRe
             inputs.Add(adapter);
             outputs.Add(adapter);
             outputText.Add(check);
+        }
+
+        // Prompt injection first: a refused request needs no further work. Inputs only (model output is not an injection).
+        if (c.Injection is { } injection)
+        {
+            inputs.Add(new CappedInputCheck(new TextCheckAdapter(new InjectionTextCheck()), injection));
         }
 
         if (c.Secrets is { } secrets)
@@ -55,6 +64,17 @@ internal sealed record RouteGuard(RouteConfig Route, GuardPipeline Pipeline, IRe
             inputs.Add(new PredictSchemaCheck(ModelProfile.Parse(BoundedFile.ReadAllText(path), path)));
         }
 
+        if (c.Extraction is { } extraction)
+        {
+            inputs.Add(new CappedInputCheck(new ExtractionCheck(detectors.Extraction(route.Name, ExtractionOptions(extraction, baseDirectory)), ExtractionOptions(extraction, baseDirectory)), extraction.Action));
+        }
+
+        if (c.Drift is { } drift)
+        {
+            var path = Path.Combine(baseDirectory, drift.Profile);
+            inputs.Add(detectors.Drift(route.Name, Path.GetFullPath(path), drift.WindowRows, () => ReadProfile(path)));
+        }
+
         if (c.MaxResponseBytes > 0 || c.MaxResponseTokens > 0)
         {
             outputs.Add(new ResponseCapCheck(c.MaxResponseBytes, c.MaxResponseTokens));
@@ -66,5 +86,30 @@ internal sealed record RouteGuard(RouteConfig Route, GuardPipeline Pipeline, IRe
         }
 
         return new RouteGuard(route, new GuardPipeline(inputs, outputs, route.Mode), outputText);
+    }
+
+    private static ExtractionOptions ExtractionOptions(ExtractionConfig c, string baseDirectory)
+    {
+        var d = new ExtractionOptions();
+        var options = d with
+        {
+            PradaDelta = c.PradaDelta ?? d.PradaDelta,
+            MinDistancesForTest = c.MinQueries ?? d.MinDistancesForTest,
+            QueryBudget = c.QueryBudget ?? d.QueryBudget,
+            NearDuplicateRadius = c.NearDuplicateRadius ?? d.NearDuplicateRadius,
+            BurstCount = c.BurstCount ?? d.BurstCount,
+        };
+        return c.Profile is { } profile ? options.WithProfile(ReadProfile(Path.Combine(baseDirectory, profile)), c.Features) : options;
+    }
+
+    private static DataProfile ReadProfile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidDataException($"{path}: no such training profile (make one with `rampart profile build`)");
+        }
+
+        using var stream = new MemoryStream(BoundedFile.ReadAllBytes(path), writable: false);
+        return DataProfile.Read(stream);
     }
 }

@@ -5,18 +5,27 @@ using Rampart.Gateway.Config;
 namespace Rampart.Gateway.Limits;
 
 /// <summary>
-/// Per-principal, per-route (and so per-model) limits: requests per minute through
-/// <see cref="PartitionedRateLimiter"/> (a fixed one-minute window), and LLM tokens per minute charged from the
-/// upstream's usage fields after each answer (a request is refused once the window's tokens are spent). In-process:
-/// each replica counts for itself.
+/// Per-principal, per-route (and so per-model) limits: requests per minute (a fixed one-minute window), and LLM tokens
+/// per minute charged from the upstream's usage fields after each answer (a request is refused once the window's
+/// tokens are spent). <see cref="LocalQuotas"/> counts in this process; <see cref="RedisQuotas"/> in a shared Redis,
+/// so that every replica enforces one quota.
 /// </summary>
-internal sealed class Quotas : IDisposable
+internal interface IQuotas
+{
+    /// <summary>Null when the request may go on; otherwise the seconds to wait (Retry-After).</summary>
+    ValueTask<int?> TryAcquireAsync(RouteConfig route, string principal, CancellationToken cancellationToken);
+
+    ValueTask ChargeTokensAsync(RouteConfig route, string principal, long tokens, CancellationToken cancellationToken);
+}
+
+/// <summary>In-process limits: <see cref="PartitionedRateLimiter"/> for requests, a window per key for tokens. Each replica counts for itself.</summary>
+internal sealed class LocalQuotas : IQuotas, IDisposable
 {
     private readonly PartitionedRateLimiter<(string Route, string Principal, int Limit)> _requests;
     private readonly ConcurrentDictionary<(string Route, string Principal), TokenWindow> _tokens = new();
     private readonly TimeProvider _time;
 
-    public Quotas(TimeProvider time)
+    public LocalQuotas(TimeProvider time)
     {
         _time = time;
         _requests = PartitionedRateLimiter.Create<(string Route, string Principal, int Limit), (string, string)>(key =>
@@ -29,8 +38,15 @@ internal sealed class Quotas : IDisposable
             }));
     }
 
-    /// <summary>Null when the request may go on; otherwise the seconds to wait (Retry-After).</summary>
-    public int? TryAcquire(RouteConfig route, string principal)
+    public ValueTask<int?> TryAcquireAsync(RouteConfig route, string principal, CancellationToken cancellationToken) => ValueTask.FromResult(TryAcquire(route, principal));
+
+    public ValueTask ChargeTokensAsync(RouteConfig route, string principal, long tokens, CancellationToken cancellationToken)
+    {
+        ChargeTokens(route, principal, tokens);
+        return ValueTask.CompletedTask;
+    }
+
+    private int? TryAcquire(RouteConfig route, string principal)
     {
         if (route.RateLimit.TokensPerMinute > 0 && _tokens.TryGetValue((route.Name, principal), out var window))
         {
@@ -55,7 +71,7 @@ internal sealed class Quotas : IDisposable
         return lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)) : 60;
     }
 
-    public void ChargeTokens(RouteConfig route, string principal, long tokens)
+    private void ChargeTokens(RouteConfig route, string principal, long tokens)
     {
         if (route.RateLimit.TokensPerMinute > 0 && tokens > 0)
         {

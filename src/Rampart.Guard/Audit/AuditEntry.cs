@@ -44,6 +44,9 @@ public sealed record AuditEntry
 
     public string? ResponseBody { get; init; }
 
+    /// <summary>For an alarm event (decision <c>alarm</c>): what the detector saw. Null (and not written) otherwise.</summary>
+    public string? Evidence { get; init; }
+
     /// <summary>The hash of the entry before this one (all zeros for the first).</summary>
     public string Previous { get; init; } = "";
 

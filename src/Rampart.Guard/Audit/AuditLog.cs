@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -16,6 +17,14 @@ public sealed record AuditOptions(string Directory)
 
     /// <summary>Optional AES-256-GCM encryption at rest: the key (32 bytes) and its id, recorded in each segment.</summary>
     public AuditKey? Key { get; init; }
+
+    /// <summary>
+    /// Zero (the default): an append completes only after its group of entries is fsynced. Above zero: an append
+    /// completes once its group is written to the operating system (one write call per group), which a crash of the
+    /// gateway process (kill -9) cannot lose; the file is fsynced at most this long after the write, so a crash of
+    /// the whole machine (power loss, kernel panic) can lose at most this window of acknowledged entries.
+    /// </summary>
+    public TimeSpan CommitInterval { get; init; }
 }
 
 /// <summary>An encryption key for audit segments: 32 bytes and an id that names it (never the key itself).</summary>
@@ -46,10 +55,11 @@ public sealed record AuditKey(string Id, ReadOnlyMemory<byte> Bytes)
 /// hash of the line before it (across segments), so removing, reordering or editing an entry breaks the chain that
 /// <see cref="AuditVerifier"/> checks.
 /// <para>
-/// Durability: <see cref="AppendAsync"/> completes only after the entry is written and flushed to disk (fsync).
-/// Concurrent appends are group-committed: entries queued while a flush runs are written together and share the next
-/// flush, so the window between an entry being written and being durable is one fsync, and no entry is acknowledged
-/// before it is durable. A line torn by a crash was never acknowledged; on open it is cut off.
+/// Durability: concurrent appends are group-committed: entries queued while a write runs are encoded together and
+/// written with one call. With <see cref="AuditOptions.CommitInterval"/> zero, <see cref="AppendAsync"/> completes
+/// only after its group is flushed to disk (fsync), so no entry is acknowledged before it is durable. With an interval,
+/// it completes once the group is written to the operating system (safe from a crash of this process) and the file is
+/// fsynced within the interval. A line torn by a crash was never acknowledged; on open it is cut off.
 /// </para>
 /// </summary>
 public sealed class AuditLog : IAsyncDisposable
@@ -63,6 +73,7 @@ public sealed class AuditLog : IAsyncDisposable
     private int _segmentNumber;
     private long _sequence;
     private string _previous;
+    private HeadEntry _head;
 
     private AuditLog(AuditOptions options, FileStream segment, int number, long sequence, string previous)
     {
@@ -71,6 +82,7 @@ public sealed class AuditLog : IAsyncDisposable
         _segmentNumber = number;
         _sequence = sequence;
         _previous = previous;
+        _head = new HeadEntry(sequence, previous);
         _writer = Task.Run(WriteLoopAsync);
     }
 
@@ -112,6 +124,9 @@ public sealed class AuditLog : IAsyncDisposable
         return log;
     }
 
+    /// <summary>The last entry written: its sequence number (0 for an empty log) and hash. Anchors record it.</summary>
+    public (long Sequence, string Hash) Head => Volatile.Read(ref _head) is var h ? (h.Sequence, h.Hash) : default;
+
     /// <summary>Appends an entry; completes when it is on disk. Returns the entry with its sequence and hashes.</summary>
     public Task<AuditEntry> AppendAsync(AuditEntry entry)
     {
@@ -130,15 +145,37 @@ public sealed class AuditLog : IAsyncDisposable
     private async Task WriteLoopAsync()
     {
         var batch = new List<(AuditEntry Entry, TaskCompletionSource<AuditEntry> Done)>();
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        var written = new List<(AuditEntry, TaskCompletionSource<AuditEntry>)>();
+        var buffer = new MemoryStream();
+        var interval = _options.CommitInterval;
+        var lastSync = Stopwatch.GetTimestamp();
+        var dirty = false;
+        while (true)
         {
+            var more = _queue.Reader.WaitToReadAsync().AsTask();
+            if (dirty && !more.IsCompleted)
+            {
+                // Entries are written but not yet fsynced: sync when the interval ends, or later with the next group.
+                var due = interval - Stopwatch.GetElapsedTime(lastSync);
+                if (due <= TimeSpan.Zero || await Task.WhenAny(more, Task.Delay(due)).ConfigureAwait(false) != more)
+                {
+                    dirty = !TrySync(ref lastSync);
+                }
+            }
+
+            if (!await more.ConfigureAwait(false))
+            {
+                break;
+            }
+
             batch.Clear();
+            written.Clear();
+            buffer.SetLength(0);
             while (_queue.Reader.TryRead(out var item))
             {
                 batch.Add(item);
             }
 
-            var written = new List<(AuditEntry, TaskCompletionSource<AuditEntry>)>(batch.Count);
             try
             {
                 foreach (var (entry, done) in batch)
@@ -146,12 +183,23 @@ public sealed class AuditLog : IAsyncDisposable
                     var sealedEntry = entry with { Sequence = ++_sequence, Previous = _previous, Hash = "" };
                     sealedEntry = sealedEntry with { Hash = AuditCodec.HashOf(sealedEntry) };
                     _previous = sealedEntry.Hash;
-                    var line = AuditCodec.Encode(sealedEntry, _options.Key);
-                    _segment.Write(line);
+                    buffer.Write(AuditCodec.Encode(sealedEntry, _options.Key));
                     written.Add((sealedEntry, done));
                 }
 
-                _segment.Flush(flushToDisk: true);
+                _segment.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
+                Volatile.Write(ref _head, new HeadEntry(_sequence, _previous));
+                if (interval <= TimeSpan.Zero || Stopwatch.GetElapsedTime(lastSync) >= interval)
+                {
+                    _segment.Flush(flushToDisk: true);
+                    lastSync = Stopwatch.GetTimestamp();
+                    dirty = false;
+                }
+                else
+                {
+                    dirty = true;
+                }
+
                 foreach (var (entry, done) in written)
                 {
                     done.TrySetResult(entry);
@@ -160,9 +208,10 @@ public sealed class AuditLog : IAsyncDisposable
                 if (_segment.Length >= _options.SegmentBytes)
                 {
                     Rotate();
+                    dirty = false;
                 }
             }
-#pragma warning disable CA1031 // a failed write fails every waiting request (the host answers 503), never silently drops entries
+#pragma warning disable CA1031 // a failed write fails every waiting request (the host aborts the connection), never silently drops entries
             catch (Exception e)
 #pragma warning restore CA1031
             {
@@ -172,10 +221,28 @@ public sealed class AuditLog : IAsyncDisposable
                 }
             }
         }
+
+        TrySync(ref lastSync);
+    }
+
+    /// <summary>fsync of written entries when a commit interval ends; a failure is retried with the next group.</summary>
+    private bool TrySync(ref long lastSync)
+    {
+        try
+        {
+            _segment.Flush(flushToDisk: true);
+            lastSync = Stopwatch.GetTimestamp();
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     private void Rotate()
     {
+        _segment.Flush(flushToDisk: true);
         _segment.Dispose();
         _segmentNumber++;
         _segment = new FileStream(SegmentPath(_options.Directory, _segmentNumber), FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
@@ -237,6 +304,8 @@ public sealed class AuditLog : IAsyncDisposable
         }
     }
 }
+
+internal sealed record HeadEntry(long Sequence, string Hash);
 
 /// <summary>Line encoding of entries: canonical JSON, optionally sealed with AES-256-GCM.</summary>
 internal static class AuditCodec

@@ -8,6 +8,9 @@ public sealed record AuditVerification(long Entries, int Segments, string? Probl
     public bool Ok => Problem is null;
 }
 
+/// <summary>A chain head recorded elsewhere (the provenance ledger): entry <see cref="Sequence"/> had hash <see cref="Hash"/>.</summary>
+public sealed record AuditAnchorRef(long Sequence, string Hash, string Where);
+
 /// <summary>Filters for <see cref="AuditVerifier.Query"/>; null means any.</summary>
 public sealed record AuditQuery(string? Principal = null, DateTimeOffset? Since = null, string? Route = null, string? Rule = null);
 
@@ -63,6 +66,39 @@ public static class AuditVerifier
         }
 
         return new AuditVerification(count, segments.Count, null);
+    }
+
+    /// <summary>
+    /// Checks the chain (<see cref="Verify"/>) and that every anchor names an entry of it with the same hash: an anchor
+    /// beyond the end means entries were cut off; a different hash means entries were rewritten (even with the chain
+    /// recomputed). Returns the problems, none when the log agrees with every anchor.
+    /// </summary>
+    public static IReadOnlyList<string> VerifyAnchors(string directory, IEnumerable<AuditAnchorRef> anchors, AuditKey? key = null)
+    {
+        ArgumentNullException.ThrowIfNull(anchors);
+        var chain = Verify(directory, key);
+        if (!chain.Ok)
+        {
+            return [chain.Problem!];
+        }
+
+        var wanted = anchors.ToList();
+        var bySequence = wanted.GroupBy(a => a.Sequence).ToDictionary(g => g.Key, g => g.ToList());
+        var problems = new List<string>();
+        var seen = new HashSet<long>();
+        foreach (var entry in Query(directory, new AuditQuery(), key))
+        {
+            if (bySequence.TryGetValue(entry.Sequence, out var at))
+            {
+                seen.Add(entry.Sequence);
+                problems.AddRange(at.Where(a => !string.Equals(a.Hash, entry.Hash, StringComparison.Ordinal))
+                    .Select(a => $"entry {a.Sequence} has hash {entry.Hash[..16]}…, but {a.Where} anchored {a.Hash[..Math.Min(16, a.Hash.Length)]}…: the log was rewritten"));
+            }
+        }
+
+        problems.AddRange(wanted.Where(a => !seen.Contains(a.Sequence))
+            .Select(a => $"{a.Where} anchored entry {a.Sequence}, but the log has only {chain.Entries} entries: entries were removed from its end"));
+        return problems;
     }
 
     public static IEnumerable<AuditEntry> Query(string directory, AuditQuery query, AuditKey? key = null)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Rampart.Text.PersonalData;
 using Rampart.Text.Secrets;
@@ -44,16 +45,16 @@ public static class TextDetectors
     public static IEnumerable<TextHit> FindSecrets(string text, IEnumerable<SecretPattern> patterns, int firstLine = 1)
     {
         ArgumentNullException.ThrowIfNull(patterns);
-        return Find(text, patterns.Select(p => new Candidate(TextHitKind.Secret, p.Regex, p.Rule, p.Id, p.Title, p.Keep, (line, _, value) =>
-            (p.Context is null || p.Context.IsMatch(line)) && !IsPlaceholder(value) && (p.MinEntropy <= 0 || (Entropy(value) >= p.MinEntropy && !EmailAddress.IsMatch(value))))), firstLine);
+        return Find(text, patterns.Select(p => SecretCandidates.GetValue(p, static p => new Candidate(TextHitKind.Secret, p.Regex, p.Rule, p.Id, p.Title, p.Keep, (line, _, value) =>
+            (p.Context is null || p.Context.IsMatch(line)) && !IsPlaceholder(value) && (p.MinEntropy <= 0 || (Entropy(value) >= p.MinEntropy && !EmailAddress.IsMatch(value)))))), firstLine);
     }
 
     /// <summary>Personal data in <paramref name="text"/> that passes its pattern's validator.</summary>
     public static IEnumerable<TextHit> FindPii(string text, IEnumerable<PiiPattern> patterns, int firstLine = 1)
     {
         ArgumentNullException.ThrowIfNull(patterns);
-        return Find(text, patterns.Select(p => new Candidate(TextHitKind.PersonalData, p.Regex, p.Rule, p.Id, p.Title, p.Keep, (line, index, value) =>
-            PiiValidators.Validate(p.Validator, value) && !(NumericValidators.Contains(p.Validator) && PiiValidators.InNumberContext(line, index, value.Length)))), firstLine);
+        return Find(text, patterns.Select(p => PiiCandidates.GetValue(p, static p => new Candidate(TextHitKind.PersonalData, p.Regex, p.Rule, p.Id, p.Title, p.Keep, (line, index, value) =>
+            PiiValidators.Validate(p.Validator, value) && !(NumericValidators.Contains(p.Validator) && PiiValidators.InNumberContext(line, index, value.Length))))), firstLine);
     }
 
     /// <summary>
@@ -81,6 +82,11 @@ public static class TextDetectors
     /// <summary>Validators of identifiers made of digits: a match inside a larger number or a run of numbers is not one.</summary>
     private static readonly HashSet<string> NumericValidators = new(StringComparer.Ordinal) { "phone", "luhn", "payment-card", "us-ssn", "fr-insee", "de-taxid", "in-aadhaar" };
 
+    // One candidate per pattern, made once: the gateway calls FindSecrets/FindPii on every text of every request and
+    // answer, and building them per call was half of its allocations (bench/results/gateway.md, profile).
+    private static readonly ConditionalWeakTable<SecretPattern, Candidate> SecretCandidates = new();
+    private static readonly ConditionalWeakTable<PiiPattern, Candidate> PiiCandidates = new();
+
     private sealed record Candidate(TextHitKind Kind, Regex Regex, string Rule, string Id, string Title, int Keep, Func<string, int, string, bool> Accept);
 
     /// <summary>Every non-overlapping match of group "s" that its pattern accepts, line by line, redacted.</summary>
@@ -105,6 +111,13 @@ public static class TextDetectors
             var taken = new List<(int Start, int End)>();
             foreach (var p in list)
             {
+                // IsMatch first: it allocates nothing, and almost every line matches almost no pattern (Matches
+                // allocates a collection per pattern per line: the other half of the gateway's allocations).
+                if (!p.Regex.IsMatch(lineText))
+                {
+                    continue;
+                }
+
                 foreach (Match m in p.Regex.Matches(lineText))
                 {
                     var g = m.Groups["s"];
