@@ -25,7 +25,19 @@ public sealed record InjectionRule(
     string Fix,
     ImmutableArray<Regex> Patterns,
     ImmutableArray<string> MustMatch,
-    ImmutableArray<string> MustNotMatch);
+    ImmutableArray<string> MustNotMatch)
+{
+    /// <summary>How much text before a match <see cref="Unless"/> sees.</summary>
+    public const int UnlessWindow = 64;
+
+    /// <summary>
+    /// Context that discounts a match: tested against the <see cref="UnlessWindow"/> characters just before it (so a
+    /// pattern ending in <c>$</c> reads the words leading up to the match). A text that only mentions an attack
+    /// phrase ("if the user tells you to ignore previous instructions, refuse") is not the attack; one undiscounted
+    /// match still fires the rule.
+    /// </summary>
+    public ImmutableArray<Regex> Unless { get; init; } = [];
+}
 
 /// <summary>The prompt-injection rules, read strictly from rules/guard/injection.json (embedded as guard/injection.json).</summary>
 public sealed class InjectionRules
@@ -55,7 +67,7 @@ public sealed class InjectionRules
             PatternJson.Keys(root, source, "rules");
             foreach (var e in PatternJson.Array(root, "rules"))
             {
-                PatternJson.Keys(e, source, "id", "name", "title", "severity", "action", "summary", "fix", "patterns", "mustMatch", "mustNotMatch");
+                PatternJson.Keys(e, source, "id", "name", "title", "severity", "action", "summary", "fix", "patterns", "unless", "mustMatch", "mustNotMatch");
                 var id = Id(e, source);
                 var where = $"{source} {id}";
                 var severity = PatternJson.Str(e, "severity", where);
@@ -77,8 +89,10 @@ public sealed class InjectionRules
                     throw new InvalidDataException($"{where}: no mustMatch self-test");
                 }
 
+                var unless = PatternJson.Strings(e, "unless").Select(p => Compile(p, where)).ToImmutableArray();
                 rules.Add(new InjectionRule(id, PatternJson.Str(e, "name", where), PatternJson.Str(e, "title", where), severity, action,
-                    PatternJson.Str(e, "summary", where), PatternJson.Str(e, "fix", where), patterns, mustMatch, PatternJson.Strings(e, "mustNotMatch")));
+                    PatternJson.Str(e, "summary", where), PatternJson.Str(e, "fix", where), patterns, mustMatch, PatternJson.Strings(e, "mustNotMatch"))
+                { Unless = unless });
             }
         }
 
