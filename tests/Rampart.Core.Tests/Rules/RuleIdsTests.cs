@@ -5,9 +5,9 @@ using Rampart.TestKit;
 namespace Rampart.Core.Tests.Rules;
 
 /// <summary>
-/// Rule ids live in one place: the catalog (rules/*.json, plus the runtime guard's rules/guard/*.json, whose entries
-/// carry their own patterns and actions). Every id the source code or the pattern data names must
-/// be a catalog entry, and every catalog entry must be raised by something (code, pattern data, or its own name
+/// Rule ids live in one place: the catalog, one format for every room (rules/*.json and rules/guard/*.json rule
+/// files, read by <see cref="RuleFileParser"/>). Every id the source code or the pattern data names must be a catalog
+/// entry, and every catalog entry must be raised by something (code, pattern data, or its own names or text
 /// patterns), so a renamed or deleted rule cannot leave a dangling id or a dead page behind.
 /// </summary>
 public sealed partial class RuleIdsTests
@@ -21,33 +21,19 @@ public sealed partial class RuleIdsTests
     private static Dictionary<string, bool> Catalog()
     {
         var catalog = new Dictionary<string, bool>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(Root, "rules"), "*.json"))
+        foreach (var file in CatalogFiles())
         {
-            using var stream = File.OpenRead(file);
+            using var stream = File.OpenRead(Path.Combine(Root, file));
             foreach (var rule in RuleFileParser.Parse(stream, file))
             {
-                catalog.Add(rule.Id, rule.Match.IsNameRule);
-            }
-        }
-
-        foreach (var file in GuardCatalogFiles())
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
-            foreach (var rule in doc.RootElement.GetProperty("rules").EnumerateArray())
-            {
-                catalog.Add(rule.GetProperty("id").GetString()!, rule.TryGetProperty("patterns", out _));
+                catalog.Add(rule.Id, rule.Match.RaisesItself);
             }
         }
 
         return catalog;
     }
 
-    private static IEnumerable<string> GuardCatalogFiles() =>
-        Directory.EnumerateFiles(Path.Combine(Root, "rules", "guard"), "*.json")
-            .Where(f => File.ReadAllText(f).Contains("\"rules\"", StringComparison.Ordinal));
-
-    private static HashSet<string> CatalogFiles() =>
-        Directory.EnumerateFiles(Path.Combine(Root, "rules"), "*.json").Concat(GuardCatalogFiles()).Select(f => Path.GetRelativePath(Root, f)).ToHashSet();
+    private static HashSet<string> CatalogFiles() => [.. RepositoryPaths.RuleFiles().Select(f => f.Replace('/', Path.DirectorySeparatorChar))];
 
     private static IEnumerable<(string File, string Id)> IdsIn(string folder, string pattern) =>
         Directory.EnumerateFiles(Path.Combine(Root, folder), pattern, SearchOption.AllDirectories)

@@ -39,27 +39,40 @@ public sealed class InjectionRuleTests
         File.ReadAllText(page).Should().Contain("## Why it matters").And.Contain("## How to fix").And.Contain(id);
     }
 
+    private const string ValidRule = """{ "rules": [ { "id": "RAMP-LLM-901", "name": "n", "title": "t", "severity": "high", "verdict": "malicious", "summary": "s", "fix": "f", "match": { "detector": "llm.n", "patterns": ["(ignore)"] }, "selfTests": { "mustMatch": ["ignore"] } } ] }""";
+
     [Theory]
     [InlineData("\"severity\": \"high\"", "\"severity\": \"urgent\"", "unknown severity")]
-    [InlineData("\"action\": \"block\"", "\"action\": \"drop\"", "unknown action")]
+    [InlineData("\"verdict\": \"malicious\"", "\"verdict\": \"drop\"", "unknown verdict")]
     [InlineData("\"id\": \"RAMP-LLM-901\"", "\"id\": \"RAMP-GUARD-901\"", "RAMP-LLM-NNN")]
     [InlineData("\"fix\": \"f\"", "\"fix\": \"f\", \"colour\": \"red\"", "unknown key 'colour'")]
+    [InlineData("\"detector\": \"llm.n\"", "\"detector\": \"llm.n\", \"regex\": \"x\"", "unknown key 'regex'")]
+    [InlineData("\"detector\": \"llm.n\"", "\"detector\": \"guard.n\"", "match.detector must be 'llm.")]
     [InlineData("\"(ignore)\"", "\"(?<=x)ignore\"", "linear-time engine")]
     [InlineData("\"mustMatch\": [\"ignore\"]", "\"mustMatch\": []", "no mustMatch")]
     public void Parse_MalformedRule_ThrowsNamingTheProblem(string from, string to, string expected)
     {
-        const string Valid = """{ "rules": [ { "id": "RAMP-LLM-901", "name": "n", "title": "t", "severity": "high", "action": "block", "summary": "s", "fix": "f", "patterns": ["(ignore)"], "mustMatch": ["ignore"] } ] }""";
-        InjectionRules.Parse(Doc(Valid)).Rules.Should().ContainSingle();
-        var act = () => InjectionRules.Parse(Doc(Valid.Replace(from, to, StringComparison.Ordinal)));
+        InjectionRules.Parse(Doc(ValidRule)).Rules.Should().ContainSingle().Which.Action.Should().Be(InjectionAction.Block);
+        var act = () => InjectionRules.Parse(Doc(ValidRule.Replace(from, to, StringComparison.Ordinal)));
         act.Should().Throw<InvalidDataException>().WithMessage($"*{expected}*");
+    }
+
+    [Theory]
+    [InlineData("malicious", InjectionAction.Block)]
+    [InlineData("needs-review", InjectionAction.Annotate)]
+    [InlineData("inconclusive", InjectionAction.Annotate)]
+    public void Parse_Verdict_GivesTheRuntimeAction(string verdict, InjectionAction action)
+    {
+        var rule = InjectionRules.Parse(Doc(ValidRule.Replace("\"malicious\"", $"\"{verdict}\"", StringComparison.Ordinal))).Rules.Single();
+        rule.Action.Should().Be(action);
     }
 
     private static InjectionDetector ContextDetector()
     {
         const string Rules = """
-            { "rules": [ { "id": "RAMP-LLM-901", "name": "n", "title": "t", "severity": "high", "action": "block", "summary": "s", "fix": "f",
-              "patterns": ["ignore previous instructions"], "unless": ["\\b(never|not)\\b[^.!?\\n]{0,40}$", "\\btells?\\s+you\\s+to\\s+$"],
-              "mustMatch": ["ignore previous instructions"] } ] }
+            { "rules": [ { "id": "RAMP-LLM-901", "name": "n", "title": "t", "severity": "high", "verdict": "malicious", "summary": "s", "fix": "f",
+              "match": { "detector": "llm.n", "patterns": ["ignore previous instructions"], "unless": ["\\b(never|not)\\b[^.!?\\n]{0,40}$", "\\btells?\\s+you\\s+to\\s+$"] },
+              "selfTests": { "mustMatch": ["ignore previous instructions"] } } ] }
             """;
         return new InjectionDetector(InjectionRules.Parse(Doc(Rules)), model: null);
     }
@@ -86,7 +99,7 @@ public sealed class InjectionRuleTests
     [Fact]
     public void Parse_UnlessPatternNotLinearTime_Throws()
     {
-        const string Rules = """{ "rules": [ { "id": "RAMP-LLM-901", "name": "n", "title": "t", "severity": "high", "action": "block", "summary": "s", "fix": "f", "patterns": ["x"], "unless": ["(?<=a)b"], "mustMatch": ["x"] } ] }""";
+        const string Rules = """{ "rules": [ { "id": "RAMP-LLM-901", "name": "n", "title": "t", "severity": "high", "verdict": "malicious", "summary": "s", "fix": "f", "match": { "detector": "llm.n", "patterns": ["x"], "unless": ["(?<=a)b"] }, "selfTests": { "mustMatch": ["x"] } } ] }""";
         var act = () => InjectionRules.Parse(Doc(Rules));
         act.Should().Throw<InvalidDataException>().WithMessage("*linear-time engine*");
     }
