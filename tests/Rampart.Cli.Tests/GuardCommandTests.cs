@@ -65,7 +65,29 @@ public sealed class GuardCommandTests
         using var temp = new TempDirectory();
         var path = Write(temp, Line(new { text = "my token is hf_abcdefghijklmnopqrstuvwxyzABCDEFGH12 please debug" }));
         var run = await CliRunner.RunAsync(["guard", "check", path]);
-        run.Stdout.Should().Contain("RAMP-SECRET-001").And.NotContain("hf_abcdefghijklmnopqrstuvwxyzABCDEFGH12");
+        run.Stdout.Should().Contain("RAMP-GUARD-001 (secrets)").And.Contain("RAMP-SECRET-001 huggingface-token")
+            .And.NotContain("hf_abcdefghijklmnopqrstuvwxyzABCDEFGH12");
+    }
+
+    /// <summary>The offline run raises the gateway's rule ids and actions: the same check, not a copy of it.</summary>
+    [Theory]
+    [InlineData("key AKIAIOSFODNN7ABCDEFG in the config", "AKIAIOSFODNN7ABCDEFG", "RAMP-GUARD-001", "secrets", "redact")]
+    [InlineData("write to jane.doe@northwind-mail.org about it", "jane.doe@northwind-mail.org", "RAMP-GUARD-002", "pii", "annotate")]
+    [InlineData("my card is 4111 1111 1111 1111", "4111 1111 1111 1111", "RAMP-GUARD-002", "pii", "annotate")]
+    public async Task Check_SensitiveText_UsesTheGatewaysRuleIdsAndActions(string text, string value, string rule, string check, string action)
+    {
+        using var temp = new TempDirectory();
+        var path = Write(temp, Line(new { text }), Line(new { messages = new[] { new { role = "system", content = text }, new { role = "user", content = "hello" } } }));
+        var run = await CliRunner.RunAsync(["guard", "check", path, "--format", "json"]);
+        run.ExitCode.Should().Be(0, run.Stdout);
+        using var doc = JsonDocument.Parse(run.Stdout);
+        var first = doc.RootElement.GetProperty("results")[0];
+        first.GetProperty("action").GetString().Should().Be(action);
+        var signal = first.GetProperty("signals").EnumerateArray().Single();
+        signal.GetProperty("rule").GetString().Should().Be(rule);
+        signal.GetProperty("check").GetString().Should().Be(check);
+        signal.GetProperty("reason").GetString().Should().NotContain(value);
+        doc.RootElement.GetProperty("results")[1].GetProperty("signals").GetArrayLength().Should().Be(0, "the system prompt is the application's own text");
     }
 
     [Theory]

@@ -64,4 +64,30 @@ public sealed class ProfileCommandTests
         run.ExitCode.Should().Be(3);
         run.Stderr.Should().Contain("line 3");
     }
+
+    [Fact]
+    public async Task Build_ParquetTrainingData_ProfilesItAndABrokenFileIsAUsageError()
+    {
+        using var temp = new TempDirectory();
+        var age = new Parquet.Schema.DataField<double>("age");
+        var segment = new Parquet.Schema.DataField<string>("segment");
+        var path = Path.Combine(temp.Path, "train.parquet");
+        await using (var file = File.Create(path))
+        {
+            await using var writer = await Parquet.ParquetWriter.CreateAsync(new Parquet.Schema.ParquetSchema(age, segment), file);
+            using var group = writer.CreateRowGroup();
+            await group.WriteAsync<double>(age, Enumerable.Range(0, 500).Select(i => 20.0 + (i % 50)).ToArray().AsMemory());
+            await group.WriteAsync(segment, Enumerable.Range(0, 500).Select(i => i % 2 == 0 ? "a" : "b").ToArray());
+        }
+
+        var build = await CliRunner.RunAsync(["profile", "build", path, "-o", Path.Combine(temp.Path, "p.json")]);
+        build.ExitCode.Should().Be(0, build.Stderr);
+        build.Stdout.Should().Contain("profiled 500 rows, 2 columns (1 numeric)");
+
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, [.. bytes.AsSpan(0, bytes.Length / 2), .. "PAR1"u8]);
+        var broken = await CliRunner.RunAsync(["profile", "build", path, "-o", Path.Combine(temp.Path, "q.json")]);
+        broken.ExitCode.Should().Be(3);
+        broken.Stderr.Should().Contain("train.parquet: not a readable Parquet file").And.NotContain("   at ");
+    }
 }

@@ -54,7 +54,7 @@ public sealed class RootCommandTests
         run.ExitCode.Should().Be(ExitCodes.Clean);
         var lines = run.Stdout.TrimEnd().Split('\n');
         lines[0].Should().MatchRegex("^ID +SEVERITY +VERDICT +TITLE");
-        lines.Should().HaveCount(AnalyzerRegistry.Rules.Rules.Length + 1);
+        lines.Should().HaveCount(Rampart.Cli.Commands.RulesCommand.Catalog.Rules.Length + 1);
         run.Stdout.Should().MatchRegex("RAMP-GEN-003 +medium +inconclusive +A model file whose content Rampart does not recognise");
     }
 

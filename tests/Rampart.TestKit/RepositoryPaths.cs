@@ -16,6 +16,21 @@ public static class RepositoryPaths
 
     public static string Root => LazyRoot.Value;
 
+    /// <summary>
+    /// The rule files of every room, as repository-relative paths with '/': JSON under rules/ whose root object has a
+    /// "rules" array (pattern data, profiles and the confusables table do not).
+    /// </summary>
+    public static IReadOnlyList<string> RuleFiles() =>
+        [.. Directory.EnumerateFiles(Path.Combine(Root, "rules"), "*.json", SearchOption.AllDirectories)
+            .Where(f =>
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(f));
+                return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                    && doc.RootElement.TryGetProperty("rules", out var rules) && rules.ValueKind == System.Text.Json.JsonValueKind.Array;
+            })
+            .Select(f => Path.GetRelativePath(Root, f).Replace('\\', '/'))
+            .Order(StringComparer.Ordinal)];
+
     /// <summary>../shared/testdata beside the repository, or null where it is absent (tests then skip with a reason).</summary>
     public static string? SharedTestData
     {

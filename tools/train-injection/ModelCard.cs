@@ -18,6 +18,10 @@ internal static class ModelCard
         ("t0-prompts", "yizhongw/self-instruct", "0b26ccaa415992100fa32df62d41b994cf928e23", "data/finetuning/t0_train_50k/data_per_template/*.jsonl (`prompt`, first 4 of each of 294 templates: documents followed by a task)", "Apache-2.0"),
         ("gsm8k", "openai/grade-school-math", "3101c7d5072418e28b9008a6636bde82a006892c", "grade_school_math/data/test.jsonl (`question`)", "MIT"),
         ("mtbench", "lm-sys/FastChat", "0e6d3e4beaab66f4d3f93db72541a4abab8af28d", "fastchat/llm_judge/data/{mt_bench,vicuna_bench}/question.jsonl (`turns`)", "Apache-2.0"),
+        ("awesome-prompts", "f/awesome-chatgpt-prompts", "82f15563c9284c01ca54f0b915ae1aeda5a0fc3a", "prompts.csv (`prompt`; role-play prompts, hard benign; the one `DAN` row is labelled injection)", "CC0-1.0"),
+        ("awesome-prompts-zh", "PlexPt/awesome-chatgpt-prompts-zh", "367ed18b9c50b702d762c6fbc2885107141acb62", "prompts-zh.json (`prompt`; Chinese role-play prompts; the `DAN` row is labelled injection)", "MIT"),
+        ("fastchat-identity", "lm-sys/FastChat", "0e6d3e4beaab66f4d3f93db72541a4abab8af28d", "data/dummy_conversation.json (human turns: questions about the assistant itself)", "Apache-2.0"),
+        ("hh-rlhf-requests", "anthropics/hh-rlhf", "354e5c3cb8960630860dd5774a6ac2a58313bf4d", "harmless-base/test.jsonl.gz (first human turn of each red-team conversation: blunt or harmful requests, not injections)", "MIT"),
         ("instructionwild", "XueFuzhao/InstructionWild", "047fa6b9abd4a0b2d5ed6f0f9bbc14df5bd6b1d6", "data_v2/user_{1,2,3}.jsonl (`instruction`, English and Chinese)", "non-commercial research only: used for evaluation, never for training"),
         ("handwritten-hard-benign", "this repository", "-", "tools/train-injection/seed/hard-benign.jsonl (hand-written: security questions, role-play, 'ignore'/'system', code, 10 languages)", "same as Rampart"),
         ("handwritten-obfuscated", "this repository", "-", "tools/train-injection/seed/obfuscated-attacks.jsonl (hand-written obfuscated attacks; evaluation only)", "same as Rampart"),
@@ -35,7 +39,7 @@ internal static class ModelCard
         sb.AppendLine();
         sb.AppendLine(ci, $"- **SHA-256:** `{sha}` (a test checks the embedded file against this line)");
         sb.AppendLine(ci, $"- **Model:** logistic regression over hashed features (2^{bits} buckets, signed hashing): character 3-, 4- and 5-grams and word uni- and bigrams of the lower-cased, normalised text (`TextNormalizer`), L2-normalised counts. Weights quantised to signed bytes with one scale; the file is {(1 << bits) + 28} bytes.");
-        sb.AppendLine(ci, $"- **Threshold:** {threshold.ToString("0.0000", ci)}, the lowest score keeping the false-positive rate on the validation split's benign texts at or below 1%.");
+        sb.AppendLine(ci, $"- **Threshold:** {threshold.ToString("0.0000", ci)}, the lowest score keeping the false-positive rate on the validation split's benign texts at or below 0.5% (half the 1% target: the validation split comes from the training sources, so its rate is optimistic for unseen prompt styles).");
         sb.AppendLine(ci, $"- **Long texts** are scored in windows of {window} characters, half overlapping; the highest window counts.");
         sb.AppendLine("- **Why this model:** it is fast (one pass of hashing per character, no vocabulary lookup; well under a millisecond for a 2,000-character prompt),");
         sb.AppendLine("  has no dependency, is inspectable, and character n-grams survive the spelling tricks that the normaliser does not undo. Its limits: it learns the");
@@ -50,7 +54,7 @@ internal static class ModelCard
         sb.AppendLine("```");
         sb.AppendLine();
         sb.AppendLine("Training is deterministic (seeded shuffle; the split is by SHA-256 of each text: 70% train, 10% validation, 20% test).");
-        sb.AppendLine("Texts are de-duplicated after normalisation before splitting.");
+        sb.AppendLine(ci, $"Texts are de-duplicated after normalisation before splitting; {Corpus.NearCopiesDropped} training-side texts whose opening (40 letters) equals an evaluation-only text's were dropped.");
         sb.AppendLine();
         sb.AppendLine("## Training data");
         sb.AppendLine();
@@ -59,7 +63,7 @@ internal static class ModelCard
         foreach (var (source, repo, commit, path, licence) in Sources)
         {
             var of = samples.Where(s => s.Source == source).ToList();
-            var label = of.Count > 0 && of[0].Label ? "injection" : "benign";
+            var label = of.All(s => s.Label) ? "injection" : of.Any(s => s.Label) ? $"benign ({of.Count(s => s.Label)} injection)" : "benign";
             var c = commit == "-" ? "" : " @ `" + commit[..12] + "`";
             sb.AppendLine(ci, $"| {source} | {label} | {of.Count(s => s.Split == Split.Train)} | {of.Count(s => s.Split == Split.Validation)} | {of.Count(s => s.Split == Split.Test)} | {repo}{c} | {path} | {licence} |");
         }

@@ -17,7 +17,11 @@ internal static class Program
 {
     private const int Bits = 18;
     private const int Window = 2048;
-    private const double TargetFpr = 0.01;
+    /// <summary>
+    /// Half the 1% target: the validation split is drawn from the training sources, so its false-positive rate
+    /// is optimistic for prompts of styles the model never saw.
+    /// </summary>
+    private const double TargetFpr = 0.005;
 
     private static int Main(string[] args)
     {
@@ -44,6 +48,8 @@ internal static class Program
         var allowed = (int)Math.Floor(benignScores.Count * TargetFpr);
         var threshold = (float)Math.Clamp(benignScores.Count == 0 ? 0.5 : benignScores[allowed] + 1e-4, 0.05, 0.98);
         var model = new InjectionModel(Bits, scale, (float)weights.Bias, threshold, Window, quantised);
+        var onValidation = DetectionMetrics.Compute(validation.Select(s => (s.Source, s.Label, model.Score(Normalize(s.Text)) >= threshold)))[0];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validation n={onValidation.Total} P={onValidation.Precision:0.000} R={onValidation.Recall:0.000} FPR={onValidation.FalsePositiveRate:0.000}"));
         var bytes = model.ToBytes();
         File.WriteAllBytes(modelOut, bytes);
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
@@ -126,11 +132,40 @@ internal static class Corpus
             raw.AddRange(JsonLines(file).Select(l => (l.GetProperty("instruction").GetString()!, false, "instructionwild")));
         }
 
+        // Role-play prompts ("I want you to act as ..."), English and Chinese: hard benign, except the one DAN
+        // jailbreak both lists carry, which is labelled as what it is.
+        var acts = Csv.ReadColumn(Path.Combine(data, "awesome-chatgpt-prompts.csv"), "act").ToList();
+        var prompts = Csv.ReadColumn(Path.Combine(data, "awesome-chatgpt-prompts.csv"), "prompt").ToList();
+        raw.AddRange(acts.Zip(prompts).Select(p => (p.Second, IsDan(p.First), "awesome-prompts")));
+        using (var zh = JsonDocument.Parse(File.ReadAllText(Path.Combine(data, "awesome-chatgpt-prompts-zh.json"))))
+        {
+            raw.AddRange(zh.RootElement.EnumerateArray().Select(e => (e.GetProperty("prompt").GetString()!, IsDan(e.GetProperty("act").GetString()!), "awesome-prompts-zh")));
+        }
+
+        // Questions about the assistant itself ("who are you?"): the human turns of FastChat's identity conversations.
+        using (var identity = JsonDocument.Parse(File.ReadAllText(Path.Combine(data, "fastchat-identity.json"))))
+        {
+            raw.AddRange(identity.RootElement.EnumerateArray()
+                .SelectMany(c => c.GetProperty("conversations").EnumerateArray())
+                .Where(t => t.GetProperty("from").GetString() == "human")
+                .Select(t => (t.GetProperty("value").GetString()!, false, "fastchat-identity")));
+        }
+
+        // Blunt, often harmful requests from HH-RLHF's red-team conversations (first human turn): not injections, which
+        // is what the guard's injection check must tell apart (refusing harmful requests is the model's job).
+        raw.AddRange(JsonLines(Path.Combine(data, "hh-harmless-test.jsonl"))
+            .Select(l => l.GetProperty("chosen").GetString()!)
+            .Select(t => t.Split("\n\nHuman: ")[1].Split("\n\nAssistant:")[0])
+            .Select(t => (t, false, "hh-rlhf-requests")));
+
         foreach (var file in Directory.GetFiles(seedDir, "*.jsonl").Order(StringComparer.Ordinal))
         {
             raw.AddRange(JsonLines(file).Select(l => (l.GetProperty("text").GetString()!, l.GetProperty("label").GetInt32() == 1, l.GetProperty("source").GetString()!)));
         }
 
+        // Evaluation-only texts are kept out of training also as near copies (the same opening): InstructionWild was
+        // collected from the web, where the role-play prompt lists circulate too.
+        var evalKeys = raw.Where(r => EvalOnly.Contains(r.Source)).Select(r => NearKey(r.Text)).ToHashSet(StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var samples = new List<Sample>();
         foreach (var (text, label, source) in raw)
@@ -140,12 +175,42 @@ internal static class Corpus
                 continue;
             }
 
+            if (!EvalOnly.Contains(source) && evalKeys.Contains(NearKey(text)))
+            {
+                NearCopiesDropped++;
+                continue;
+            }
+
             var bucket = SHA256.HashData(Encoding.UTF8.GetBytes(text))[0] % 10;
             var split = EvalOnly.Contains(source) ? Split.Test : bucket switch { < 7 => Split.Train, 7 => Split.Validation, _ => Split.Test };
             samples.Add(new Sample(text, label, source, split));
         }
 
         return samples;
+    }
+
+    /// <summary>Training texts dropped because they nearly copy an evaluation-only text (reported on the model card).</summary>
+    public static int NearCopiesDropped { get; private set; }
+
+    private static bool IsDan(string act) => act.Contains("DAN", StringComparison.Ordinal);
+
+    /// <summary>The first 40 letters or digits of the normalised, lower-cased text.</summary>
+    private static string NearKey(string text)
+    {
+        var key = new StringBuilder(40);
+        foreach (var c in Program.Normalize(text))
+        {
+            if (char.IsLetterOrDigit(c))
+            {
+                key.Append(char.ToLowerInvariant(c));
+                if (key.Length == 40)
+                {
+                    break;
+                }
+            }
+        }
+
+        return key.ToString();
     }
 
     private static IEnumerable<JsonElement> JsonLines(string path)

@@ -18,6 +18,11 @@ export_file yizhongw+self-instruct 0b26ccaa415992100fa32df62d41b994cf928e23 data
 export_file openai+grade-school-math 3101c7d5072418e28b9008a6636bde82a006892c grade_school_math/data/test.jsonl gsm8k.jsonl
 export_file lm-sys+FastChat 0e6d3e4beaab66f4d3f93db72541a4abab8af28d fastchat/llm_judge/data/mt_bench/question.jsonl mtbench.jsonl
 export_file lm-sys+FastChat 0e6d3e4beaab66f4d3f93db72541a4abab8af28d fastchat/llm_judge/data/vicuna_bench/question.jsonl vicunabench.jsonl
+export_file f+awesome-chatgpt-prompts 82f15563c9284c01ca54f0b915ae1aeda5a0fc3a prompts.csv awesome-chatgpt-prompts.csv
+export_file PlexPt+awesome-chatgpt-prompts-zh 367ed18b9c50b702d762c6fbc2885107141acb62 prompts-zh.json awesome-chatgpt-prompts-zh.json
+export_file lm-sys+FastChat 0e6d3e4beaab66f4d3f93db72541a4abab8af28d data/dummy_conversation.json fastchat-identity.json
+# Anthropic HH-RLHF red-team conversations (harmful requests, not injections): only the small test file is a real blob
+git -C "$mirror/anthropics+hh-rlhf/repo" show 354e5c3cb8960630860dd5774a6ac2a58313bf4d:harmless-base/test.jsonl.gz | gunzip > "$out/hh-harmless-test.jsonl"
 for i in 1 2 3; do
   export_file XueFuzhao+InstructionWild 047fa6b9abd4a0b2d5ed6f0f9bbc14df5bd6b1d6 data_v2/user_$i.jsonl instructionwild-$i.jsonl
 done

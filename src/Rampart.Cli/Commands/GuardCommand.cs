@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Rampart.Core.IO;
 using Rampart.Guard;
+using Rampart.Guard.Checks;
 using Rampart.Guard.Detectors.Injection;
 using Rampart.Guard.Pipeline;
 using Rampart.Text;
@@ -296,12 +297,22 @@ internal static class GuardLines
     }
 }
 
-/// <summary>The offline pipeline: prompt injection, then secrets and personal data (annotated, with spans for redaction).</summary>
+/// <summary>
+/// The offline pipeline: prompt injection, then secrets (redacted) and personal data (annotated) through the Guard's own
+/// <see cref="SensitiveTextCheck"/>, the check the gateway runs, so an offline run raises the same rule ids
+/// (RAMP-GUARD-001/002) as the gateway's audit log; the reason names the pattern and its RAMP-SECRET/RAMP-PII rule.
+/// </summary>
 internal static class GuardPipelines
 {
     public static GuardPipeline Offline()
     {
-        var checks = new ITextCheck[] { new InjectionTextCheck(), new SensitiveTextCheck(TextPatterns.Default) };
+        static bool NotSystem(TextSource source) => source is not TextSource.SystemPrompt;
+        var checks = new ITextCheck[]
+        {
+            new InjectionTextCheck(),
+            new SensitiveTextCheck(TextHitKind.Secret, GuardAction.Redact, TextPatterns.Default, NotSystem),
+            new SensitiveTextCheck(TextHitKind.PersonalData, GuardAction.Annotate, TextPatterns.Default, NotSystem),
+        };
         return new GuardPipeline(checks.Select(c => new TextCheckAdapter(c)), checks.Select(c => new TextCheckAdapter(c)));
     }
 
@@ -315,32 +326,5 @@ internal static class GuardPipelines
         return isOutput
             ? await pipeline.CheckOutputAsync(request, new GuardResponse(200, payload), context, cancellationToken).ConfigureAwait(false)
             : await pipeline.CheckInputAsync(request, context, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Secrets (redact) and personal data (annotate) through <see cref="TextDetectors"/>. A thin offline adapter: the
-    /// gateway's own leak checks (with canaries and exfiltration URLs) replace it where they exist.
-    /// </summary>
-    private sealed class SensitiveTextCheck(TextPatterns patterns) : ITextCheck
-    {
-        public string Id => "sensitive-text";
-
-        public bool AppliesTo(TextSource source) => source is not TextSource.SystemPrompt;
-
-        public IReadOnlyList<TextFinding> Check(string text, TextSource source)
-        {
-            var findings = new List<TextFinding>();
-            foreach (var hit in TextDetectors.FindSecrets(text, patterns.Secrets))
-            {
-                findings.Add(new TextFinding(GuardAction.Redact, new GuardSignal(hit.Rule, 1, $"{hit.Title} ({hit.Redacted})"), hit.Index, hit.Length));
-            }
-
-            foreach (var hit in TextDetectors.FindPii(text, patterns.Pii))
-            {
-                findings.Add(new TextFinding(GuardAction.Annotate, new GuardSignal(hit.Rule, 1, $"{hit.Title} ({hit.Redacted})"), hit.Index, hit.Length));
-            }
-
-            return findings;
-        }
     }
 }

@@ -1,14 +1,32 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 using Rampart.Core;
+using Rampart.Core.Rules;
 using Rampart.Scanning;
 
 namespace Rampart.Cli.Commands;
 
-/// <summary>rampart rules list | rampart rules show ID: the rule catalog as shipped in this build.</summary>
+/// <summary>rampart rules list | rampart rules show ID: the rule catalog as shipped in this build, every room's.</summary>
 internal static class RulesCommand
 {
+    /// <summary>
+    /// One catalog over the rule files of every room that raises rules: the scanner's (rules/*.json), the prompt-injection
+    /// rules of Rampart.Text (rules/guard/injection.json) and the runtime guard's (rules/guard.json, rules/guard/guard-ml.json).
+    /// Each file is embedded by exactly one of these assemblies, so no id is loaded twice.
+    /// </summary>
+    internal static readonly Assembly[] Rooms =
+    [
+        typeof(AnalyzerRegistry).Assembly,
+        typeof(Rampart.Text.Injection.InjectionRules).Assembly,
+        typeof(Rampart.Guard.Checks.GuardRules).Assembly,
+    ];
+
+    private static readonly Lazy<RuleCatalog> LazyCatalog = new(() => RuleCatalog.FromAssemblies(Rooms));
+
+    internal static RuleCatalog Catalog => LazyCatalog.Value;
+
     public static Command Create(CliEnvironment environment)
     {
         var list = new Command("list", "List every rule: id, severity, verdict and title.");
@@ -23,7 +41,7 @@ internal static class RulesCommand
 
     internal static string List()
     {
-        var rules = AnalyzerRegistry.Rules.Rules;
+        var rules = Catalog.Rules;
         var idWidth = Math.Max(2, rules.Select(r => r.Id.Length).DefaultIfEmpty(0).Max());
         var verdictWidth = Enum.GetValues<Verdict>().Max(v => v.ToWire().Length);
         var text = new StringBuilder();
@@ -39,7 +57,7 @@ internal static class RulesCommand
 
     internal static string Show(string id)
     {
-        if (!AnalyzerRegistry.Rules.TryGet(id.Trim().ToUpperInvariant(), out var rule))
+        if (!Catalog.TryGet(id.Trim().ToUpperInvariant(), out var rule))
         {
             throw new UsageException($"no rule with id '{id}' (see 'rampart rules list')");
         }

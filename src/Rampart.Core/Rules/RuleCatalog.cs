@@ -88,8 +88,14 @@ public static class RuleFileParser
     {
         ArgumentNullException.ThrowIfNull(json);
         using var document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false });
+        return Parse(document.RootElement, source);
+    }
+
+    /// <summary>The rules of an already parsed rule file (a room that reads extra keys of its own parses once).</summary>
+    public static IReadOnlyList<RuleDefinition> Parse(JsonElement root, string source)
+    {
         var result = new List<RuleDefinition>();
-        foreach (var element in document.RootElement.GetProperty("rules").EnumerateArray())
+        foreach (var element in root.GetProperty("rules").EnumerateArray())
         {
             result.Add(ParseRule(element, source));
         }
@@ -126,6 +132,13 @@ public static class RuleFileParser
             throw new InvalidDataException($"{source}: rule {id} must have exactly one of match.names or match.detector.");
         }
 
+        var patterns = Strings(match, "patterns");
+        var unless = Strings(match, "unless");
+        if (detector is null && (!patterns.IsDefaultOrEmpty || !unless.IsDefaultOrEmpty))
+        {
+            throw new InvalidDataException($"{source}: rule {id} has match.patterns or match.unless without a match.detector to run them.");
+        }
+
         var tests = e.GetProperty("selfTests");
         var mustMatch = Strings(tests, "mustMatch");
         if (mustMatch.IsDefaultOrEmpty)
@@ -150,7 +163,7 @@ public static class RuleFileParser
             Required(e, "fix", source),
             references,
             Strings(e, "tags"),
-            new RuleMatch(names, detector),
+            new RuleMatch(names, detector) { Patterns = patterns, Unless = unless },
             new RuleSelfTests(mustMatch, Strings(tests, "mustNotMatch")),
             source);
     }

@@ -8,11 +8,23 @@ public sealed record RuleReference(string Id, string Title, Uri? Url);
 /// <summary>
 /// What a rule looks at. Exactly one of the two is set: <see cref="Names"/> for rules that classify resolved
 /// names (e.g. a pickle global "os.system"), matched as glob patterns where '*' spans any characters;
-/// <see cref="Detector"/> for rules raised by an analyzer's own code (e.g. "zip.name-mismatch").
+/// <see cref="Detector"/> for rules raised by an analyzer's or a runtime check's own code (e.g. "zip.name-mismatch",
+/// "guard.secrets", "llm.instruction-override"). A detector rule may carry <see cref="Patterns"/> (and
+/// <see cref="Unless"/> context patterns) that the detector's room compiles and runs itself, e.g. the prompt-injection
+/// rules' regular expressions; the catalog only stores them.
 /// </summary>
 public sealed record RuleMatch(ImmutableArray<string> Names, string? Detector)
 {
     public bool IsNameRule => !Names.IsDefaultOrEmpty;
+
+    /// <summary>Text patterns the detector runs for this rule (its room decides the dialect); empty for most rules.</summary>
+    public ImmutableArray<string> Patterns { get; init; } = [];
+
+    /// <summary>Context patterns that discount a match of <see cref="Patterns"/> (read by the detector's room).</summary>
+    public ImmutableArray<string> Unless { get; init; } = [];
+
+    /// <summary>True when the rule's own data (names or text patterns) raises it, rather than code naming its id.</summary>
+    public bool RaisesItself => IsNameRule || !Patterns.IsDefaultOrEmpty;
 }
 
 /// <summary>

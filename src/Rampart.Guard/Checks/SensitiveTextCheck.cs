@@ -7,7 +7,14 @@ namespace Rampart.Guard.Checks;
 /// <summary>
 /// Secrets or personal data in any text of a request or response, found by <see cref="TextDetectors"/> (the same
 /// detectors the code reviewer and dataset scans use). Redacts each value in place by default, or blocks.
-/// The reason names the pattern and a redacted prefix, never the value.
+/// The reason names the pattern, the static rule that describes it (RAMP-SECRET-NNN / RAMP-PII-NNN, as in
+/// `rampart review` and dataset scans) and a redacted prefix, never the value.
+/// <para>
+/// One id family for runtime traffic on purpose: the signal's rule is RAMP-GUARD-001 (secret) or 002 (personal data)
+/// whichever pattern matched, in the gateway and in `rampart guard check` alike, because what the finding means and
+/// how to fix it differ from a secret committed to code (redact the traffic and rotate, versus remove it from the
+/// source), and an operator filtering the audit log or alerting on a rule needs one id per runtime check, not twelve.
+/// </para>
 /// </summary>
 public sealed class SensitiveTextCheck : ITextCheck
 {
@@ -41,7 +48,7 @@ public sealed class SensitiveTextCheck : ITextCheck
         List<TextFinding>? findings = null;
         foreach (var hit in hits)
         {
-            (findings ??= []).Add(new TextFinding(_action, new GuardSignal(rule, 1, $"{hit.Title} ({hit.PatternId}: {hit.Redacted}) in {Describe(source)}"), hit.Index, hit.Length));
+            (findings ??= []).Add(new TextFinding(_action, new GuardSignal(rule, 1, $"{hit.Title} ({hit.Rule} {hit.PatternId}: {hit.Redacted}) in {Describe(source)}"), hit.Index, hit.Length));
         }
 
         return findings ?? (IReadOnlyList<TextFinding>)[];

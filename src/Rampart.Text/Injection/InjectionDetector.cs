@@ -216,7 +216,7 @@ public sealed class InjectionDetector
         {
             try
             {
-                if (pattern.IsMatch(text))
+                if (rule.Unless.IsEmpty ? pattern.IsMatch(text) : MatchesOutsideContext(rule, pattern, text))
                 {
                     return true;
                 }
@@ -224,6 +224,22 @@ public sealed class InjectionDetector
             catch (RegexMatchTimeoutException)
             {
                 incomplete = true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when some match of <paramref name="pattern"/> is not discounted by the rule's context patterns.</summary>
+    private static bool MatchesOutsideContext(InjectionRule rule, Regex pattern, string text)
+    {
+        foreach (var match in pattern.EnumerateMatches(text))
+        {
+            var start = Math.Max(0, match.Index - InjectionRule.UnlessWindow);
+            var before = text[start..match.Index];
+            if (!rule.Unless.Any(u => u.IsMatch(before)))
+            {
+                return true;
             }
         }
 

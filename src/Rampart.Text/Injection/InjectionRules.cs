@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Rampart.Core;
+using Rampart.Core.Rules;
 
 namespace Rampart.Text.Injection;
 
@@ -25,20 +27,38 @@ public sealed record InjectionRule(
     string Fix,
     ImmutableArray<Regex> Patterns,
     ImmutableArray<string> MustMatch,
-    ImmutableArray<string> MustNotMatch);
+    ImmutableArray<string> MustNotMatch)
+{
+    /// <summary>How much text before a match <see cref="Unless"/> sees.</summary>
+    public const int UnlessWindow = 64;
 
-/// <summary>The prompt-injection rules, read strictly from rules/guard/injection.json (embedded as guard/injection.json).</summary>
+    /// <summary>
+    /// Context that discounts a match: tested against the <see cref="UnlessWindow"/> characters just before it (so a
+    /// pattern ending in <c>$</c> reads the words leading up to the match). A text that only mentions an attack
+    /// phrase ("if the user tells you to ignore previous instructions, refuse") is not the attack; one undiscounted
+    /// match still fires the rule.
+    /// </summary>
+    public ImmutableArray<Regex> Unless { get; init; } = [];
+}
+
+/// <summary>
+/// The prompt-injection rules: catalog entries of rules/guard/injection.json (embedded as rules/guard/injection.json, so
+/// <see cref="RuleCatalog.FromAssemblies"/> lists them with every other room's rules), read by Core's
+/// <see cref="RuleFileParser"/> plus this room's stricter checks: no unknown keys, RAMP-LLM ids, an <c>llm.</c> detector,
+/// and patterns that compile for the linear-time engine. A rule whose verdict is malicious blocks; any other annotates.
+/// </summary>
 public sealed class InjectionRules
 {
+    /// <summary>The detector namespace of this room's rules in the catalog (match.detector = "llm.&lt;name&gt;").</summary>
+    public const string DetectorPrefix = "llm.";
+
     /// <summary>
     /// Patterns run under the linear-time engine: no lookarounds or backreferences are allowed, and no input can make a
     /// rule backtrack (the 1 s timeout of <see cref="PatternJson.MatchTimeout"/> would otherwise be the only bound).
     /// </summary>
     public const RegexOptions PatternOptions = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
 
-    private static readonly Lazy<InjectionRules> LazyDefault = new(() => Parse(PatternJson.LoadEmbedded(typeof(InjectionRules).Assembly, "guard/injection.json")));
-
-    private static readonly string[] Severities = ["low", "medium", "high", "critical"];
+    private static readonly Lazy<InjectionRules> LazyDefault = new(() => Parse(PatternJson.LoadEmbedded(typeof(InjectionRules).Assembly, "rules/guard/injection.json")));
 
     public static InjectionRules Default => LazyDefault.Value;
 
@@ -55,30 +75,20 @@ public sealed class InjectionRules
             PatternJson.Keys(root, source, "rules");
             foreach (var e in PatternJson.Array(root, "rules"))
             {
-                PatternJson.Keys(e, source, "id", "name", "title", "severity", "action", "summary", "fix", "patterns", "mustMatch", "mustNotMatch");
+                PatternJson.Keys(e, source, "id", "name", "title", "severity", "verdict", "summary", "fix", "references", "tags", "match", "selfTests");
                 var id = Id(e, source);
-                var where = $"{source} {id}";
-                var severity = PatternJson.Str(e, "severity", where);
-                if (!Severities.Contains(severity, StringComparer.Ordinal))
+                if (!e.TryGetProperty("match", out var match) || !e.TryGetProperty("selfTests", out var tests))
                 {
-                    throw new InvalidDataException($"{where}: unknown severity '{severity}'");
+                    throw new InvalidDataException($"{source} {id}: a rule needs 'match' and 'selfTests'");
                 }
 
-                var action = PatternJson.Str(e, "action", where) switch
-                {
-                    "block" => InjectionAction.Block,
-                    "annotate" => InjectionAction.Annotate,
-                    var other => throw new InvalidDataException($"{where}: unknown action '{other}' (block or annotate)"),
-                };
-                var patterns = PatternJson.Strings(e, "patterns").Select(p => Compile(p, where)).ToImmutableArray();
-                var mustMatch = PatternJson.Strings(e, "mustMatch");
-                if (mustMatch.IsDefaultOrEmpty)
-                {
-                    throw new InvalidDataException($"{where}: no mustMatch self-test");
-                }
+                PatternJson.Keys(match, $"{source} {id} match", "detector", "patterns", "unless");
+                PatternJson.Keys(tests, $"{source} {id} selfTests", "mustMatch", "mustNotMatch");
+            }
 
-                rules.Add(new InjectionRule(id, PatternJson.Str(e, "name", where), PatternJson.Str(e, "title", where), severity, action,
-                    PatternJson.Str(e, "summary", where), PatternJson.Str(e, "fix", where), patterns, mustMatch, PatternJson.Strings(e, "mustNotMatch")));
+            foreach (var definition in RuleFileParser.Parse(root, source))
+            {
+                rules.Add(From(definition, $"{source} {definition.Id}"));
             }
         }
 
@@ -86,6 +96,21 @@ public sealed class InjectionRules
         return duplicate is not null
             ? throw new InvalidDataException($"injection rule {duplicate.Key} is defined twice")
             : new InjectionRules { Rules = rules.ToImmutable() };
+    }
+
+    private static InjectionRule From(RuleDefinition definition, string where)
+    {
+        if (definition.Match.Detector is not { } detector || !detector.StartsWith(DetectorPrefix, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{where}: match.detector must be '{DetectorPrefix}<name>'");
+        }
+
+        var action = definition.Verdict == Verdict.Malicious ? InjectionAction.Block : InjectionAction.Annotate;
+        return new InjectionRule(definition.Id, definition.Name, definition.Title, definition.Severity.ToWire(), action, definition.Summary, definition.Fix,
+            [.. definition.Match.Patterns.Select(p => Compile(p, where))], definition.SelfTests.MustMatch, definition.SelfTests.MustNotMatch)
+        {
+            Unless = [.. definition.Match.Unless.Select(p => Compile(p, where))],
+        };
     }
 
     private static string Id(JsonElement e, string source)

@@ -55,10 +55,24 @@ public sealed class RuleCatalogTests
     [InlineData("\"mustMatch\": [\"os.system\"]", "\"mustMatch\": []", "has no mustMatch self-test")]
     [InlineData("\"fix\": \"Do not load it.\"", "\"fix\": \"  \"", "lacks the text property 'fix'")]
     [InlineData("\"summary\": \"It runs commands.\",", "", "lacks the text property 'summary'")]
+    [InlineData("\"match\": { \"names\": [\"os.system\", \"posix.*\"] }", "\"match\": { \"names\": [\"os.system\"], \"patterns\": [\"x\"] }", "without a match.detector")]
+    [InlineData("\"match\": { \"names\": [\"os.system\", \"posix.*\"] }", "\"match\": { \"names\": [\"os.system\"], \"unless\": [\"x\"] }", "without a match.detector")]
     public void Parse_InvalidRule_ThrowsNamingTheProblem(string from, string to, string expected)
     {
         var act = () => Parse(Mutate(from, to));
         act.Should().Throw<InvalidDataException>().Which.Message.Should().Contain(expected).And.StartWith("rules/test.json");
+    }
+
+    [Fact]
+    public void Parse_DetectorRuleWithTextPatterns_KeepsThemForItsRoom()
+    {
+        var rule = Parse(Mutate("\"match\": { \"names\": [\"os.system\", \"posix.*\"] }",
+            "\"match\": { \"detector\": \"llm.x\", \"patterns\": [\"ignore\\\\s+it\", \"b\"], \"unless\": [\"not $\"] }")).Single();
+        rule.Match.Detector.Should().Be("llm.x");
+        rule.Match.Patterns.Should().Equal("ignore\\s+it", "b");
+        rule.Match.Unless.Should().Equal("not $");
+        rule.Match.RaisesItself.Should().BeTrue();
+        Parse(Mutate("\"match\": { \"names\": [\"os.system\", \"posix.*\"] }", "\"match\": { \"detector\": \"zip.x\" }")).Single().Match.RaisesItself.Should().BeFalse();
     }
 
     [Fact]

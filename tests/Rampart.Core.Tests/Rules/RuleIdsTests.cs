@@ -5,10 +5,9 @@ using Rampart.TestKit;
 namespace Rampart.Core.Tests.Rules;
 
 /// <summary>
-/// Rule ids live in one place: the catalog (rules/*.json, plus the runtime guard's rules/guard/*.json and the threat rules
-/// of rules/threats/applicability.json, whose entries
-/// carry their own patterns and actions). Every id the source code or the pattern data names must
-/// be a catalog entry, and every catalog entry must be raised by something (code, pattern data, or its own name
+/// Rule ids live in one place: the catalog, one format for every room (rules/*.json and rules/guard/*.json rule
+/// files, read by <see cref="RuleFileParser"/>). Every id the source code or the pattern data names must be a catalog
+/// entry, and every catalog entry must be raised by something (code, pattern data, or its own names or text
 /// patterns), so a renamed or deleted rule cannot leave a dangling id or a dead page behind.
 /// </summary>
 public sealed partial class RuleIdsTests
@@ -22,35 +21,19 @@ public sealed partial class RuleIdsTests
     private static Dictionary<string, bool> Catalog()
     {
         var catalog = new Dictionary<string, bool>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(Root, "rules"), "*.json"))
+        foreach (var file in CatalogFiles())
         {
-            using var stream = File.OpenRead(file);
+            using var stream = File.OpenRead(Path.Combine(Root, file));
             foreach (var rule in RuleFileParser.Parse(stream, file))
             {
-                catalog.Add(rule.Id, rule.Match.IsNameRule);
-            }
-        }
-
-        foreach (var file in GuardCatalogFiles())
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
-            foreach (var rule in doc.RootElement.GetProperty("rules").EnumerateArray())
-            {
-                // A guard rule with its own patterns, or a threat rule with its own applicability conditions, raises itself.
-                catalog.Add(rule.GetProperty("id").GetString()!, rule.TryGetProperty("patterns", out _) || rule.TryGetProperty("when", out _));
+                catalog.Add(rule.Id, rule.Match.RaisesItself);
             }
         }
 
         return catalog;
     }
 
-    /// <summary>Catalogs of their own: the runtime guard's rules (rules/guard), the red-team probes (rules/redteam) and the threat rules (rules/threats).</summary>
-    private static IEnumerable<string> GuardCatalogFiles() =>
-        new[] { "guard", "redteam", "threats" }.SelectMany(folder => Directory.EnumerateFiles(Path.Combine(Root, "rules", folder), "*.json"))
-            .Where(f => File.ReadAllText(f).Contains("\"rules\"", StringComparison.Ordinal));
-
-    private static HashSet<string> CatalogFiles() =>
-        Directory.EnumerateFiles(Path.Combine(Root, "rules"), "*.json").Concat(GuardCatalogFiles()).Select(f => Path.GetRelativePath(Root, f)).ToHashSet();
+    private static HashSet<string> CatalogFiles() => [.. RepositoryPaths.RuleFiles().Select(f => f.Replace('/', Path.DirectorySeparatorChar))];
 
     private static IEnumerable<(string File, string Id)> IdsIn(string folder, string pattern) =>
         Directory.EnumerateFiles(Path.Combine(Root, folder), pattern, SearchOption.AllDirectories)

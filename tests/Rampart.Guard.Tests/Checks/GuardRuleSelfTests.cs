@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Text;
 using Rampart.Guard.Checks;
+using Rampart.Guard.Detectors.Drift;
+using Rampart.Guard.Detectors.Extraction;
 using Rampart.Guard.Pipeline;
 using Rampart.Guard.Protocols;
 using Rampart.Text.Detection;
@@ -9,8 +11,10 @@ using Rampart.TestKit;
 namespace Rampart.Guard.Tests.Checks;
 
 /// <summary>
-/// Runs the mustMatch / mustNotMatch self-tests of rules/guard.json. A sample is a text (for text checks: judged as the
-/// source the check looks at) or a body (for body checks: a TF Serving request or response, an OpenAI response).
+/// Runs the mustMatch / mustNotMatch self-tests of the rule files Rampart.Guard embeds (rules/guard.json and
+/// rules/guard/guard-ml.json): this room's self-test runner. A sample is a text (for text checks: judged as the
+/// source the check looks at), a body (for body checks: a TF Serving request or response, an OpenAI response), or
+/// for the extraction, drift and health detectors the name of a scripted scenario (<see cref="GuardMlScenarios"/>).
 /// The harness configuration (canary token, deny list, allowed hosts, caps, model profile) is fixed here.
 /// </summary>
 public sealed class GuardRuleSelfTests
@@ -28,10 +32,18 @@ public sealed class GuardRuleSelfTests
 
     public static TheoryData<string> RuleIds() => [.. GuardRules.Catalog.Rules.Select(r => r.Id)];
 
+    /// <summary>The rule ids the extraction, drift and health detectors raise (rules/guard/guard-ml.json).</summary>
+    private static readonly string[] DetectorRuleIds =
+    [
+        ExtractionCheck.PradaRuleId, ExtractionCheck.BudgetRuleId, ExtractionCheck.CoverageRuleId,
+        ExtractionCheck.BurstRuleId, ExtractionCheck.ConfidenceProbingRuleId, ExtractionCheck.OutOfProfileRuleId,
+        DriftCheck.DriftRuleId, HealthMonitor.HealthRuleId,
+    ];
+
     [Fact]
     public void Catalog_HasEveryRuleTheChecksRaise()
     {
-        var ids = typeof(GuardRuleIds).GetFields().Select(f => (string)f.GetValue(null)!).ToList();
+        var ids = typeof(GuardRuleIds).GetFields().Select(f => (string)f.GetValue(null)!).Concat(DetectorRuleIds).ToList();
         GuardRules.Catalog.Rules.Select(r => r.Id).Should().BeEquivalentTo(ids);
     }
 
@@ -97,6 +109,8 @@ public sealed class GuardRuleSelfTests
             case "guard.unreadable-body":
                 var read = ProtocolReader.ReadRequest(GuardProtocol.OpenAiChat, Encoding.UTF8.GetBytes(sample));
                 return read.Ok ? [] : [GuardRuleIds.UnreadableBody];
+            case "guard.extraction" or "guard.drift" or "guard.health":
+                return [.. await GuardMlScenarios.RaisedAsync(detector, sample)];
             default:
                 throw new InvalidOperationException($"no self-test harness for detector {detector}");
         }

@@ -286,28 +286,60 @@ public sealed class RedisExtractionStateStoreTests
         fromRedis.NearDuplicates.Should().Equal(fromMemory.NearDuplicates);
         (await redisStore.GetAsync("other", CancellationToken.None)).Count.Should().Be(0);
     }
-}
 
-public sealed class GuardMlRuleCatalogTests
-{
-    private static readonly string[] Raised =
-    [
-        ExtractionCheck.PradaRuleId, ExtractionCheck.BudgetRuleId, ExtractionCheck.CoverageRuleId,
-        ExtractionCheck.BurstRuleId, ExtractionCheck.ConfidenceProbingRuleId, ExtractionCheck.OutOfProfileRuleId,
-        Rampart.Guard.Detectors.Drift.DriftCheck.DriftRuleId, Rampart.Guard.Detectors.Drift.HealthMonitor.HealthRuleId,
-    ];
-
-    [Fact]
-    public void EveryRaisedRule_IsInTheCatalogWithADocPage()
+    /// <summary>
+    /// Two gateway replicas (two connections) and eight writers record one principal's queries at once: every update
+    /// is kept, each writer's queries stay in its own order, and the coverage-cell cap holds exactly (a read of the set's
+    /// size and a separate write used to let concurrent replicas overshoot it).
+    /// </summary>
+    [RedisFact]
+    public async Task RedisStore_ConcurrentReplicas_LoseNoUpdateAndKeepTheBounds()
     {
-        var root = Rampart.TestKit.RepositoryPaths.Root;
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "rules", "guard", "guard-ml.json")));
-        var ids = doc.RootElement.GetProperty("rules").EnumerateArray().Select(r => r.GetProperty("id").GetString()!).ToList();
-        ids.Should().BeEquivalentTo(Raised);
-        foreach (var id in ids)
+        var configuration = Environment.GetEnvironmentVariable("RAMPART_TEST_REDIS")!;
+        using var replicaA = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(configuration);
+        using var replicaB = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(configuration);
+        var options = new ExtractionOptions { MaxRecent = 1000, MaxDistances = 1000, MaxCells = 7, BurstCount = 1000 };
+        var prefix = $"rampart-test:{Guid.NewGuid():N}:";
+        var stores = new[]
         {
-            var page = Path.Combine(root, "docs", "rules", id + ".md");
-            File.ReadAllText(page).Should().Contain("## Why it matters").And.Contain("## How to fix").And.Contain(id);
+            new RedisExtractionStateStore(replicaA.GetDatabase(), options, TimeSpan.FromMinutes(5), prefix),
+            new RedisExtractionStateStore(replicaB.GetDatabase(), options, TimeSpan.FromMinutes(5), prefix),
+        };
+        const int Writers = 8, PerWriter = 60;
+        var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < PerWriter; i++)
+            {
+                await stores[w % 2].AddAsync("client:1", new QueryRecord([w, i], (w * 1000) + i, (w * PerWriter) + i, true, t0.AddSeconds((w * 1000) + i)), CancellationToken.None);
+            }
+        })));
+
+        var state = await stores[1].GetAsync("client:1", CancellationToken.None);
+        state.Count.Should().Be(Writers * PerWriter);
+        state.Distances.Should().HaveCount(Writers * PerWriter).And.OnlyHaveUniqueItems();
+        state.Recent.Should().HaveCount(Writers * PerWriter);
+        state.NearDuplicates.Should().HaveCount(Writers * PerWriter);
+        state.DistinctCells.Should().Be(options.MaxCells);
+        for (var w = 0; w < Writers; w++)
+        {
+            state.Recent.Where(v => v[0] == w).Select(v => v[1]).Should().Equal(Enumerable.Range(0, PerWriter).Select(i => (float)i), $"writer {w}'s queries in order");
         }
+    }
+
+    [RedisFact]
+    public async Task RedisStore_TrimsToItsBoundsUnderConcurrency()
+    {
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Environment.GetEnvironmentVariable("RAMPART_TEST_REDIS")!);
+        var options = new ExtractionOptions { MaxRecent = 16, MaxDistances = 24, MaxCells = 3, BurstCount = 5 };
+        var store = new RedisExtractionStateStore(redis.GetDatabase(), options, TimeSpan.FromMinutes(5), $"rampart-test:{Guid.NewGuid():N}:");
+        var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => store.AddAsync("p", new QueryRecord([i], i, i, i % 2 == 0, t0.AddSeconds(i)), CancellationToken.None).AsTask()));
+        var state = await store.GetAsync("p", CancellationToken.None);
+        state.Count.Should().Be(200);
+        state.Recent.Should().HaveCount(16);
+        state.Distances.Should().HaveCount(24);
+        state.DistinctCells.Should().Be(3);
+        state.NearDuplicates.Should().HaveCount(10);
     }
 }
