@@ -46,7 +46,7 @@ internal static class ReviewCommand
     private static async Task<int> RunAsync(string? range, string format, string? output, string? policyFile, string? failOn, string? repo, string? linkBase,
         CliEnvironment environment, CancellationToken cancellationToken)
     {
-        var policy = await ScanCommand.LoadPolicyAsync(policyFile, cancellationToken).ConfigureAwait(false);
+        var policy = await ScanCommand.LoadPolicyAsync(policyFile, environment.CurrentDirectory, cancellationToken).ConfigureAwait(false);
         if (failOn is not null)
         {
             if (!SeverityNames.TryParse(failOn, out var severity))

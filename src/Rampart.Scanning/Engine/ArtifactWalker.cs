@@ -23,15 +23,23 @@ public static class ArtifactWalker
     public static IReadOnlyList<WalkedFile> Expand(IReadOnlyList<string> targets) => ExpandTree(targets, includeFolders: false).Files;
 
     /// <summary>
+    /// The files under the targets, a relative target being taken relative to <paramref name="baseDirectory"/> (the
+    /// command line's working folder, which need not be the process's), and every folder visited.
+    /// </summary>
+    public static WalkResult ExpandTree(IReadOnlyList<string> targets, string baseDirectory, bool includeFolders = true) =>
+        ExpandTree(targets, includeFolders, WalkFileSystem.Real, baseDirectory);
+
+    /// <summary>
     /// The files under the targets, and (unless <paramref name="includeFolders"/> is false, when no folder analyzer
     /// would look at them) every folder visited, for <see cref="IFolderAnalyzer"/>s.
     /// </summary>
     public static WalkResult ExpandTree(IReadOnlyList<string> targets, bool includeFolders = true) =>
         ExpandTree(targets, includeFolders, WalkFileSystem.Real);
 
-    internal static WalkResult ExpandTree(IReadOnlyList<string> targets, bool includeFolders, WalkFileSystem fileSystem)
+    internal static WalkResult ExpandTree(IReadOnlyList<string> targets, bool includeFolders, WalkFileSystem fileSystem, string? baseDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(targets);
+        baseDirectory ??= Directory.GetCurrentDirectory();
         if (targets.Count == 0)
         {
             throw new ScanTargetException("no path to scan was given");
@@ -42,7 +50,8 @@ public static class ArtifactWalker
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var target in targets)
         {
-            var full = Path.GetFullPath(target);
+            // Relative to the caller's working folder; reports keep the target as it was given.
+            var full = Path.GetFullPath(target, baseDirectory);
             if (File.Exists(full))
             {
                 Add(full, target);

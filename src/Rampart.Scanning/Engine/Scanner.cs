@@ -52,14 +52,25 @@ public sealed class Scanner
     /// <summary>Analyzers that judge each folder visited as a whole (none unless set).</summary>
     public IReadOnlyList<IFolderAnalyzer> FolderAnalyzers { get; init; } = [];
 
-    /// <summary>Scans files and folders. Throws <see cref="ScanTargetException"/> for a path that does not exist.</summary>
-    public async Task<ScanReport> ScanAsync(IReadOnlyList<string> targets, ScanPolicy policy, IProgress<ScanProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Scans files and folders, relative targets being relative to the process's working folder. Throws
+    /// <see cref="ScanTargetException"/> for a path that does not exist.
+    /// </summary>
+    public Task<ScanReport> ScanAsync(IReadOnlyList<string> targets, ScanPolicy policy, IProgress<ScanProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        ScanAsync(targets, Directory.GetCurrentDirectory(), policy, progress, cancellationToken);
+
+    /// <summary>
+    /// Scans files and folders, relative targets being relative to <paramref name="baseDirectory"/> (a command line's
+    /// working folder); reports name them as given. Throws <see cref="ScanTargetException"/> for a path that does not exist.
+    /// </summary>
+    public async Task<ScanReport> ScanAsync(IReadOnlyList<string> targets, string baseDirectory, ScanPolicy policy, IProgress<ScanProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(targets);
+        ArgumentException.ThrowIfNullOrEmpty(baseDirectory);
         ArgumentNullException.ThrowIfNull(policy);
         var started = _time.GetUtcNow();
         var stopwatch = Stopwatch.StartNew();
-        var walk = ArtifactWalker.ExpandTree(targets, FolderAnalyzers.Count > 0, FileSystem);
+        var walk = ArtifactWalker.ExpandTree(targets, FolderAnalyzers.Count > 0, FileSystem, baseDirectory);
         var files = walk.Files;
         var totalBytes = files.Sum(f => f.Length);
         var context = new AnalysisContext(Rules, policy);
