@@ -170,6 +170,14 @@ public sealed class Scanner
             return new FileResult([node]);
         }
 
+        if (file.SameBlobAs is { } first)
+        {
+            // One blob of the Hugging Face cache reached by several snapshots: scanned once, under the first name.
+            var node = new Node(file.DisplayPath, null, file.Length) { SameBlobAs = first };
+            node.Facts["cache.same_blob_as"] = first;
+            return new FileResult([node]);
+        }
+
         if (file.Length > context.Limits.MaxFileBytes)
         {
             var node = new Node(file.DisplayPath, null, file.Length);
@@ -399,9 +407,11 @@ public sealed class Scanner
         }
 
         var verdicts = new Dictionary<string, Verdict>(StringComparer.Ordinal);
+        var byPath = new Dictionary<string, Node>(StringComparer.Ordinal);
         foreach (var node in nodes)
         {
             verdicts[node.Path] = own.GetValueOrDefault(node.Path);
+            byPath.TryAdd(node.Path, node);
         }
 
         // Children come after their parents in breadth-first order: fold verdicts upwards from the end.
@@ -411,6 +421,17 @@ public sealed class Scanner
             if (node.Parent is not null && verdicts.TryGetValue(node.Parent, out var parentVerdict))
             {
                 verdicts[node.Parent] = parentVerdict.Worst(verdicts[node.Path]);
+            }
+        }
+
+        // A cache blob's other names take the verdict and formats of the name it was scanned under.
+        foreach (var node in nodes)
+        {
+            if (node.SameBlobAs is { } first && byPath.TryGetValue(first, out var scanned))
+            {
+                verdicts[node.Path] = verdicts[first];
+                node.Formats.AddRange(scanned.Formats);
+                node.SkipReason ??= scanned.SkipReason;
             }
         }
 
@@ -447,5 +468,8 @@ public sealed class Scanner
         public Dictionary<string, string> Companions { get; } = new(StringComparer.Ordinal);
 
         public string? SkipReason { get; set; }
+
+        /// <summary>The display path of the file that holds this one's scan (a shared Hugging Face cache blob).</summary>
+        public string? SameBlobAs { get; init; }
     }
 }
