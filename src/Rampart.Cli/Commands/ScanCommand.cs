@@ -2,6 +2,7 @@ using System.CommandLine;
 using Rampart.Cli.Reporting;
 using Rampart.Core;
 using Rampart.Core.Policy;
+using Rampart.Scanning;
 using Rampart.Scanning.Engine;
 using Rampart.Core.IO;
 
@@ -31,7 +32,8 @@ internal static class ScanCommand
         string? FailOn,
         string? PolicyFile,
         bool Verbose,
-        bool NoProgress);
+        bool NoProgress,
+        string? DocsBaseUrl = null);
 
     internal static Task<int> RunAsync(ScanOptions options, CliEnvironment environment, CancellationToken cancellationToken) =>
         RunAsync(options, environment, null, null, cancellationToken);
@@ -69,6 +71,19 @@ internal static class ScanCommand
             }
         }
 
+        Uri? docsBase = null;
+        if (options.DocsBaseUrl is not null)
+        {
+            try
+            {
+                docsBase = RampartTool.ResolveDocsBase(options.DocsBaseUrl, environment.CurrentDirectory);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"--docs-base-url: {e.Message}");
+            }
+        }
+
         var toFile = options.Output is not null;
         var reporter = ReporterRegistry.Create(options.Format, new ReporterOptions(
             Color: !toFile && environment.OutIsTerminal && !environment.NoColor,
@@ -88,6 +103,11 @@ internal static class ScanCommand
             {
                 throw new UsageException(e.Message);
             }
+        }
+
+        if (docsBase is not null)
+        {
+            report = report with { Tool = report.Tool with { RuleDocsBaseUri = docsBase } };
         }
 
         if (outputPath is null)
