@@ -437,7 +437,8 @@ public sealed class AiBomBuilder
         return component;
     }
 
-    private static JsonObject Property(string name, string value) => new() { ["name"] = name, ["value"] = value };
+    // JsonNode, not JsonObject: JsonArray.Add and collection initializers then take the JsonNode overload, not Add<T> (NativeAOT).
+    private static JsonNode Property(string name, string value) => new JsonObject { ["name"] = name, ["value"] = value };
 
     private static string Unique(string wanted, HashSet<string> refs)
     {
