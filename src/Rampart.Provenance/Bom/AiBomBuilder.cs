@@ -347,12 +347,12 @@ public sealed class AiBomBuilder
         var properties = new JsonArray();
         if (record?.Text("source") is { } source)
         {
-            properties.Add(Property("rampart:dataset:source", source));
+            properties.Add((JsonNode)Property("rampart:dataset:source", source));
         }
 
         if (record?.Text("pii-scan") is { } pii)
         {
-            properties.Add(Property("rampart:dataset:piiScan", pii));
+            properties.Add((JsonNode)Property("rampart:dataset:piiScan", pii));
         }
 
         if (properties.Count > 0)
@@ -366,24 +366,22 @@ public sealed class AiBomBuilder
     private static JsonObject Formula(LedgerEntry entry, EntryContents contents, string origin, HashSet<string> refs)
     {
         var run = contents.Record;
-        var properties = new JsonArray
-        {
+        var properties = new JsonArray(
             Property("rampart:ledger:origin", origin),
             Property("rampart:ledger:entry", entry.Sequence.ToString(CultureInfo.InvariantCulture)),
             Property("rampart:run:id", run.Text("run-id")!),
-            Property("rampart:run:signer", $"{contents.Signer.Name} ({contents.Signer.KeyId})"),
-        };
+            Property("rampart:run:signer", $"{contents.Signer.Name} ({contents.Signer.KeyId})"));
         foreach (var field in new[] { "code-repository", "code-commit", "environment-lock", "builder", "model" })
         {
             if (run.Text(field) is { } value)
             {
-                properties.Add(Property("rampart:run:" + field, value));
+                properties.Add((JsonNode)Property("rampart:run:" + field, value));
             }
         }
 
         foreach (var (k, v) in run.Pairs("parameters"))
         {
-            properties.Add(Property("rampart:run:parameter:" + k, v));
+            properties.Add((JsonNode)Property("rampart:run:parameter:" + k, v));
         }
 
         return new JsonObject { ["bom-ref"] = Unique("formula:" + run.Text("run-id"), refs), ["properties"] = properties };
@@ -437,8 +435,7 @@ public sealed class AiBomBuilder
         return component;
     }
 
-    // JsonNode, not JsonObject: JsonArray.Add and collection initializers then take the JsonNode overload, not Add<T> (NativeAOT).
-    private static JsonNode Property(string name, string value) => new JsonObject { ["name"] = name, ["value"] = value };
+    private static JsonObject Property(string name, string value) => new() { ["name"] = name, ["value"] = value };
 
     private static string Unique(string wanted, HashSet<string> refs)
     {
