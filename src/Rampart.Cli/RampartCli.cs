@@ -33,7 +33,9 @@ internal static class RampartCli
         ("review", ReviewCommand.Create),
         ("guard", GuardCommand.Create),
         ("profile", ProfileCommand.Create),
-        ("gateway", GatewayCommand.Create),
+#if !RAMPART_AOT
+        ("gateway", GatewayCommand.Create), // not in the NativeAOT variant (ASP.NET Core host; docs/install.md)
+#endif
         ("redteam", RedTeamCommand.Create),
         ("threats", ThreatsCommand.Create),
     ];

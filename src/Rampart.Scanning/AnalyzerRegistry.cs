@@ -47,5 +47,7 @@ public static class AnalyzerRegistry
         new Analyzers.Signatures.SignatureFolderAnalyzer(),
         new Analyzers.Dependencies.EnvironmentAnalyzer(),
         new Analyzers.HuggingFace.HuggingFaceFolderAnalyzer(),
+        new Analyzers.HuggingFace.HubCacheAnalyzer(),
+        new Analyzers.MLflow.MLflowModelAnalyzer(),
     ];
 }

@@ -23,6 +23,13 @@ internal static class CliRunner
         CurrentDirectory: currentDirectory ?? Directory.GetCurrentDirectory(),
         Time: TimeProvider.System);
 
+    /// <summary>
+    /// Set to a built `rampart` program (e.g. the NativeAOT binary from build/build.sh aot) to run the CLI tests against
+    /// it: every run whose environment a process can reproduce (no substituted scanner, no terminal, the system clock)
+    /// starts that program in the environment's working folder instead of calling the command tree in-process.
+    /// </summary>
+    public const string BinaryVariable = "RAMPART_CLI_BINARY";
+
     public static async Task<CliRun> RunAsync(string[] args, Func<CliEnvironment, CliEnvironment>? configure = null)
     {
         using var stdout = new MemoryStream();
@@ -30,8 +37,41 @@ internal static class CliRunner
         var environment = Environment() with { Out = stdout, Error = stderr };
         environment = configure?.Invoke(environment) ?? environment;
         environment = environment with { Out = stdout, Error = stderr };
+        if (System.Environment.GetEnvironmentVariable(BinaryVariable) is { Length: > 0 } binary
+            && environment is { ScannerFactory: null, OutIsTerminal: false, ErrorIsTerminal: false } && environment.Time == TimeProvider.System)
+        {
+            return await RunBinaryAsync(binary, args, environment);
+        }
+
         var code = await RampartCli.RunAsync(args, environment, CancellationToken.None);
         return new CliRun(code, Encoding.UTF8.GetString(stdout.ToArray()), stderr.ToString());
+    }
+
+    private static async Task<CliRun> RunBinaryAsync(string binary, string[] args, CliEnvironment environment)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(Path.GetFullPath(binary))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = environment.CurrentDirectory,
+            StandardOutputEncoding = new UTF8Encoding(false),
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        if (environment.NoColor)
+        {
+            start.Environment["NO_COLOR"] = "1";
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return new CliRun(process.ExitCode, output, await error);
     }
 
     /// <summary>The rule the marker analyzer raises: high severity, malicious.</summary>

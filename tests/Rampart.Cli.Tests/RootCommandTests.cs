@@ -2,6 +2,7 @@ using Rampart.Cli.Reporting;
 using Rampart.Core;
 using Rampart.Core.Tests.Reporting;
 using Rampart.Scanning;
+using Rampart.TestKit;
 
 namespace Rampart.Cli.Tests;
 
@@ -58,20 +59,60 @@ public sealed class RootCommandTests
         run.Stdout.Should().MatchRegex("RAMP-GEN-003 +medium +inconclusive +A model file whose content Rampart does not recognise");
     }
 
-    [Fact]
-    public async Task RulesShow_KnownIdInAnyCase_PrintsItsTexts()
+    [Theory]
+    [InlineData("ramp-gen-001")]
+    [InlineData("RAMP-PKL-001")]
+    [InlineData("RAMP-MLF-002")]
+    [InlineData("RAMP-DEP-011")]
+    public async Task RulesShow_KnownIdInAnyCase_PrintsItsShippedPage(string id)
     {
-        var rule = AnalyzerRegistry.Rules["RAMP-GEN-001"];
-        var run = await CliRunner.RunAsync(["rules", "show", "ramp-gen-001"]);
+        var key = id.ToUpperInvariant();
+        var rule = AnalyzerRegistry.Rules[key];
+        var page = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "docs", "rules", key + ".md"));
+        var run = await CliRunner.RunAsync(["rules", "show", id]);
         run.ExitCode.Should().Be(ExitCodes.Clean);
-        run.Stdout.Should().StartWith($"RAMP-GEN-001: {rule.Title}").And.Contain(rule.Summary).And.Contain(rule.Fix)
-            .And.Contain("AML.T0010").And.Contain("Documentation: ");
+        run.Stdout.Should().StartWith(page.TrimEnd(), "the page is embedded in the program, word for word")
+            .And.Contain($"severity {rule.Severity.ToWire()}, verdict {rule.Verdict.ToWire()}")
+            .And.Contain($"Online: {RampartTool.Info.RuleDocsBaseUri.AbsoluteUri}{key}.md");
     }
 
     [Fact]
-    public void ReporterRegistry_Formats_AreConsoleJsonSarifAndMatchTheirReporters()
+    public async Task RulesShow_GuardRuleOutsideTheScanCatalog_PrintsItsPage()
     {
-        ReporterRegistry.Formats.Should().Equal("console", "json", "sarif");
+        var id = Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, "docs", "rules"), "RAMP-GUARD-*.md").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal).First()!;
+        var run = await CliRunner.RunAsync(["rules", "show", id]);
+        run.ExitCode.Should().Be(ExitCodes.Clean);
+        run.Stdout.Should().StartWith($"# {id}");
+    }
+
+    [Fact]
+    public void ShippedDocs_AreTheDefaultBaseOfRuleLinksAndHoldEveryPage()
+    {
+        RampartTool.Info.RuleDocsBaseUri.Scheme.Should().Be("file", "reports link to the pages shipped beside the program, which open offline");
+        foreach (var rule in AnalyzerRegistry.Rules.Rules)
+        {
+            File.Exists(new Uri(RampartTool.Info.RuleDocsBaseUri, rule.Id + ".md").LocalPath).Should().BeTrue(rule.Id);
+        }
+    }
+
+    [Theory]
+    [InlineData("https://docs.example.org/rampart/rules", "https://docs.example.org/rampart/rules/RAMP-GEN-003.md")]
+    [InlineData("https://docs.example.org/rampart/rules/", "https://docs.example.org/rampart/rules/RAMP-GEN-003.md")]
+    [InlineData("mirror/rules", "file://{cwd}/mirror/rules/RAMP-GEN-003.md")]
+    public async Task Scan_DocsBaseUrl_SetsEveryRuleLink(string value, string expected)
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(temp.File("x.pt"), "no model here");
+        var run = await CliRunner.RunAsync(["scan", "x.pt", "-f", "json", "--docs-base-url", value], e => e with { CurrentDirectory = temp.Path });
+        run.ExitCode.Should().Be(ExitCodes.Inconclusive, run.Stderr);
+        run.Stdout.Should().Contain($"\"helpUri\": \"{expected.Replace("{cwd}", temp.Path, StringComparison.Ordinal)}\"");
+        run.Stdout.Should().NotContain("rampart-mlsecops/rampart/blob");
+    }
+
+    [Fact]
+    public void ReporterRegistry_Formats_AreConsoleJsonSarifHtmlAndMatchTheirReporters()
+    {
+        ReporterRegistry.Formats.Should().Equal("console", "json", "sarif", "html", "codequality");
         var options = new ReporterOptions(false, false, 80, "/");
         foreach (var format in ReporterRegistry.Formats)
         {

@@ -260,4 +260,53 @@ public sealed class ScanCommandTests : IDisposable
         document.RootElement.GetProperty("summary").GetProperty("inconclusive").GetInt32().Should().Be(2);
         document.RootElement.GetProperty("summary").GetProperty("skipped").GetInt32().Should().Be(1);
     }
+
+    // The environment's working folder is the temp folder; the test process's own working folder is elsewhere, so a
+    // walker that resolved against the process would not find these files.
+    private Task<CliRun> RunInTempFolderAsync(params string[] args) =>
+        CliRunner.RunAsync(args, e => e with { CurrentDirectory = _dir.Path, ScannerFactory = CliRunner.MarkerScanner });
+
+    [Theory]
+    [InlineData("evil.bin")]
+    [InlineData("./evil.bin")]
+    [InlineData("sub/../evil.bin")]
+    public async Task Scan_RelativeFile_IsResolvedAgainstTheCliWorkingFolder(string relative)
+    {
+        Write("evil.bin", "EVIL payload");
+        Directory.CreateDirectory(_dir.File("sub"));
+        File.Exists(Path.GetFullPath(relative)).Should().BeFalse("the process's own working folder must not hold the file");
+        var run = await RunInTempFolderAsync("scan", relative, "-f", "json");
+        run.ExitCode.Should().Be(ExitCodes.Findings, run.Stderr);
+        using var document = JsonDocument.Parse(run.Stdout);
+        var artifact = document.RootElement.GetProperty("artifacts")[0];
+        artifact.GetProperty("path").GetString().Should().Be(relative, "reports name a target as it was given");
+        artifact.GetProperty("verdict").GetString().Should().Be("malicious");
+    }
+
+    [Fact]
+    public async Task Scan_RelativeFolder_IsResolvedAgainstTheCliWorkingFolderAndShownRelative()
+    {
+        Write("models/a/evil.bin", "EVIL payload");
+        Write("models/clean.bin", "fine");
+        var run = await RunInTempFolderAsync("scan", "models", "-f", "json");
+        run.ExitCode.Should().Be(ExitCodes.Findings, run.Stderr);
+        using var document = JsonDocument.Parse(run.Stdout);
+        document.RootElement.GetProperty("artifacts").EnumerateArray().Select(a => a.GetProperty("path").GetString())
+            .Should().Contain(["models/a/evil.bin", "models/clean.bin"]);
+    }
+
+    [Fact]
+    public async Task Scan_RelativeOutputAndPolicy_AreResolvedAgainstTheCliWorkingFolder()
+    {
+        Write("evil.bin", "EVIL payload");
+        Write("policy.yaml", "version: 1\nfail-on: critical\n");
+        var run = await RunInTempFolderAsync("scan", "evil.bin", "--policy", "policy.yaml", "-f", "json", "-o", "out/report.json");
+        run.ExitCode.Should().Be(ExitCodes.UsageError, "the folder out/ does not exist under the CLI's working folder");
+
+        Directory.CreateDirectory(_dir.File("out"));
+        run = await RunInTempFolderAsync("scan", "evil.bin", "--policy", "policy.yaml", "-f", "json", "-o", "out/report.json");
+        run.ExitCode.Should().Be(ExitCodes.Clean, "the relative policy raises fail-on to critical; stderr: " + run.Stderr);
+        File.ReadAllText(_dir.File("out/report.json")).Should().Contain("\"evil.bin\"");
+        File.Exists(Path.GetFullPath("out/report.json")).Should().BeFalse();
+    }
 }

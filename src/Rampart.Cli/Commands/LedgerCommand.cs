@@ -219,7 +219,7 @@ internal static class LedgerCommand
             {
                 if (json)
                 {
-                    all.Add(EntryJson(entry));
+                    all.Add((JsonNode)EntryJson(entry)); // the JsonNode overload: the generic Add<T> needs runtime code generation (NativeAOT)
                     continue;
                 }
 

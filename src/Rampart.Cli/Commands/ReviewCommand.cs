@@ -12,7 +12,7 @@ namespace Rampart.Cli.Commands;
 /// </summary>
 internal static class ReviewCommand
 {
-    public static readonly string[] Formats = ["markdown", "json", "sarif"];
+    public static readonly string[] Formats = ["markdown", "json", "sarif", "html"];
 
     public static Command Create(CliEnvironment environment)
     {
@@ -23,7 +23,7 @@ internal static class ReviewCommand
         };
         var format = new Option<string>("--format", "-f")
         {
-            Description = "Output format: markdown (a checklist for a pull-request comment), json or sarif.",
+            Description = "Output format: markdown (a checklist for a pull-request comment), json, sarif or html.",
             DefaultValueFactory = _ => "markdown",
             HelpName = "FORMAT",
         };
@@ -46,7 +46,7 @@ internal static class ReviewCommand
     private static async Task<int> RunAsync(string? range, string format, string? output, string? policyFile, string? failOn, string? repo, string? linkBase,
         CliEnvironment environment, CancellationToken cancellationToken)
     {
-        var policy = await ScanCommand.LoadPolicyAsync(policyFile, cancellationToken).ConfigureAwait(false);
+        var policy = await ScanCommand.LoadPolicyAsync(policyFile, environment.CurrentDirectory, cancellationToken).ConfigureAwait(false);
         if (failOn is not null)
         {
             if (!SeverityNames.TryParse(failOn, out var severity))

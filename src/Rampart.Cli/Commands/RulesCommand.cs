@@ -55,16 +55,34 @@ internal static class RulesCommand
         return text.ToString();
     }
 
+    /// <summary>
+    /// The rule's page as shipped (docs/rules/ID.md, embedded in the program so it reads offline), headed by the
+    /// catalog's severity and verdict; a rule without a page falls back to the catalog's own explanation.
+    /// </summary>
     internal static string Show(string id)
     {
-        if (!Catalog.TryGet(id.Trim().ToUpperInvariant(), out var rule))
+        var key = id.Trim().ToUpperInvariant();
+        var known = Catalog.TryGet(key, out var rule);
+        var page = RampartTool.RulePage(key);
+        if (page is not null)
+        {
+            var shown = new StringBuilder(page.TrimEnd()).AppendLine().AppendLine();
+            if (known)
+            {
+                shown.AppendLine(CultureInfo.InvariantCulture, $"Name: {rule!.Name}; severity {rule.Severity.ToWire()}, verdict {rule.Verdict.ToWire()}.");
+            }
+
+            return shown.AppendLine(CultureInfo.InvariantCulture, $"Online: {RampartTool.Info.RuleHelpUri(key).AbsoluteUri}").ToString();
+        }
+
+        if (!known)
         {
             throw new UsageException($"no rule with id '{id}' (see 'rampart rules list')");
         }
 
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{rule.Id}: {rule.Title}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Name:     {rule.Name}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{rule!.Id}: {rule.Title}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Name:     {rule!.Name}");
         text.AppendLine(CultureInfo.InvariantCulture, $"Severity: {rule.Severity.ToWire()}");
         text.AppendLine(CultureInfo.InvariantCulture, $"Verdict:  {rule.Verdict.ToWire()}");
         if (!rule.Tags.IsDefaultOrEmpty)

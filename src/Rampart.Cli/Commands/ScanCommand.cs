@@ -2,6 +2,7 @@ using System.CommandLine;
 using Rampart.Cli.Reporting;
 using Rampart.Core;
 using Rampart.Core.Policy;
+using Rampart.Scanning;
 using Rampart.Scanning.Engine;
 using Rampart.Core.IO;
 
@@ -31,7 +32,8 @@ internal static class ScanCommand
         string? FailOn,
         string? PolicyFile,
         bool Verbose,
-        bool NoProgress);
+        bool NoProgress,
+        string? DocsBaseUrl = null);
 
     internal static Task<int> RunAsync(ScanOptions options, CliEnvironment environment, CancellationToken cancellationToken) =>
         RunAsync(options, environment, null, null, cancellationToken);
@@ -41,7 +43,7 @@ internal static class ScanCommand
     internal static async Task<int> RunAsync(ScanOptions options, CliEnvironment environment,
         Func<ScanPolicy, ScanPolicy>? adjustPolicy, Func<Scanner>? createScanner, CancellationToken cancellationToken)
     {
-        var policy = await LoadPolicyAsync(options.PolicyFile, cancellationToken).ConfigureAwait(false);
+        var policy = await LoadPolicyAsync(options.PolicyFile, environment.CurrentDirectory, cancellationToken).ConfigureAwait(false);
         policy = adjustPolicy?.Invoke(policy) ?? policy;
         if (options.FailOn is not null)
         {
@@ -53,17 +55,32 @@ internal static class ScanCommand
             policy = policy with { FailOn = failOn };
         }
 
-        if (options.Output is not null)
+        // Paths on the command line are relative to the environment's working folder, not the process's.
+        var outputPath = options.Output is null ? null : Path.GetFullPath(options.Output, environment.CurrentDirectory);
+        if (outputPath is not null)
         {
-            var folder = Path.GetDirectoryName(Path.GetFullPath(options.Output));
+            var folder = Path.GetDirectoryName(outputPath);
             if (folder is not null && !Directory.Exists(folder))
             {
                 throw new UsageException($"cannot write the report to '{options.Output}': the folder '{folder}' does not exist");
             }
 
-            if (Directory.Exists(options.Output))
+            if (Directory.Exists(outputPath))
             {
                 throw new UsageException($"cannot write the report to '{options.Output}': it is a folder");
+            }
+        }
+
+        Uri? docsBase = null;
+        if (options.DocsBaseUrl is not null)
+        {
+            try
+            {
+                docsBase = RampartTool.ResolveDocsBase(options.DocsBaseUrl, environment.CurrentDirectory);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"--docs-base-url: {e.Message}");
             }
         }
 
@@ -80,7 +97,7 @@ internal static class ScanCommand
         {
             try
             {
-                report = await scanner.ScanAsync(options.Paths, policy, progress, cancellationToken).ConfigureAwait(false);
+                report = await scanner.ScanAsync(options.Paths, environment.CurrentDirectory, policy, progress, cancellationToken).ConfigureAwait(false);
             }
             catch (ScanTargetException e)
             {
@@ -88,7 +105,12 @@ internal static class ScanCommand
             }
         }
 
-        if (options.Output is null)
+        if (docsBase is not null)
+        {
+            report = report with { Tool = report.Tool with { RuleDocsBaseUri = docsBase } };
+        }
+
+        if (outputPath is null)
         {
             await reporter.WriteAsync(report, environment.Out, cancellationToken).ConfigureAwait(false);
         }
@@ -96,7 +118,7 @@ internal static class ScanCommand
         {
             try
             {
-                var file = new FileStream(options.Output, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024, useAsync: true);
+                var file = new FileStream(outputPath, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024, useAsync: true);
                 await using (file.ConfigureAwait(false))
                 {
                     await reporter.WriteAsync(report, file, cancellationToken).ConfigureAwait(false);
@@ -115,7 +137,7 @@ internal static class ScanCommand
     }
 
     /// <summary>Reads the policy named by --policy, or the built-in defaults. Never looks for ./rampart.yaml on its own.</summary>
-    internal static async Task<ScanPolicy> LoadPolicyAsync(string? path, CancellationToken cancellationToken)
+    internal static async Task<ScanPolicy> LoadPolicyAsync(string? path, string currentDirectory, CancellationToken cancellationToken)
     {
         if (path is null)
         {
@@ -125,7 +147,7 @@ internal static class ScanCommand
         string text;
         try
         {
-            text = await BoundedFile.ReadAllTextAsync(path, BoundedFile.DefaultLimit, null, cancellationToken).ConfigureAwait(false);
+            text = await BoundedFile.ReadAllTextAsync(Path.GetFullPath(path, currentDirectory), BoundedFile.DefaultLimit, null, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -47,6 +47,11 @@ internal sealed class ScanOptionSet
             Description = "Console format: also list clean and skipped artifacts and suppressed findings.",
         };
         NoProgress = new Option<bool>("--no-progress") { Description = "Never show progress on standard error." };
+        DocsBaseUrl = new Option<string?>("--docs-base-url")
+        {
+            Description = "Base address of the rule pages the report links to (http(s) or file URL, or a folder). Default: $RAMPART_DOCS_BASE_URL, else the docs/rules/ shipped beside rampart.",
+            HelpName = "URL",
+        };
     }
 
     public Argument<string[]> Paths { get; }
@@ -63,6 +68,8 @@ internal sealed class ScanOptionSet
 
     public Option<bool> NoProgress { get; }
 
+    public Option<string?> DocsBaseUrl { get; }
+
     /// <summary>Adds the paths argument and the report options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
@@ -73,6 +80,7 @@ internal sealed class ScanOptionSet
         command.Options.Add(Policy);
         command.Options.Add(Verbose);
         command.Options.Add(NoProgress);
+        command.Options.Add(DocsBaseUrl);
     }
 
     public ScanCommand.ScanOptions Read(ParseResult parse) => new(
@@ -82,5 +90,6 @@ internal sealed class ScanOptionSet
         parse.GetValue(FailOn),
         parse.GetValue(Policy),
         parse.GetValue(Verbose),
-        parse.GetValue(NoProgress));
+        parse.GetValue(NoProgress),
+        parse.GetValue(DocsBaseUrl));
 }

@@ -1,4 +1,6 @@
 using Rampart.Core.Reporting;
+using Rampart.Core.Reporting.CodeQuality;
+using Rampart.Core.Reporting.Html;
 using Rampart.Core.Reporting.Json;
 using Rampart.Core.Reporting.Sarif;
 
@@ -21,6 +23,8 @@ internal static class ReporterRegistry
         ("console", options => new ConsoleReporter(options)),
         ("json", _ => new JsonReporter()),
         ("sarif", options => new SarifReporter(options.BaseDirectory)),
+        ("html", _ => new HtmlReporter()),
+        ("codequality", options => new CodeQualityReporter(options.BaseDirectory)),
     ];
 
     public static IReadOnlyList<string> Formats { get; } = [.. Registered.Select(r => r.Format)];

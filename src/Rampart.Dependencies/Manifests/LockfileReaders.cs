@@ -39,7 +39,8 @@ public static class ManifestReader
             "uv.lock" => ManifestFormat.UvLock,
             "pylock.toml" => ManifestFormat.Pylock,
             "pyproject.toml" => ManifestFormat.Pyproject,
-            "environment.yml" or "environment.yaml" => ManifestFormat.CondaEnvironment,
+            // conda.yaml: the environment MLflow writes beside every logged model (MLmodel env.conda).
+            "environment.yml" or "environment.yaml" or "conda.yaml" or "conda.yml" => ManifestFormat.CondaEnvironment,
             _ when name.StartsWith("pylock.", StringComparison.Ordinal) && name.EndsWith(".toml", StringComparison.Ordinal) => ManifestFormat.Pylock,
             _ when name.EndsWith(".txt", StringComparison.Ordinal) && (name.Contains("requirements", StringComparison.Ordinal) || name.Contains("constraints", StringComparison.Ordinal)) => ManifestFormat.Requirements,
             _ when name.EndsWith(".in", StringComparison.Ordinal) && name.Contains("requirements", StringComparison.Ordinal) => ManifestFormat.Requirements,

@@ -194,8 +194,8 @@ public sealed class OsvDatabase : IDisposable
                         insertAffected.Parameters.Clear();
                         insertAffected.Parameters.AddWithValue("$id", a.Id);
                         insertAffected.Parameters.AddWithValue("$package", f.Package);
-                        insertAffected.Parameters.AddWithValue("$ranges", JsonSerializer.Serialize(f.Ranges.Select(r => r.Select(e => new[] { e.Kind, e.Version }).ToArray()).ToArray()));
-                        insertAffected.Parameters.AddWithValue("$versions", JsonSerializer.Serialize(f.Versions.ToArray()));
+                        insertAffected.Parameters.AddWithValue("$ranges", JsonSerializer.Serialize(f.Ranges.Select(r => r.Select(e => new[] { e.Kind, e.Version }).ToArray()).ToArray(), OsvJsonContext.Default.StringArrayArrayArray));
+                        insertAffected.Parameters.AddWithValue("$versions", JsonSerializer.Serialize(f.Versions.ToArray(), OsvJsonContext.Default.StringArray));
                         insertAffected.ExecuteNonQuery();
                         foreach (var versionKey in f.Versions.Select(ListedKey).Distinct(StringComparer.Ordinal))
                         {
@@ -453,3 +453,8 @@ public sealed class OsvDatabase : IDisposable
         _connection.Dispose();
     }
 }
+
+/// <summary>Source-generated serialization of the JSON columns (no reflection: the NativeAOT build needs none).</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[][][]))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+internal sealed partial class OsvJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

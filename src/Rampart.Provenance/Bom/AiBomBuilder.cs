@@ -56,7 +56,7 @@ public sealed class AiBomBuilder
 
             var component = ModelComponent(artifact, facts, digest, refs);
             models.Add((component, digest));
-            components.Add(component);
+            components.Add((JsonNode)component);
         }
 
         var formulation = new JsonArray();
@@ -71,7 +71,7 @@ public sealed class AiBomBuilder
             _warnings.AddRange(inventory.Problems);
             foreach (var package in inventory.Packages.DistinctBy(p => p.Purl, StringComparer.Ordinal))
             {
-                components.Add(LibraryComponent(package, refs));
+                components.Add((JsonNode)LibraryComponent(package, refs));
             }
         }
 
@@ -169,7 +169,7 @@ public sealed class AiBomBuilder
         {
             if (ModelCardMapping.First(facts, keys) is { } value)
             {
-                cardProperties.Add(Property(property, value));
+                cardProperties.Add((JsonNode)Property(property, value));
             }
         }
 
@@ -177,7 +177,7 @@ public sealed class AiBomBuilder
         {
             if (ModelCardMapping.MetadataPrefixes.FirstOrDefault(p => key.StartsWith(p, StringComparison.Ordinal)) is { } prefix)
             {
-                cardProperties.Add(Property("rampart:metadata:" + key[prefix.Length..], value));
+                cardProperties.Add((JsonNode)Property("rampart:metadata:" + key[prefix.Length..], value));
             }
         }
 
@@ -204,15 +204,14 @@ public sealed class AiBomBuilder
         }
 
         component["modelCard"] = card;
-        var properties = new JsonArray
-        {
+        // The JsonNode constructor, not a collection initializer: that calls JsonArray.Add<T>, which NativeAOT cannot compile.
+        var properties = new JsonArray(
             Property("rampart:path", artifact.Path),
             Property("rampart:formats", string.Join(",", artifact.Formats)),
-            Property("rampart:verdict", artifact.Verdict.ToString()),
-        };
+            Property("rampart:verdict", artifact.Verdict.ToString()));
         foreach (var (key, value) in facts.OrderBy(f => f.Key, StringComparer.Ordinal))
         {
-            properties.Add(Property("rampart:fact:" + key, value));
+            properties.Add((JsonNode)Property("rampart:fact:" + key, value));
         }
 
         component["properties"] = properties;
@@ -246,18 +245,18 @@ public sealed class AiBomBuilder
                 {
                     if (added.Add(data))
                     {
-                        components.Add(DataComponent(data, datasets.GetValueOrDefault(data), refs));
+                        components.Add((JsonNode)DataComponent(data, datasets.GetValueOrDefault(data), refs));
                     }
 
-                    datasetRefs.Add(new JsonObject { ["ref"] = data });
+                    datasetRefs.Add((JsonNode)new JsonObject { ["ref"] = data });
                 }
 
                 foreach (var (name, value) in run.Pairs("metrics"))
                 {
-                    metrics.Add(new JsonObject { ["type"] = name, ["value"] = value, ["slice"] = "training run " + run.Text("run-id") });
+                    metrics.Add((JsonNode)new JsonObject { ["type"] = name, ["value"] = value, ["slice"] = "training run " + run.Text("run-id") });
                 }
 
-                formulation.Add(Formula(entry, contents, ledger.Origin, refs));
+                formulation.Add((JsonNode)Formula(entry, contents, ledger.Origin, refs));
                 if (run.Text("base-model") is { } baseModel)
                 {
                     component["pedigree"] = new JsonObject
@@ -286,7 +285,7 @@ public sealed class AiBomBuilder
             {
                 foreach (var (name, value) in contents.Record.Pairs("metrics"))
                 {
-                    metrics.Add(new JsonObject { ["type"] = name, ["value"] = value, ["slice"] = "evaluation " + (contents.Record.Text("suite") ?? "")});
+                    metrics.Add((JsonNode)new JsonObject { ["type"] = name, ["value"] = value, ["slice"] = "evaluation " + (contents.Record.Text("suite") ?? "")});
                 }
             }
 
@@ -315,7 +314,7 @@ public sealed class AiBomBuilder
                     RecordKinds.Incident => r.Text("summary"),
                     _ => null,
                 };
-                properties.Add(Property($"rampart:ledger:{r.Kind.Name}", $"entry {entry.Sequence} by {contents.Signer.Name}{(summary is null ? "" : ": " + summary)}"));
+                properties.Add((JsonNode)Property($"rampart:ledger:{r.Kind.Name}", $"entry {entry.Sequence} by {contents.Signer.Name}{(summary is null ? "" : ": " + summary)}"));
             }
         }
     }
@@ -348,12 +347,12 @@ public sealed class AiBomBuilder
         var properties = new JsonArray();
         if (record?.Text("source") is { } source)
         {
-            properties.Add(Property("rampart:dataset:source", source));
+            properties.Add((JsonNode)Property("rampart:dataset:source", source));
         }
 
         if (record?.Text("pii-scan") is { } pii)
         {
-            properties.Add(Property("rampart:dataset:piiScan", pii));
+            properties.Add((JsonNode)Property("rampart:dataset:piiScan", pii));
         }
 
         if (properties.Count > 0)
@@ -367,24 +366,22 @@ public sealed class AiBomBuilder
     private static JsonObject Formula(LedgerEntry entry, EntryContents contents, string origin, HashSet<string> refs)
     {
         var run = contents.Record;
-        var properties = new JsonArray
-        {
+        var properties = new JsonArray(
             Property("rampart:ledger:origin", origin),
             Property("rampart:ledger:entry", entry.Sequence.ToString(CultureInfo.InvariantCulture)),
             Property("rampart:run:id", run.Text("run-id")!),
-            Property("rampart:run:signer", $"{contents.Signer.Name} ({contents.Signer.KeyId})"),
-        };
+            Property("rampart:run:signer", $"{contents.Signer.Name} ({contents.Signer.KeyId})"));
         foreach (var field in new[] { "code-repository", "code-commit", "environment-lock", "builder", "model" })
         {
             if (run.Text(field) is { } value)
             {
-                properties.Add(Property("rampart:run:" + field, value));
+                properties.Add((JsonNode)Property("rampart:run:" + field, value));
             }
         }
 
         foreach (var (k, v) in run.Pairs("parameters"))
         {
-            properties.Add(Property("rampart:run:parameter:" + k, v));
+            properties.Add((JsonNode)Property("rampart:run:parameter:" + k, v));
         }
 
         return new JsonObject { ["bom-ref"] = Unique("formula:" + run.Text("run-id"), refs), ["properties"] = properties };
@@ -417,7 +414,7 @@ public sealed class AiBomBuilder
             var content = colon < 0 ? string.Empty : hash[(colon + 1)..].ToLowerInvariant();
             if (alg is not null && content.Length == length && content.All(char.IsAsciiHexDigit))
             {
-                hashes.Add(new JsonObject { ["alg"] = alg, ["content"] = content });
+                hashes.Add((JsonNode)new JsonObject { ["alg"] = alg, ["content"] = content });
             }
         }
 
@@ -432,7 +429,7 @@ public sealed class AiBomBuilder
             Property("rampart:dependency:source", package.Source));
         if (package.Specifier is not null)
         {
-            ((JsonArray)component["properties"]!).Add(Property("rampart:dependency:specifier", package.Specifier));
+            ((JsonArray)component["properties"]!).Add((JsonNode)Property("rampart:dependency:specifier", package.Specifier));
         }
 
         return component;

@@ -132,7 +132,7 @@ public sealed partial class ProvenanceRecord
             }
 
             var list = _fields[name] as JsonArray ?? [];
-            list.Add(Digest(name, digest));
+            list.Add((JsonNode)Digest(name, digest));
             _fields[name] = list;
             return this;
         }

@@ -88,12 +88,12 @@ public static class SlsaExporter
                 code["name"] = "training code";
             }
 
-            dependencies.Add(code);
+            dependencies.Add((JsonNode)code);
         }
 
         foreach (var (digest, role, field) in run.References().Where(r => r.Role == FieldRole.Input))
         {
-            dependencies.Add(new JsonObject
+            dependencies.Add((JsonNode)new JsonObject
             {
                 ["name"] = field,
                 ["digest"] = new JsonObject { ["sha256"] = digest["sha256:".Length..] },

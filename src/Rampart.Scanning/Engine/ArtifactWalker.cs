@@ -7,7 +7,16 @@ namespace Rampart.Scanning.Engine;
 /// <see cref="Problem"/> are ever opened; a problem (a dangling or looping link, a folder that could not be listed, an
 /// entry that vanished while it was looked at) is reported as a finding on the path, and the scan goes on.
 /// </summary>
-public sealed record WalkedFile(string FullPath, string DisplayPath, long Length, FileKindValue Kind = FileKindValue.Regular, string? Problem = null);
+/// <param name="FullPath">The path on disk (for a link, the link: it is opened through it).</param>
+/// <param name="DisplayPath">The path as reports show it: the target as given, and the path below it.</param>
+/// <param name="Length">Size in bytes (of the link's target for a link).</param>
+/// <param name="Kind">Regular file, FIFO, socket or device.</param>
+/// <param name="Problem">Why it cannot be read, if it cannot.</param>
+/// <param name="SameBlobAs">
+/// For an entry of a Hugging Face cache snapshot whose blob an earlier entry already reaches: that entry's display path.
+/// The blob is scanned once, under the first name; this one takes its verdict.
+/// </param>
+public sealed record WalkedFile(string FullPath, string DisplayPath, long Length, FileKindValue Kind = FileKindValue.Regular, string? Problem = null, string? SameBlobAs = null);
 
 /// <summary>
 /// Expands command-line targets into files: a file is itself, a folder is every regular file below it, in
@@ -16,11 +25,21 @@ public sealed record WalkedFile(string FullPath, string DisplayPath, long Length
 /// FIFOs, sockets and devices are listed with their kind and never opened (a FIFO would block, /dev/zero never ends).
 /// Nothing the file system does stops the walk: a dangling link, a link loop, a folder that cannot be listed or an
 /// entry that vanishes while it is looked at is listed with its <see cref="WalkedFile.Problem"/>.
+/// Inside a Hugging Face cache repository (<see cref="HubCacheLayout"/>) snapshot links are followed only when they
+/// stay inside that repository's folder, each blob is scanned once (under the first snapshot name that reaches it,
+/// the others taking its verdict), and blobs no walked snapshot reaches are scanned under their own name.
 /// </summary>
 public static class ArtifactWalker
 {
     /// <summary>The files under the targets, in the order they are reported.</summary>
     public static IReadOnlyList<WalkedFile> Expand(IReadOnlyList<string> targets) => ExpandTree(targets, includeFolders: false).Files;
+
+    /// <summary>
+    /// The files under the targets, a relative target being taken relative to <paramref name="baseDirectory"/> (the
+    /// command line's working folder, which need not be the process's), and every folder visited.
+    /// </summary>
+    public static WalkResult ExpandTree(IReadOnlyList<string> targets, string baseDirectory, bool includeFolders = true) =>
+        ExpandTree(targets, includeFolders, WalkFileSystem.Real, baseDirectory);
 
     /// <summary>
     /// The files under the targets, and (unless <paramref name="includeFolders"/> is false, when no folder analyzer
@@ -29,9 +48,10 @@ public static class ArtifactWalker
     public static WalkResult ExpandTree(IReadOnlyList<string> targets, bool includeFolders = true) =>
         ExpandTree(targets, includeFolders, WalkFileSystem.Real);
 
-    internal static WalkResult ExpandTree(IReadOnlyList<string> targets, bool includeFolders, WalkFileSystem fileSystem)
+    internal static WalkResult ExpandTree(IReadOnlyList<string> targets, bool includeFolders, WalkFileSystem fileSystem, string? baseDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(targets);
+        baseDirectory ??= Directory.GetCurrentDirectory();
         if (targets.Count == 0)
         {
             throw new ScanTargetException("no path to scan was given");
@@ -40,9 +60,12 @@ public static class ArtifactWalker
         var files = new List<WalkedFile>();
         var folders = new List<FolderView>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var hubCache = new HubCacheLayout.Classifier();
+        var blobNames = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var target in targets)
         {
-            var full = Path.GetFullPath(target);
+            // Relative to the caller's working folder; reports keep the target as it was given.
+            var full = Path.GetFullPath(target, baseDirectory);
             if (File.Exists(full))
             {
                 Add(full, target);
@@ -59,10 +82,7 @@ public static class ArtifactWalker
                 Walk(fileSystem, full, found, dirs, problems);
                 found.Sort(StringComparer.Ordinal);
                 var first = files.Count;
-                foreach (var file in found)
-                {
-                    Add(file, Display(target, full, file));
-                }
+                AddFound(target, full, found);
 
                 foreach (var (path, problem) in problems.OrderBy(p => p.Path, StringComparer.Ordinal))
                 {
@@ -114,6 +134,43 @@ public static class ArtifactWalker
                     .Select(d => d[prefix.Length..])
                     .ToList();
                 folders.Add(new FolderView(dir, dir == root ? target : Display(target, root, dir), dir == root, inside, subfolders));
+            }
+        }
+
+        void AddFound(string target, string root, List<string> found)
+        {
+            var entries = found.Select(hubCache.Classify).ToList();
+            var reached = entries.Where(e => e.Kind == HubCacheLayout.EntryKind.Snapshot).Select(e => e.Target).ToHashSet(StringComparer.Ordinal);
+            for (var i = 0; i < found.Count; i++)
+            {
+                var (file, entry, display) = (found[i], entries[i], Display(target, root, found[i]));
+                switch (entry.Kind)
+                {
+                    case HubCacheLayout.EntryKind.Blob when reached.Contains(file):
+                        break; // scanned under the snapshot names that reach it
+                    case HubCacheLayout.EntryKind.Escaping:
+                        if (seen.Add(file))
+                        {
+                            files.Add(new WalkedFile(file, display, 0, FileKindValue.Other,
+                                $"a link of the Hugging Face cache that leads out of {Path.GetFileName(entry.Repository)} (to {entry.Target}); cache links are followed only inside the cache"));
+                        }
+
+                        break;
+                    case HubCacheLayout.EntryKind.Snapshot when blobNames.TryGetValue(entry.Target, out var firstName):
+                        if (seen.Add(file))
+                        {
+                            files.Add(Describe(file, display) with { SameBlobAs = firstName });
+                        }
+
+                        break;
+                    case HubCacheLayout.EntryKind.Snapshot:
+                        blobNames[entry.Target] = display;
+                        Add(file, display);
+                        break;
+                    default:
+                        Add(file, display);
+                        break;
+                }
             }
         }
 

@@ -52,14 +52,25 @@ public sealed class Scanner
     /// <summary>Analyzers that judge each folder visited as a whole (none unless set).</summary>
     public IReadOnlyList<IFolderAnalyzer> FolderAnalyzers { get; init; } = [];
 
-    /// <summary>Scans files and folders. Throws <see cref="ScanTargetException"/> for a path that does not exist.</summary>
-    public async Task<ScanReport> ScanAsync(IReadOnlyList<string> targets, ScanPolicy policy, IProgress<ScanProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Scans files and folders, relative targets being relative to the process's working folder. Throws
+    /// <see cref="ScanTargetException"/> for a path that does not exist.
+    /// </summary>
+    public Task<ScanReport> ScanAsync(IReadOnlyList<string> targets, ScanPolicy policy, IProgress<ScanProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        ScanAsync(targets, Directory.GetCurrentDirectory(), policy, progress, cancellationToken);
+
+    /// <summary>
+    /// Scans files and folders, relative targets being relative to <paramref name="baseDirectory"/> (a command line's
+    /// working folder); reports name them as given. Throws <see cref="ScanTargetException"/> for a path that does not exist.
+    /// </summary>
+    public async Task<ScanReport> ScanAsync(IReadOnlyList<string> targets, string baseDirectory, ScanPolicy policy, IProgress<ScanProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(targets);
+        ArgumentException.ThrowIfNullOrEmpty(baseDirectory);
         ArgumentNullException.ThrowIfNull(policy);
         var started = _time.GetUtcNow();
         var stopwatch = Stopwatch.StartNew();
-        var walk = ArtifactWalker.ExpandTree(targets, FolderAnalyzers.Count > 0, FileSystem);
+        var walk = ArtifactWalker.ExpandTree(targets, FolderAnalyzers.Count > 0, FileSystem, baseDirectory);
         var files = walk.Files;
         var totalBytes = files.Sum(f => f.Length);
         var context = new AnalysisContext(Rules, policy);
@@ -156,6 +167,14 @@ public sealed class Scanner
             var node = new Node(file.DisplayPath, null, null);
             node.Findings.Add(EngineFinding(RuleIds.Unreadable, file.DisplayPath,
                 $"'{file.DisplayPath}' is a {file.Kind} rather than a regular file; it was not read"));
+            return new FileResult([node]);
+        }
+
+        if (file.SameBlobAs is { } first)
+        {
+            // One blob of the Hugging Face cache reached by several snapshots: scanned once, under the first name.
+            var node = new Node(file.DisplayPath, null, file.Length) { SameBlobAs = first };
+            node.Facts["cache.same_blob_as"] = first;
             return new FileResult([node]);
         }
 
@@ -388,9 +407,11 @@ public sealed class Scanner
         }
 
         var verdicts = new Dictionary<string, Verdict>(StringComparer.Ordinal);
+        var byPath = new Dictionary<string, Node>(StringComparer.Ordinal);
         foreach (var node in nodes)
         {
             verdicts[node.Path] = own.GetValueOrDefault(node.Path);
+            byPath.TryAdd(node.Path, node);
         }
 
         // Children come after their parents in breadth-first order: fold verdicts upwards from the end.
@@ -400,6 +421,17 @@ public sealed class Scanner
             if (node.Parent is not null && verdicts.TryGetValue(node.Parent, out var parentVerdict))
             {
                 verdicts[node.Parent] = parentVerdict.Worst(verdicts[node.Path]);
+            }
+        }
+
+        // A cache blob's other names take the verdict and formats of the name it was scanned under.
+        foreach (var node in nodes)
+        {
+            if (node.SameBlobAs is { } first && byPath.TryGetValue(first, out var scanned))
+            {
+                verdicts[node.Path] = verdicts[first];
+                node.Formats.AddRange(scanned.Formats);
+                node.SkipReason ??= scanned.SkipReason;
             }
         }
 
@@ -436,5 +468,8 @@ public sealed class Scanner
         public Dictionary<string, string> Companions { get; } = new(StringComparer.Ordinal);
 
         public string? SkipReason { get; set; }
+
+        /// <summary>The display path of the file that holds this one's scan (a shared Hugging Face cache blob).</summary>
+        public string? SameBlobAs { get; init; }
     }
 }
