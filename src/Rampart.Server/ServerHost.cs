@@ -57,6 +57,9 @@ public sealed class ServerHost : IAsyncDisposable
         return options.Database ?? Path.Combine(Path.GetFullPath(options.DataDirectory), "ledger.db");
     }
 
+    /// <summary>A postgres:// URL as Npgsql connection text (the ledger's parser).</summary>
+    internal static string PostgresConnectionString(string location) => PostgresLedgerStore.ToKeyValue(location);
+
     public static async Task<ServerHost> StartAsync(ServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
