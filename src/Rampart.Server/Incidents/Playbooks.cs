@@ -13,10 +13,11 @@ public static class Playbooks
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static FrozenDictionary<string, Playbook> All { get; } = Load();
-
     /// <summary>Actions a step may offer.</summary>
     public static readonly FrozenSet<string> Actions = new[] { "quarantine", "revoke", "rotate-keys" }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>Loaded after <see cref="Actions"/> (static fields initialise in order).</summary>
+    public static FrozenDictionary<string, Playbook> All { get; } = Load();
 
     public static Playbook? ForAlarm(string kind) => All.Values.FirstOrDefault(p => p.Alarms.Contains(kind, StringComparer.Ordinal));
 
