@@ -160,6 +160,9 @@ public sealed class ServerHost : IAsyncDisposable
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);
         services.AddOpenApi("v1");
 
+        // The strict encoder escapes < > & ' " and non-ASCII: names, titles and notes echoed in JSON can never become markup.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default);
+
         var app = builder.Build();
         await BootstrapAdminAsync(app.Services, options, cancellationToken).ConfigureAwait(false);
 

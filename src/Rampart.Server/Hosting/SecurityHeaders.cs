@@ -9,7 +9,18 @@ public static class SecurityHeaders
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        var headers = context.Response.Headers;
+
+        // Applied as the headers go out, so an error answer written after Response.Clear() carries them too.
+        context.Response.OnStarting(() =>
+        {
+            Apply(context.Response.Headers);
+            return Task.CompletedTask;
+        });
+        return next();
+    }
+
+    private static void Apply(IHeaderDictionary headers)
+    {
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -18,7 +29,9 @@ public static class SecurityHeaders
         headers["Cross-Origin-Resource-Policy"] = "same-origin";
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";
         headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
-        headers.CacheControl = "no-store";
-        return next();
+        if (string.IsNullOrEmpty(headers.CacheControl))
+        {
+            headers.CacheControl = "no-store";
+        }
     }
 }

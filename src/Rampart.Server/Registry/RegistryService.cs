@@ -230,13 +230,7 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
             var digest = await blobs.AdoptAsync(part, cancellationToken).ConfigureAwait(false);
             await ledger.RegistryEventAsync(digest, "uploaded", project.Name, session.ArtifactName, session.Label, caller.Display, $"quarantined for scanning ({length} bytes, {session.FileName})", cancellationToken).ConfigureAwait(false);
 
-            var artifact = await db.Artifacts.FirstOrDefaultAsync(a => a.ProjectId == project.Id && a.Name == session.ArtifactName, cancellationToken).ConfigureAwait(false);
-            if (artifact is null)
-            {
-                artifact = new RegistryArtifact { ProjectId = project.Id, Name = session.ArtifactName, Kind = session.Kind };
-                db.Artifacts.Add(artifact);
-            }
-
+            var artifact = await GetOrCreateArtifactAsync(project.Id, session.ArtifactName, session.Kind, cancellationToken).ConfigureAwait(false);
             var now = Time.GetUtcNow();
             var version = new ArtifactVersion
             {
@@ -253,22 +247,17 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
                 CreatedAt = now,
                 UpdatedAt = now,
             };
-            await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+            version.ArtifactId = artifact.Id;
+            db.Versions.Add(version);
+            db.Uploads.Remove(session);
+            try
             {
+                // One SaveChanges: the version appears and the upload session goes in one transaction.
                 await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-                version.ArtifactId = artifact.Id;
-                db.Versions.Add(version);
-                db.Uploads.Remove(session);
-                try
-                {
-                    await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (DbUpdateException)
-                {
-                    throw ApiException.Conflict($"{session.ArtifactName} already has a version {session.Label}");
-                }
-
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (DbUpdateException)
+            {
+                throw ApiException.Conflict($"{session.ArtifactName} already has a version {session.Label}");
             }
 
             queue.Enqueue(version.Id);
@@ -425,6 +414,31 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
         }
 
         version.State = VersionStates.Quarantined;
+    }
+
+    /// <summary>The artifact row, created on first upload; a concurrent creator winning the unique index is read back.</summary>
+    private async Task<RegistryArtifact> GetOrCreateArtifactAsync(long projectId, string name, string kind, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var artifact = await db.Artifacts.FirstOrDefaultAsync(a => a.ProjectId == projectId && a.Name == name, cancellationToken).ConfigureAwait(false);
+            if (artifact is not null)
+            {
+                return artifact.Kind == kind ? artifact : throw ApiException.Conflict($"{name} is a {artifact.Kind}, not a {kind}");
+            }
+
+            artifact = new RegistryArtifact { ProjectId = projectId, Name = name, Kind = kind };
+            db.Artifacts.Add(artifact);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                return artifact;
+            }
+            catch (DbUpdateException) when (attempt < 3)
+            {
+                db.Entry(artifact).State = EntityState.Detached;
+            }
+        }
     }
 
     private async Task EnsureVersionFreeAsync(long projectId, string artifactName, string kind, string label, CancellationToken cancellationToken)
