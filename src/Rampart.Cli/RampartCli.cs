@@ -34,6 +34,11 @@ internal static class RampartCli
         ("guard", GuardCommand.Create),
         ("profile", ProfileCommand.Create),
         ("gateway", GatewayCommand.Create),
+        ("server", ServerCommand.Create),
+        ("push", PushCommand.Create),
+        ("pull", PullCommand.Create),
+        ("approve", ApproveCommand.Create),
+        ("revoke", RevokeCommand.Create),
     ];
 
     /// <summary>
