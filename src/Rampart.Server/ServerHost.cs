@@ -83,6 +83,9 @@ public sealed class ServerHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole();
         builder.Logging.SetMinimumLevel(options.LogLevel);
+
+        // The key ring is kept unencrypted in DATA/keys (mode 0700 below); the warning saying so on every first start is noise.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.WebHost.UseUrls(options.Listen);
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -127,6 +130,12 @@ public sealed class ServerHost : IAsyncDisposable
         var ledger = await ServerLedger.OpenAsync(LedgerLocation(options), Path.Combine(data, "ledger-key.pem"), options.Time, cancellationToken).ConfigureAwait(false);
         services.AddSingleton(ledger);
         services.AddDbContext<ServerDb>(UseDatabase);
+        var keyRing = Directory.CreateDirectory(Path.Combine(data, "keys"));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(keyRing.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
         services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(data, "keys"))).SetApplicationName("rampart-server");
         services.AddIdentityCore<ServerUser>(o =>
         {

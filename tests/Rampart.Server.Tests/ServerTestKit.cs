@@ -189,9 +189,9 @@ internal sealed record ApiResponse(HttpStatusCode Status, HttpResponseHeaders He
 /// A client that keeps its session cookie by hand (the cookie is Secure, and tests talk plain HTTP on loopback, as
 /// the TLS proxy in front of a deployment does), sends the CSRF header with state changes, or an API token.
 /// </summary>
-internal sealed class ApiClient(TestServer server) : IDisposable
+internal sealed class ApiClient(TestServer? server, Uri? address = null) : IDisposable
 {
-    private readonly HttpClient _http = new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = server.Host.Address, Timeout = TimeSpan.FromSeconds(120) };
+    private readonly HttpClient _http = new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = address ?? server!.Host.Address, Timeout = TimeSpan.FromSeconds(120) };
 
     public string? UserName { get; set; }
 
@@ -205,13 +205,17 @@ internal sealed class ApiClient(TestServer server) : IDisposable
 
     public bool SendCsrf { get; set; } = true;
 
-    public TestServer Server => server;
-
     public static ApiClient WithToken(TestServer server, string token) => new(server) { Token = token };
 
     /// <summary>The current TOTP code; the clock moves a step on so the next code differs (codes are single-use).</summary>
     public string NextCode()
     {
+        if (server is null)
+        {
+            // A server in another process runs on the real clock: one code per 30-second step.
+            return new Totp(Secret!).ComputeTotp(DateTime.UtcNow);
+        }
+
         server.Time.Advance(TimeSpan.FromSeconds(30));
         return new Totp(Secret!).ComputeTotp(server.Time.GetUtcNow().UtcDateTime);
     }
