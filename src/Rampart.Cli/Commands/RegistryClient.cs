@@ -169,7 +169,17 @@ internal sealed class RegistryClient : IDisposable
     /// <summary>Downloads a released version to a temporary file, checks its digest, then renames it into place.</summary>
     public async Task<string> PullAsync(string versionPath, string output, CancellationToken cancellationToken)
     {
-        using var response = await _http.GetAsync(versionPath + "/content", HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        HttpResponseMessage sent;
+        try
+        {
+            sent = await _http.GetAsync(versionPath + "/content", HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new RegistryException($"cannot reach the server: {e.Message}");
+        }
+
+        using var response = sent;
         if (!response.IsSuccessStatusCode)
         {
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
