@@ -38,6 +38,11 @@ internal static class RampartCli
 #endif
         ("redteam", RedTeamCommand.Create),
         ("threats", ThreatsCommand.Create),
+        ("server", ServerCommand.Create),
+        ("push", PushCommand.Create),
+        ("pull", PullCommand.Create),
+        ("approve", ApproveCommand.Create),
+        ("revoke", RevokeCommand.Create),
     ];
 
     /// <summary>

@@ -77,6 +77,9 @@ public static class RecordKinds
     /// <summary>A revocation: an artifact must no longer be used.</summary>
     public const string Revocation = "revocation";
 
+    /// <summary>A state change of a registry version (upload, quarantine, release, incident step) written by `rampart server`.</summary>
+    public const string Registry = "registry";
+
     private static FieldSpec F(string name, FieldType type, bool required, FieldRole role, string description) => new(name, type, required, role, description);
 
     /// <summary>Every kind, by name.</summary>
@@ -143,6 +146,16 @@ public static class RecordKinds
         [
             F("subject", FieldType.Digest, true, FieldRole.Subject, "Digest of the revoked artifact."),
             F("reason", FieldType.Text, true, FieldRole.None, "Why."),
+        ]),
+        new(Registry, "A state change in the registry of `rampart server`: who did what to which version.",
+        [
+            F("subject", FieldType.Digest, true, FieldRole.Subject, "Digest of the artifact version."),
+            F("event", FieldType.Text, true, FieldRole.None, "uploaded, scanned, approved, rejected, released, revoked, incident-opened, incident-action, incident-closed."),
+            F("project", FieldType.Text, false, FieldRole.None, "Project name."),
+            F("artifact", FieldType.Text, false, FieldRole.None, "Model or dataset name."),
+            F("version", FieldType.Text, false, FieldRole.None, "Version label."),
+            F("actor", FieldType.Text, false, FieldRole.None, "The account that caused it (user name), or 'server'."),
+            F("note", FieldType.Text, false, FieldRole.None, "Free text (state reached, reason)."),
         ]),
     }.ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
 

@@ -1,0 +1,238 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Rampart.Server.Data;
+using Rampart.Server.Hosting;
+using Rampart.Server.Identity;
+
+namespace Rampart.Server.Api;
+
+public sealed record LoginRequest(string? UserName, string? Password, string? Totp);
+
+public sealed record CodeRequest(string? Code);
+
+public sealed record TokenRequest(string? Name, string? Project, string[]? Operations, int? ExpiresInDays);
+
+/// <summary>Login, logout, TOTP enrolment and API tokens.</summary>
+internal static class AuthEndpoints
+{
+    public const string CookieScheme = CookieAuthenticationDefaults.AuthenticationScheme;
+    private const string TotpPurpose = "rampart.totp";
+
+    public static void Map(IEndpointRouteBuilder api)
+    {
+        api.Map("POST", "/auth/login", Requires.Anonymous, LoginAsync);
+        api.Map("POST", "/auth/logout", Requires.Session, LogoutAsync);
+        api.Map("GET", "/auth/me", Requires.User, MeAsync);
+        api.Map("POST", "/account/mfa/enroll", Requires.Session, EnrollAsync);
+        api.Map("POST", "/account/mfa/confirm", Requires.Session, ConfirmAsync);
+        api.Map("GET", "/tokens", Requires.Session, ListTokensAsync);
+        api.Map("POST", "/tokens", Requires.Session, CreateTokenAsync);
+        api.Map("DELETE", "/tokens/{token}", Requires.Session, RevokeTokenAsync);
+    }
+
+    /// <summary>
+    /// Password (Identity's hasher, lockout after repeated failures), then TOTP when enrolled (a code once only).
+    /// Every success issues a fresh session (new id, new CSRF token), so a session planted before login is never promoted.
+    /// </summary>
+    private static async Task<IResult> LoginAsync(HttpContext context, LoginRequest request, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, TimeProvider time, CancellationToken cancellationToken)
+    {
+        const string Refused = "wrong user name, password or code, or the account is locked";
+        var user = request.UserName is { Length: > 0 and <= 256 } name ? await users.FindByNameAsync(name).ConfigureAwait(false) : null;
+        if (user is null || request.Password is null)
+        {
+            await audit.WriteAsync(db, context, request.UserName ?? "", "login.failed", detail: "unknown user", cancellationToken: cancellationToken).ConfigureAwait(false);
+            return ApiErrors.Result(401, "invalid_credentials", Refused);
+        }
+
+        if (await users.IsLockedOutAsync(user).ConfigureAwait(false))
+        {
+            await audit.WriteAsync(db, context, user.UserName!, "login.failed", detail: "locked out", cancellationToken: cancellationToken).ConfigureAwait(false);
+            return ApiErrors.Result(401, "invalid_credentials", Refused);
+        }
+
+        if (!await users.CheckPasswordAsync(user, request.Password).ConfigureAwait(false))
+        {
+            await users.AccessFailedAsync(user).ConfigureAwait(false);
+            await audit.WriteAsync(db, context, user.UserName!, "login.failed", detail: "wrong password", cancellationToken: cancellationToken).ConfigureAwait(false);
+            return ApiErrors.Result(401, "invalid_credentials", Refused);
+        }
+
+        var mfa = false;
+        if (user.TotpEnabled)
+        {
+            var step = TotpCodes.Verify(Secret(protection, user), request.Totp, user.TotpLastStep, time.GetUtcNow());
+            if (step is null)
+            {
+                await users.AccessFailedAsync(user).ConfigureAwait(false);
+                await audit.WriteAsync(db, context, user.UserName!, "login.failed", detail: request.Totp is null ? "code missing" : "wrong or reused code", cancellationToken: cancellationToken).ConfigureAwait(false);
+                return ApiErrors.Result(401, request.Totp is null ? "totp_required" : "invalid_credentials", request.Totp is null ? "this account needs a TOTP code" : Refused);
+            }
+
+            user.TotpLastStep = step.Value;
+            var saved = await users.UpdateAsync(user).ConfigureAwait(false);
+            if (!saved.Succeeded)
+            {
+                // A concurrent login changed the account (e.g. used the same code): refuse rather than accept a code twice.
+                return ApiErrors.Result(401, "invalid_credentials", Refused);
+            }
+
+            mfa = true;
+        }
+
+        await users.ResetAccessFailedCountAsync(user).ConfigureAwait(false);
+        var csrf = await SignInAsync(context, user, mfa).ConfigureAwait(false);
+        await audit.WriteAsync(db, context, user.UserName!, "login", detail: mfa ? "password+totp" : "password", cancellationToken: cancellationToken).ConfigureAwait(false);
+        return Results.Json(new { user = user.UserName, csrfToken = csrf, mfa, mfaEnrolled = user.TotpEnabled, serverAdmin = user.IsServerAdmin });
+    }
+
+    internal static async Task<string> SignInAsync(HttpContext context, ServerUser user, bool mfa)
+    {
+        var csrf = Tokens.Base64Url(RandomNumberGenerator.GetBytes(32));
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(ServerClaims.UserId, user.Id),
+            new Claim(ServerClaims.UserName, user.UserName ?? user.Id),
+            new Claim(ServerClaims.Session, Tokens.Base64Url(RandomNumberGenerator.GetBytes(16))),
+            new Claim(ServerClaims.Csrf, csrf),
+            new Claim(ServerClaims.Mfa, mfa ? "1" : "0"),
+            new Claim(ServerClaims.Stamp, user.SecurityStamp ?? ""),
+        ], CookieScheme);
+        await context.SignInAsync(CookieScheme, new ClaimsPrincipal(identity), new AuthenticationProperties { IsPersistent = false }).ConfigureAwait(false);
+        return csrf;
+    }
+
+    /// <summary>Ends every session of the account (the security stamp changes), not only this cookie.</summary>
+    private static async Task<IResult> LogoutAsync(HttpContext context, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, CancellationToken cancellationToken)
+    {
+        var caller = Http.CallerOf(context);
+        if (await users.FindByIdAsync(caller.UserId).ConfigureAwait(false) is { } user)
+        {
+            await users.UpdateSecurityStampAsync(user).ConfigureAwait(false);
+        }
+
+        await context.SignOutAsync(CookieScheme).ConfigureAwait(false);
+        await audit.WriteAsync(db, context, caller.UserName, "logout", cancellationToken: cancellationToken).ConfigureAwait(false);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> MeAsync(HttpContext context, ServerDb db, CancellationToken cancellationToken)
+    {
+        var caller = Http.CallerOf(context);
+        var user = await db.Users.FirstAsync(u => u.Id == caller.UserId, cancellationToken).ConfigureAwait(false);
+        var roles = await (from m in db.Memberships join p in db.Projects on m.ProjectId equals p.Id where m.UserId == caller.UserId orderby p.Name select new { project = p.Name, role = m.Role }).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return Results.Json(new { user = user.UserName, serverAdmin = user.IsServerAdmin, mfaEnrolled = user.TotpEnabled, mfa = caller.MfaPassed, token = caller.TokenId, roles });
+    }
+
+    private static async Task<IResult> EnrollAsync(HttpContext context, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, CancellationToken cancellationToken)
+    {
+        var caller = Http.CallerOf(context);
+        var user = await users.FindByIdAsync(caller.UserId).ConfigureAwait(false) ?? throw new ApiException(401, "unauthenticated", "sign in again");
+        if (user.TotpEnabled)
+        {
+            throw ApiException.Conflict("TOTP is already enrolled for this account; an administrator must reset it");
+        }
+
+        var secret = TotpCodes.NewSecret();
+        user.TotpSecretProtected = Convert.ToBase64String(protection.CreateProtector(TotpPurpose).Protect(secret));
+        await users.UpdateAsync(user).ConfigureAwait(false);
+        await audit.WriteAsync(db, context, caller.UserName, "mfa.enrol-started", cancellationToken: cancellationToken).ConfigureAwait(false);
+        return Results.Json(new { secret = TotpCodes.ToBase32(secret), uri = TotpCodes.OtpAuthUri("Rampart", user.UserName!, secret) });
+    }
+
+    /// <summary>Confirms enrolment with a first code; the session is re-issued as one that passed MFA.</summary>
+    private static async Task<IResult> ConfirmAsync(HttpContext context, CodeRequest request, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = Http.CallerOf(context);
+        var user = await users.FindByIdAsync(caller.UserId).ConfigureAwait(false) ?? throw new ApiException(401, "unauthenticated", "sign in again");
+        if (user.TotpEnabled || user.TotpSecretProtected is null)
+        {
+            throw ApiException.Conflict(user.TotpEnabled ? "TOTP is already enrolled" : "start enrolment first (POST /api/v1/account/mfa/enroll)");
+        }
+
+        var step = TotpCodes.Verify(Secret(protection, user), request.Code, user.TotpLastStep, time.GetUtcNow());
+        if (step is null)
+        {
+            await audit.WriteAsync(db, context, caller.UserName, "mfa.enrol-failed", cancellationToken: cancellationToken).ConfigureAwait(false);
+            return ApiErrors.Result(400, "invalid_code", "that code is not valid now");
+        }
+
+        user.TotpEnabled = true;
+        user.TotpLastStep = step.Value;
+        await users.UpdateAsync(user).ConfigureAwait(false);
+        await users.UpdateSecurityStampAsync(user).ConfigureAwait(false);
+        var csrf = await SignInAsync(context, user, mfa: true).ConfigureAwait(false);
+        await audit.WriteAsync(db, context, caller.UserName, "mfa.enabled", cancellationToken: cancellationToken).ConfigureAwait(false);
+        return Results.Json(new { mfa = true, csrfToken = csrf });
+    }
+
+    private static byte[] Secret(IDataProtectionProvider protection, ServerUser user) =>
+        protection.CreateProtector(TotpPurpose).Unprotect(Convert.FromBase64String(user.TotpSecretProtected!));
+
+    private static async Task<IResult> ListTokensAsync(HttpContext context, ServerDb db, CancellationToken cancellationToken)
+    {
+        var caller = Http.CallerOf(context);
+        var rows = await (from t in db.Tokens join p in db.Projects on t.ProjectId equals p.Id where t.UserId == caller.UserId orderby t.Id select new { t, project = p.Name }).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return Results.Json(rows.Select(r => new { id = r.t.Id, name = r.t.Name, r.project, operations = r.t.Operations.Split(','), createdAt = r.t.CreatedAt, expiresAt = r.t.ExpiresAt, revokedAt = r.t.RevokedAt, lastUsedAt = r.t.LastUsedAt }));
+    }
+
+    /// <summary>A token for one project and some operations, never more than the creator's role grants there; shown once.</summary>
+    private static async Task<IResult> CreateTokenAsync(HttpContext context, TokenRequest request, ServerDb db, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = Http.CallerOf(context);
+        if (request.Project is null || request.Operations is not { Length: > 0 } || request.Name is not { Length: > 0 and <= 100 })
+        {
+            throw ApiException.BadRequest("a token needs a name (at most 100 characters), a project and at least one operation");
+        }
+
+        var operations = Tokens.ParseOperations(string.Join(',', request.Operations));
+        if (operations.Count != request.Operations.Length)
+        {
+            throw ApiException.BadRequest($"operations are {string.Join(", ", Enum.GetNames<Operation>().Select(n => n.ToLowerInvariant()))}");
+        }
+
+        var days = request.ExpiresInDays ?? 90;
+        if (days is < 1 or > 366)
+        {
+            throw ApiException.BadRequest("expiresInDays must be between 1 and 366");
+        }
+
+        var project = await db.Projects.FirstOrDefaultAsync(p => p.Name == request.Project, cancellationToken).ConfigureAwait(false);
+        var user = await db.Users.FirstAsync(u => u.Id == caller.UserId, cancellationToken).ConfigureAwait(false);
+        var role = user.IsServerAdmin ? ProjectRoles.Admin
+            : project is null ? null
+            : await db.Memberships.Where(m => m.ProjectId == project.Id && m.UserId == caller.UserId).Select(m => m.Role).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        if (project is null || role is null || !operations.All(ProjectRoles.Grants[role].Contains))
+        {
+            throw ApiException.Forbidden("a token can only carry operations your role grants in that project");
+        }
+
+        if (operations.Any(ProjectRoles.IsPrivileged) && !caller.MfaPassed)
+        {
+            throw new ApiException(403, "mfa_required", "tokens for reviewer or admin work need a session that passed TOTP");
+        }
+
+        var (id, token, hash) = Tokens.Create();
+        var now = time.GetUtcNow();
+        db.Tokens.Add(new ApiToken { Id = id, SecretHash = hash, UserId = caller.UserId, Name = request.Name, ProjectId = project.Id, Operations = Tokens.FormatOperations(operations), CreatedAt = now, ExpiresAt = now.AddDays(days) });
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await audit.WriteAsync(db, context, caller.UserName, "token.created", project.Name, $"{id} operations={Tokens.FormatOperations(operations)} expires={now.AddDays(days):O}", cancellationToken).ConfigureAwait(false);
+        return Results.Json(new { id, token, project = project.Name, operations = Tokens.FormatOperations(operations).Split(','), expiresAt = now.AddDays(days) }, statusCode: 201);
+    }
+
+    private static async Task<IResult> RevokeTokenAsync(HttpContext context, string token, ServerDb db, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = Http.CallerOf(context);
+        var row = await db.Tokens.FirstOrDefaultAsync(t => t.Id == token && t.UserId == caller.UserId, cancellationToken).ConfigureAwait(false) ?? throw ApiException.NotFound("no such token of yours");
+        row.RevokedAt ??= time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await audit.WriteAsync(db, context, caller.UserName, "token.revoked", detail: row.Id, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return Results.NoContent();
+    }
+}

@@ -1,0 +1,231 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
+using Rampart.Server.Data;
+using Rampart.Server.Hosting;
+using Rampart.Server.Identity;
+using Rampart.Server.Registry;
+
+namespace Rampart.Server.Api;
+
+public sealed record CompleteRequest(string? Digest);
+
+public sealed record DecisionRequest(string? Note);
+
+public sealed record RevokeRequest(string? Reason);
+
+/// <summary>Artifacts, versions, resumable uploads, decisions, downloads and the revocation list gateways poll.</summary>
+internal static class RegistryEndpoints
+{
+    private const string OffsetHeader = "Upload-Offset";
+
+    public static void Map(IEndpointRouteBuilder api)
+    {
+        const string Version = "/projects/{project}/artifacts/{artifact}/versions/{version}";
+        api.Map("GET", "/projects/{project}/artifacts", Requires.In(Operation.Read), ArtifactsAsync);
+        api.Map("GET", "/projects/{project}/artifacts/{artifact}/versions", Requires.In(Operation.Read), VersionsAsync);
+        api.Map("GET", Version, Requires.In(Operation.Read), VersionAsync);
+        api.Map("GET", Version + "/content", Requires.In(Operation.Read), DownloadAsync);
+        api.Map("POST", Version + "/approve", Requires.In(Operation.Review), (HttpContext c, string artifact, string version, DecisionRequest r, RegistryService s, ServerDb db, CancellationToken t) => DecideAsync(c, artifact, version, r, s, db, true, t));
+        api.Map("POST", Version + "/reject", Requires.In(Operation.Review), (HttpContext c, string artifact, string version, DecisionRequest r, RegistryService s, ServerDb db, CancellationToken t) => DecideAsync(c, artifact, version, r, s, db, false, t));
+        api.Map("POST", Version + "/revoke", Requires.In(Operation.Revoke), RevokeAsync);
+        api.Map("POST", "/projects/{project}/uploads", Requires.In(Operation.Push), CreateUploadAsync);
+        api.Map("GET", "/projects/{project}/uploads/{upload}", Requires.In(Operation.Push), UploadStatusAsync);
+        api.Map("PATCH", "/projects/{project}/uploads/{upload}", Requires.In(Operation.Push), AppendAsync);
+        api.Map("PUT", "/projects/{project}/uploads/{upload}/signature", Requires.In(Operation.Push), (HttpContext c, string upload, RegistryService s, CancellationToken t) => AttachAsync(c, upload, "signature", s, t));
+        api.Map("PUT", "/projects/{project}/uploads/{upload}/requirements", Requires.In(Operation.Push), (HttpContext c, string upload, RegistryService s, CancellationToken t) => AttachAsync(c, upload, "requirements", s, t));
+        api.Map("POST", "/projects/{project}/uploads/{upload}/complete", Requires.In(Operation.Push), CompleteAsync);
+        api.Map("DELETE", "/projects/{project}/uploads/{upload}", Requires.In(Operation.Push), CancelAsync);
+        api.Map("GET", "/projects/{project}/revocations", Requires.In(Operation.Read), RevocationsAsync);
+    }
+
+    private static async Task<IResult> ArtifactsAsync(HttpContext context, ServerDb db, CancellationToken cancellationToken)
+    {
+        var project = Http.ProjectOf(context);
+        var rows = await db.Artifacts.Where(a => a.ProjectId == project.Id).OrderBy(a => a.Name)
+            .Select(a => new { a.Name, a.Kind, versions = db.Versions.Count(v => v.ArtifactId == a.Id) }).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return Results.Json(rows);
+    }
+
+    private static async Task<IResult> VersionsAsync(HttpContext context, string artifact, long? after, int? limit, ServerDb db, CancellationToken cancellationToken)
+    {
+        var project = Http.ProjectOf(context);
+        var row = await FindArtifactAsync(db, project, artifact, cancellationToken).ConfigureAwait(false);
+        var from = after ?? 0;
+        var versions = await db.Versions.Where(v => v.ArtifactId == row.Id && v.Id > from).OrderBy(v => v.Id).Take(Math.Clamp(limit ?? 100, 1, 1000)).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return Results.Json(versions.Select(v => Summary(row, v)));
+    }
+
+    private static async Task<IResult> VersionAsync(HttpContext context, string artifact, string version, ServerDb db, CancellationToken cancellationToken)
+    {
+        var project = Http.ProjectOf(context);
+        var (row, v) = await FindVersionAsync(db, project, artifact, version, cancellationToken).ConfigureAwait(false);
+        var approvals = await db.Approvals.Where(a => a.VersionId == v.Id).OrderBy(a => a.Id).Select(a => new { reviewer = a.ReviewerName, a.Decision, a.Note, a.At, ledgerSequence = a.LedgerSequence }).ToListAsync(cancellationToken).ConfigureAwait(false);
+        return Results.Json(new
+        {
+            version = Summary(row, v),
+            uploader = v.UploaderName,
+            scan = v.ScanVerdict,
+            signature = v.SignatureStatus,
+            audit = v.AuditVerdict,
+            reportDigest = v.ReportDigest,
+            findings = ArtifactGate.FromJson(v.FindingsJson),
+            approvals,
+            revokeReason = v.RevokeReason,
+        });
+    }
+
+    private static object Summary(RegistryArtifact artifact, ArtifactVersion v) =>
+        new { id = v.Id, artifact = artifact.Name, kind = artifact.Kind, version = v.Label, v.Digest, v.Size, v.FileName, v.State, v.CreatedAt, v.UpdatedAt };
+
+    /// <summary>Released versions only; the digest is re-checked before the first byte and again while streaming (a change aborts the response).</summary>
+    private static async Task DownloadAsync(HttpContext context, string artifact, string version, ServerDb db, BlobStore blobs, CancellationToken cancellationToken)
+    {
+        var project = Http.ProjectOf(context);
+        var (_, v) = await FindVersionAsync(db, project, artifact, version, cancellationToken).ConfigureAwait(false);
+        if (v.State != VersionStates.Released)
+        {
+            throw ApiException.Conflict($"only released versions can be downloaded; this one is {v.State}");
+        }
+
+        try
+        {
+            await blobs.VerifyAsync(v.Digest, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BlobCorruptedException e)
+        {
+            throw new ApiException(500, "blob_corrupted", e.Message);
+        }
+
+        context.Response.ContentType = "application/octet-stream";
+        context.Response.ContentLength = v.Size;
+        context.Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = v.FileName }.ToString();
+        context.Response.Headers["X-Rampart-Digest"] = v.Digest;
+        try
+        {
+            await blobs.CopyVerifiedAsync(v.Digest, context.Response.Body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BlobCorruptedException)
+        {
+            context.Abort();
+        }
+    }
+
+    private static async Task<IResult> DecideAsync(HttpContext context, string artifact, string version, DecisionRequest request, RegistryService registry, ServerDb db, bool approve, CancellationToken cancellationToken)
+    {
+        var project = Http.ProjectOf(context);
+        var (row, v) = await FindVersionAsync(db, project, artifact, version, cancellationToken).ConfigureAwait(false);
+        v = await registry.DecideAsync(project, row, v, Http.CallerOf(context), approve, request.Note, cancellationToken).ConfigureAwait(false);
+        return Results.Json(Summary(row, v));
+    }
+
+    private static async Task<IResult> RevokeAsync(HttpContext context, string artifact, string version, RevokeRequest request, RegistryService registry, ServerDb db, CancellationToken cancellationToken)
+    {
+        var project = Http.ProjectOf(context);
+        var (row, v) = await FindVersionAsync(db, project, artifact, version, cancellationToken).ConfigureAwait(false);
+        v = await registry.RevokeAsync(project, row, v, Http.CallerOf(context), request.Reason, cancellationToken).ConfigureAwait(false);
+        return Results.Json(Summary(row, v));
+    }
+
+    private static async Task<IResult> CreateUploadAsync(HttpContext context, UploadRequest request, RegistryService registry, CancellationToken cancellationToken)
+    {
+        var session = await registry.CreateUploadAsync(Http.ProjectOf(context), Http.CallerOf(context), request, cancellationToken).ConfigureAwait(false);
+        return Results.Json(new { upload = session.Id, offset = 0, expiresAt = session.ExpiresAt }, statusCode: 201);
+    }
+
+    private static async Task<IResult> UploadStatusAsync(HttpContext context, string upload, RegistryService registry, CancellationToken cancellationToken)
+    {
+        var session = await registry.GetUploadAsync(Http.ProjectOf(context), Http.CallerOf(context), upload, cancellationToken).ConfigureAwait(false);
+        var offset = registry.Offset(session);
+        context.Response.Headers[OffsetHeader] = offset.ToString(CultureInfo.InvariantCulture);
+        return Results.Json(new { upload = session.Id, offset, size = session.DeclaredSize, artifact = session.ArtifactName, version = session.Label, expiresAt = session.ExpiresAt });
+    }
+
+    /// <summary>PATCH with "Upload-Offset: N": appends the body at N, the number of bytes received so far (resume after a broken connection from GET's offset).</summary>
+    private static async Task<IResult> AppendAsync(HttpContext context, string upload, RegistryService registry, CancellationToken cancellationToken)
+    {
+        var session = await registry.GetUploadAsync(Http.ProjectOf(context), Http.CallerOf(context), upload, cancellationToken).ConfigureAwait(false);
+        if (!long.TryParse(context.Request.Headers[OffsetHeader], NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
+        {
+            throw ApiException.BadRequest($"a chunk needs the {OffsetHeader} header (the offset it starts at)");
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            // The registry enforces the version's own limit while streaming; Kestrel's small default is for JSON bodies.
+            limit.MaxRequestBodySize = null;
+        }
+
+        var received = await registry.AppendAsync(session, offset, context.Request.Body, cancellationToken).ConfigureAwait(false);
+        context.Response.Headers[OffsetHeader] = received.ToString(CultureInfo.InvariantCulture);
+        return Results.Json(new { upload = session.Id, offset = received });
+    }
+
+    private static async Task<IResult> AttachAsync(HttpContext context, string upload, string what, RegistryService registry, CancellationToken cancellationToken)
+    {
+        var session = await registry.GetUploadAsync(Http.ProjectOf(context), Http.CallerOf(context), upload, cancellationToken).ConfigureAwait(false);
+        var digest = await registry.AttachAsync(session, what, context.Request.Body, cancellationToken).ConfigureAwait(false);
+        return Results.Json(new { upload = session.Id, attached = what, digest });
+    }
+
+    private static async Task<IResult> CompleteAsync(HttpContext context, string upload, CompleteRequest request, RegistryService registry, ServerDb db, CancellationToken cancellationToken)
+    {
+        var project = Http.ProjectOf(context);
+        var caller = Http.CallerOf(context);
+        var session = await registry.GetUploadAsync(project, caller, upload, cancellationToken).ConfigureAwait(false);
+        var version = await registry.CompleteAsync(project, session, caller, request.Digest, cancellationToken).ConfigureAwait(false);
+        var artifact = await db.Artifacts.FirstAsync(a => a.Id == version.ArtifactId, cancellationToken).ConfigureAwait(false);
+        return Results.Json(Summary(artifact, version), statusCode: 201);
+    }
+
+    private static async Task<IResult> CancelAsync(HttpContext context, string upload, RegistryService registry, CancellationToken cancellationToken)
+    {
+        var session = await registry.GetUploadAsync(Http.ProjectOf(context), Http.CallerOf(context), upload, cancellationToken).ConfigureAwait(false);
+        await registry.CancelUploadAsync(session, cancellationToken).ConfigureAwait(false);
+        return Results.NoContent();
+    }
+
+    /// <summary>
+    /// The list gateways poll: revocations after ledger sequence <c>after</c>, oldest first, with <c>next</c> to send back.
+    /// <c>wait</c> (seconds, at most 60) holds the request open until a revocation arrives (long poll).
+    /// </summary>
+    private static async Task<IResult> RevocationsAsync(HttpContext context, long? after, int? wait, ServerDb db, RevocationSignal signal, CancellationToken cancellationToken)
+    {
+        var project = Http.ProjectOf(context);
+        var start = after ?? -1;
+        var deadline = TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, 60));
+        while (true)
+        {
+            var next = signal.Next;
+            var rows = await (from v in db.Versions
+                              join a in db.Artifacts on v.ArtifactId equals a.Id
+                              where v.ProjectId == project.Id && v.RevokedSequence != null && v.RevokedSequence > start
+                              orderby v.RevokedSequence
+                              select new { sequence = v.RevokedSequence, digest = v.Digest, artifact = a.Name, version = v.Label, reason = v.RevokeReason, at = v.UpdatedAt })
+                             .Take(1000).ToListAsync(cancellationToken).ConfigureAwait(false);
+            if (rows.Count > 0 || deadline <= TimeSpan.Zero)
+            {
+                return Results.Json(new { project = project.Name, revocations = rows, next = rows.Count > 0 ? rows[^1].sequence : start });
+            }
+
+            var timeout = Task.Delay(deadline, cancellationToken);
+            deadline = TimeSpan.Zero;
+            await Task.WhenAny(next, timeout).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<RegistryArtifact> FindArtifactAsync(ServerDb db, Project project, string artifact, CancellationToken cancellationToken) =>
+        await db.Artifacts.FirstOrDefaultAsync(a => a.ProjectId == project.Id && a.Name == artifact, cancellationToken).ConfigureAwait(false)
+        ?? throw ApiException.NotFound("no such artifact in this project");
+
+    private static async Task<(RegistryArtifact Artifact, ArtifactVersion Version)> FindVersionAsync(ServerDb db, Project project, string artifact, string version, CancellationToken cancellationToken)
+    {
+        var row = await FindArtifactAsync(db, project, artifact, cancellationToken).ConfigureAwait(false);
+        var v = await db.Versions.FirstOrDefaultAsync(x => x.ArtifactId == row.Id && x.Label == version, cancellationToken).ConfigureAwait(false)
+            ?? throw ApiException.NotFound("no such version");
+        return (row, v);
+    }
+}
