@@ -1,0 +1,228 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Rampart.Data.Reading;
+
+namespace Rampart.Data.Scan;
+
+/// <summary>Outlying values of one numeric column.</summary>
+public sealed record ColumnOutliers(string Column, double Median, double Scale, IReadOnlyList<(long Row, long Line, string Value, double Z)> Rows, long Count);
+
+/// <summary>A token or value whose rows nearly all carry one label.</summary>
+/// <param name="Features">"text contains 'cf'", "pixel_0 = 16": several when they mark the same rows.</param>
+/// <param name="Label">The label the rows carry.</param>
+/// <param name="Support">Rows carrying the feature.</param>
+/// <param name="Purity">Share of them with <paramref name="Label"/>.</param>
+/// <param name="BaseRate">Share of all rows with <paramref name="Label"/>.</param>
+/// <param name="Z">Binomial z-score of the count against the base rate.</param>
+/// <param name="Rows">1-based data rows carrying it (first ones).</param>
+/// <param name="Lines">Their lines.</param>
+public sealed record TriggerCandidate(IReadOnlyList<string> Features, string Label, int Support, double Purity, double BaseRate, double Z, IReadOnlyList<long> Rows, IReadOnlyList<long> Lines);
+
+/// <summary>Outliers (robust z-scores) and backdoor-trigger candidates over the rows held in memory.</summary>
+public static partial class RowSignals
+{
+    public const double OutlierZ = 3.5;
+
+    /// <summary>
+    /// Values whose modified z-score 0.6745 (x - median) / MAD exceeds 3.5 (Iglewicz and Hoaglin). Where the MAD is 0
+    /// (most values equal) the mean absolute deviation times 1.2533 stands in. Columns where more than 1% of the values
+    /// would be flagged have a heavy tail rather than outliers and are left out.
+    /// </summary>
+    public static IReadOnlyList<ColumnOutliers> Outliers(IReadOnlyList<DataRow> rows, IReadOnlyList<(int Index, string Name)> numericColumns)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(numericColumns);
+        var result = new List<ColumnOutliers>();
+        foreach (var (index, name) in numericColumns)
+        {
+            var values = new List<(DataRow Row, double Value, string Text)>();
+            foreach (var row in rows)
+            {
+                if (row.Values[index] is { } text && ColumnStats.TryNumber(text, out var v))
+                {
+                    values.Add((row, v, text));
+                }
+            }
+
+            if (values.Count < 20)
+            {
+                continue;
+            }
+
+            var median = Median(values.Select(v => v.Value));
+            var mad = Median(values.Select(v => Math.Abs(v.Value - median)));
+            var scale = mad > 0 ? mad / 0.6745 : values.Average(v => Math.Abs(v.Value - median)) * 1.2533;
+            if (scale <= 0 || !double.IsFinite(scale))
+            {
+                continue;
+            }
+
+            var flagged = values.Select(v => (v.Row, v.Text, Z: (v.Value - median) / scale)).Where(v => Math.Abs(v.Z) > OutlierZ).ToList();
+            if (flagged.Count == 0 || flagged.Count > 0.01 * values.Count)
+            {
+                continue;
+            }
+
+            result.Add(new ColumnOutliers(name, median, scale,
+                [.. flagged.OrderByDescending(f => Math.Abs(f.Z)).Take(20).OrderBy(f => f.Row.Index).Select(f => (f.Row.Index + 1, f.Row.Line, f.Text, Math.Round(f.Z, 2)))],
+                flagged.Count));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Backdoor-trigger candidates: features (a lower-cased word of a text column; a value of another column that is
+    /// rare for it, either off a near-constant column or an outlier by robust z) carried by at least max(5, 0.2%) and at
+    /// most 20% of the labelled rows, whose rows have one label with purity at least 0.9, at least twice its base rate,
+    /// and a binomial z-score of at least 4. Features marking (nearly) the same rows are merged into one pattern.
+    /// </summary>
+    public static IReadOnlyList<TriggerCandidate> Triggers(IReadOnlyList<DataRow> rows, int labelColumn, IReadOnlyList<(int Index, string Name)> textColumns, IReadOnlyList<(int Index, string Name)> otherColumns)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(textColumns);
+        ArgumentNullException.ThrowIfNull(otherColumns);
+        var labelled = rows.Where(r => !string.IsNullOrEmpty(r.Values[labelColumn])).ToList();
+        var n = labelled.Count;
+        if (n < 50)
+        {
+            return [];
+        }
+
+        var labelCounts = labelled.GroupBy(r => r.Values[labelColumn]!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var features = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        void Mark(string feature, int row)
+        {
+            if (!features.TryGetValue(feature, out var list))
+            {
+                list = [];
+                features[feature] = list;
+            }
+
+            if (list.Count == 0 || list[^1] != row)
+            {
+                list.Add(row);
+            }
+        }
+
+        for (var i = 0; i < n; i++)
+        {
+            foreach (var (index, name) in textColumns)
+            {
+                if (labelled[i].Values[index] is { } text)
+                {
+                    foreach (var word in Words().Matches(text.ToLowerInvariant()).Select(m => m.Value).Distinct(StringComparer.Ordinal))
+                    {
+                        Mark(textColumns.Count == 1 ? $"text contains '{word}'" : $"{name} contains '{word}'", i);
+                    }
+                }
+            }
+        }
+
+        foreach (var (index, name) in otherColumns)
+        {
+            var column = labelled.Select(r => r.Values[index] ?? string.Empty).ToArray();
+            var counts = column.GroupBy(v => v, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            if (counts.Count > Math.Max(50, n / 4))
+            {
+                continue; // continuous or identifier-like: single values do not repeat enough to mark anything
+            }
+
+            var mode = counts.MaxBy(c => c.Value);
+            var nearConstant = mode.Value >= 0.9 * n;
+            var numbers = column.Select(v => ColumnStats.TryNumber(v, out var d) ? d : double.NaN).ToArray();
+            var finite = numbers.Where(double.IsFinite).ToArray();
+            double median = 0, scale = 0;
+            if (finite.Length >= 0.95 * n && finite.Length > 0)
+            {
+                median = Median(finite);
+                var mad = Median(finite.Select(v => Math.Abs(v - median)));
+                scale = mad > 0 ? mad / 0.6745 : finite.Average(v => Math.Abs(v - median)) * 1.2533;
+            }
+
+            foreach (var (value, _) in counts)
+            {
+                var rare = nearConstant ? value != mode.Key
+                    : scale > 0 && ColumnStats.TryNumber(value, out var x) && Math.Abs(x - median) / scale > OutlierZ;
+                if (!rare)
+                {
+                    continue;
+                }
+
+                for (var i = 0; i < n; i++)
+                {
+                    if (string.Equals(column[i], value, StringComparison.Ordinal))
+                    {
+                        Mark($"{name} = {(value.Length == 0 ? "(empty)" : value)}", i);
+                    }
+                }
+            }
+        }
+
+        var minimum = Math.Max(5, (int)Math.Ceiling(0.002 * n));
+        var candidates = new List<(string Feature, List<int> Rows, string Label, double Purity, double Base, double Z)>();
+        foreach (var (feature, marked) in features)
+        {
+            if (marked.Count < minimum || marked.Count > 0.2 * n)
+            {
+                continue;
+            }
+
+            var top = marked.GroupBy(i => labelled[i].Values[labelColumn]!, StringComparer.Ordinal).MaxBy(g => g.Count())!;
+            var purity = top.Count() / (double)marked.Count;
+            var p = labelCounts[top.Key] / (double)n;
+            var z = (top.Count() - (marked.Count * p)) / Math.Sqrt(marked.Count * p * (1 - p));
+            if (purity >= 0.9 && purity >= 2 * p && z >= 4)
+            {
+                candidates.Add((feature, marked, top.Key, purity, p, z));
+            }
+        }
+
+        var merged = new List<TriggerCandidate>();
+        var used = new bool[candidates.Count];
+        var ordered = candidates.OrderByDescending(c => c.Z).ThenBy(c => c.Feature, StringComparer.Ordinal).ToList();
+        for (var a = 0; a < ordered.Count; a++)
+        {
+            if (used[a])
+            {
+                continue;
+            }
+
+            var group = new List<string> { ordered[a].Feature };
+            var set = ordered[a].Rows.ToHashSet();
+            for (var b = a + 1; b < ordered.Count; b++)
+            {
+                if (!used[b] && string.Equals(ordered[b].Label, ordered[a].Label, StringComparison.Ordinal) && Jaccard(set, ordered[b].Rows) >= 0.8)
+                {
+                    used[b] = true;
+                    group.Add(ordered[b].Feature);
+                }
+            }
+
+            var c = ordered[a];
+            merged.Add(new TriggerCandidate(group, c.Label, c.Rows.Count, Math.Round(c.Purity, 3), Math.Round(c.Base, 3), Math.Round(c.Z, 1),
+                [.. c.Rows.Take(20).Select(i => labelled[i].Index + 1)], [.. c.Rows.Take(20).Select(i => labelled[i].Line)]));
+        }
+
+        return merged;
+    }
+
+    private static double Jaccard(HashSet<int> a, List<int> b)
+    {
+        var inter = b.Count(a.Contains);
+        return inter / (double)(a.Count + b.Count - inter);
+    }
+
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN
+            : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
+            : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    internal static string Number(double d) => d.ToString("0.###", CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"[\p{L}\p{N}_']{2,40}")]
+    private static partial Regex Words();
+}
