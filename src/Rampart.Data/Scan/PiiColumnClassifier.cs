@@ -46,7 +46,7 @@ public sealed partial class PiiColumnClassifier
             _ when n is "ssn" or "nino" or "nationalid" or "passport" or "passportnumber" or "taxid" or "socialsecuritynumber" or "aadhaar" or "nir" => "national-id",
             _ when n is "ip" or "ipaddress" or "ipaddr" or "clientip" or "remoteaddr" or "sourceip" => "ip-address",
             _ when n is "dob" or "dateofbirth" or "birthdate" or "birthday" or "born" => "date-of-birth",
-            _ when n is "name" or "fullname" or "firstname" or "lastname" or "surname" or "givenname" or "familyname" or "patientname" or "customername" or "username" or "forename" => "person-name",
+            _ when n is "name" or "fullname" or "firstname" or "lastname" or "surname" or "givenname" or "familyname" or "patientname" or "customername" or "username" or "forename" or "owner" or "customer" or "patient" or "author" or "holder" or "contactname" or "employee" => "person-name",
             _ when n is "address" or "streetaddress" or "street" or "homeaddress" or "postcode" or "zipcode" or "zip" or "postalcode" => "address",
             _ => null,
         };
@@ -127,7 +127,7 @@ public sealed partial class PiiColumnClassifier
                     if (fraction >= 0.5 && (shapeName != "date" || nameKind == "date-of-birth"))
                     {
                         hits ??= shape;
-                        confidences.Add(shapeName == "person-name" && nameKind != "person-name" ? 0.35 : 0.4 + (0.4 * fraction));
+                        confidences.Add(shapeName == "person-name" && nameKind != "person-name" ? 0.3 + (0.3 * fraction) : 0.4 + (0.4 * fraction));
                         evidence.Add(string.Create(CultureInfo.InvariantCulture, $"{shape.Count} of {e.Inspected} inspected values have the shape of {(shapeName == "date" ? "a date" : "a " + shapeName.Replace('-', ' '))}"));
                     }
                 }

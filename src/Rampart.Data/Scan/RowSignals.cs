@@ -72,10 +72,11 @@ public static partial class RowSignals
     }
 
     /// <summary>
-    /// Backdoor-trigger candidates: features (a lower-cased word of a text column; a value of another column that is
-    /// rare for it, either off a near-constant column or an outlier by robust z) carried by at least max(5, 0.2%) and at
-    /// most 20% of the labelled rows, whose rows have one label with purity at least 0.9, at least twice its base rate,
-    /// and a binomial z-score of at least 4. Features marking (nearly) the same rows are merged into one pattern.
+    /// Backdoor-trigger candidates: features (a lower-cased word of a text column; a value of another column with few
+    /// distinct values) carried by at least max(5, 0.2%) and at most 20% of the labelled rows, whose rows have one label
+    /// with purity at least 0.9, at least twice its base rate, and a binomial z-score of at least 4. Features marking
+    /// (nearly) the same rows are merged into one pattern, which is kept when at least 70% of its rows look like
+    /// another label once the pattern's own features are ignored (see <see cref="OutOfPlace"/>).
     /// </summary>
     public static IReadOnlyList<TriggerCandidate> Triggers(IReadOnlyList<DataRow> rows, int labelColumn, IReadOnlyList<(int Index, string Name)> textColumns, IReadOnlyList<(int Index, string Name)> otherColumns)
     {
@@ -91,8 +92,10 @@ public static partial class RowSignals
 
         var labelCounts = labelled.GroupBy(r => r.Values[labelColumn]!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var features = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        void Mark(string feature, int row)
+        var origin = new Dictionary<string, (int Column, string? Word)>(StringComparer.Ordinal);
+        void Mark(string feature, int row, int column, string? word)
         {
+            origin.TryAdd(feature, (column, word));
             if (!features.TryGetValue(feature, out var list))
             {
                 list = [];
@@ -113,7 +116,7 @@ public static partial class RowSignals
                 {
                     foreach (var word in Words().Matches(text.ToLowerInvariant()).Select(m => m.Value).Distinct(StringComparer.Ordinal))
                     {
-                        Mark(textColumns.Count == 1 ? $"text contains '{word}'" : $"{name} contains '{word}'", i);
+                        Mark(textColumns.Count == 1 ? $"text contains '{word}'" : $"{name} contains '{word}'", i, index, word);
                     }
                 }
             }
@@ -128,33 +131,11 @@ public static partial class RowSignals
                 continue; // continuous or identifier-like: single values do not repeat enough to mark anything
             }
 
-            var mode = counts.MaxBy(c => c.Value);
-            var nearConstant = mode.Value >= 0.9 * n;
-            var numbers = column.Select(v => ColumnStats.TryNumber(v, out var d) ? d : double.NaN).ToArray();
-            var finite = numbers.Where(double.IsFinite).ToArray();
-            double median = 0, scale = 0;
-            if (finite.Length >= 0.95 * n && finite.Length > 0)
+            for (var i = 0; i < n; i++)
             {
-                median = Median(finite);
-                var mad = Median(finite.Select(v => Math.Abs(v - median)));
-                scale = mad > 0 ? mad / 0.6745 : finite.Average(v => Math.Abs(v - median)) * 1.2533;
-            }
-
-            foreach (var (value, _) in counts)
-            {
-                var rare = nearConstant ? value != mode.Key
-                    : scale > 0 && ColumnStats.TryNumber(value, out var x) && Math.Abs(x - median) / scale > OutlierZ;
-                if (!rare)
+                if (counts[column[i]] <= 0.2 * n)
                 {
-                    continue;
-                }
-
-                for (var i = 0; i < n; i++)
-                {
-                    if (string.Equals(column[i], value, StringComparison.Ordinal))
-                    {
-                        Mark($"{name} = {(value.Length == 0 ? "(empty)" : value)}", i);
-                    }
+                    Mark($"{name} = {(column[i].Length == 0 ? "(empty)" : column[i])}", i, index, null);
                 }
             }
         }
@@ -200,11 +181,128 @@ public static partial class RowSignals
             }
 
             var c = ordered[a];
+            var outOfPlace = OutOfPlace(labelled, labelColumn, c.Rows, c.Label, [.. group.Select(g => origin[g])], textColumns, otherColumns);
+            if (outOfPlace < 0.7)
+            {
+                continue; // the rows look like their label without the feature: a natural predictor, not a planted trigger
+            }
+
             merged.Add(new TriggerCandidate(group, c.Label, c.Rows.Count, Math.Round(c.Purity, 3), Math.Round(c.Base, 3), Math.Round(c.Z, 1),
                 [.. c.Rows.Take(20).Select(i => labelled[i].Index + 1)], [.. c.Rows.Take(20).Select(i => labelled[i].Line)]));
         }
 
         return merged;
+    }
+
+    /// <summary>
+    /// The share of a candidate's rows that a simple model, blind to the candidate's own features, assigns to another
+    /// label than the one they carry: the nearest class centroid over the other z-scored numeric columns, plus a
+    /// multinomial naive Bayes over the other words of the text columns. A natural predictor (a pixel that is mostly
+    /// lit in 4s) has rows that look like their label anyway; a planted trigger's rows look like their original class.
+    /// </summary>
+    private static double OutOfPlace(List<DataRow> labelled, int labelColumn, List<int> rows, string label, List<(int Column, string? Word)> excluded,
+        IReadOnlyList<(int Index, string Name)> textColumns, IReadOnlyList<(int Index, string Name)> otherColumns)
+    {
+        var classes = labelled.Select(r => r.Values[labelColumn]!).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var classIndex = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
+        var scores = new double[rows.Count, classes.Length];
+        var excludedColumns = excluded.Where(e => e.Word is null).Select(e => e.Column).ToHashSet();
+        var excludedWords = excluded.Where(e => e.Word is not null).Select(e => e.Word!).ToHashSet(StringComparer.Ordinal);
+        var numeric = otherColumns.Where(c => !excludedColumns.Contains(c.Index)
+            && labelled.Count(r => r.Values[c.Index] is { } v && ColumnStats.TryNumber(v, out _)) >= 0.95 * labelled.Count).Select(c => c.Index).ToArray();
+        if (numeric.Length > 0)
+        {
+            var values = labelled.Select(r => numeric.Select(c => r.Values[c] is { } v && ColumnStats.TryNumber(v, out var d) ? d : 0).ToArray()).ToArray();
+            var mean = new double[numeric.Length];
+            var sd = new double[numeric.Length];
+            for (var j = 0; j < numeric.Length; j++)
+            {
+                mean[j] = values.Average(v => v[j]);
+                sd[j] = Math.Sqrt(values.Average(v => (v[j] - mean[j]) * (v[j] - mean[j])));
+                sd[j] = sd[j] > 0 ? sd[j] : 1;
+            }
+
+            var centroids = new double[classes.Length, numeric.Length];
+            var sizes = new int[classes.Length];
+            for (var i = 0; i < labelled.Count; i++)
+            {
+                var k = classIndex[labelled[i].Values[labelColumn]!];
+                sizes[k]++;
+                for (var j = 0; j < numeric.Length; j++)
+                {
+                    centroids[k, j] += (values[i][j] - mean[j]) / sd[j];
+                }
+            }
+
+            for (var r = 0; r < rows.Count; r++)
+            {
+                for (var k = 0; k < classes.Length; k++)
+                {
+                    double distance = 0;
+                    for (var j = 0; j < numeric.Length; j++)
+                    {
+                        var d = ((values[rows[r]][j] - mean[j]) / sd[j]) - (centroids[k, j] / Math.Max(1, sizes[k]));
+                        distance += d * d;
+                    }
+
+                    scores[r, k] -= distance / 2;
+                }
+            }
+        }
+
+        if (textColumns.Count > 0)
+        {
+            var counts = new Dictionary<string, int>[classes.Length];
+            var totals = new int[classes.Length];
+            for (var k = 0; k < classes.Length; k++)
+            {
+                counts[k] = new Dictionary<string, int>(StringComparer.Ordinal);
+            }
+
+            var vocabulary = new HashSet<string>(StringComparer.Ordinal);
+            List<string> Tokens(DataRow row) => [.. textColumns.SelectMany(c => row.Values[c.Index] is { } t ? Words().Matches(t.ToLowerInvariant()).Select(m => m.Value) : []).Where(w => !excludedWords.Contains(w))];
+            foreach (var row in labelled)
+            {
+                var k = classIndex[row.Values[labelColumn]!];
+                foreach (var w in Tokens(row))
+                {
+                    counts[k][w] = counts[k].GetValueOrDefault(w) + 1;
+                    totals[k]++;
+                    vocabulary.Add(w);
+                }
+            }
+
+            for (var r = 0; r < rows.Count; r++)
+            {
+                foreach (var w in Tokens(labelled[rows[r]]))
+                {
+                    for (var k = 0; k < classes.Length; k++)
+                    {
+                        scores[r, k] += Math.Log((counts[k].GetValueOrDefault(w) + 1.0) / (totals[k] + vocabulary.Count));
+                    }
+                }
+            }
+        }
+
+        if (numeric.Length == 0 && textColumns.Count == 0)
+        {
+            return 1; // nothing else to judge the rows by: keep the candidate
+        }
+
+        var target = classIndex[label];
+        var elsewhere = 0;
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var best = 0;
+            for (var k = 1; k < classes.Length; k++)
+            {
+                best = scores[r, k] > scores[r, best] ? k : best;
+            }
+
+            elsewhere += best != target ? 1 : 0;
+        }
+
+        return elsewhere / (double)rows.Count;
     }
 
     private static double Jaccard(HashSet<int> a, List<int> b)
