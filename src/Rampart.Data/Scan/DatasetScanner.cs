@@ -307,7 +307,7 @@ public static class DatasetScanner
     internal static string Rows(IReadOnlyList<long> rows, long total) =>
         string.Join(", ", rows.Take(12)) + (total > Math.Min(rows.Count, 12) ? $" and {total - Math.Min(rows.Count, 12)} more" : string.Empty);
 
-    private static int FindLabel(IReadOnlyList<string> columns, string? wanted)
+    internal static int FindLabel(IReadOnlyList<string> columns, string? wanted)
     {
         if (wanted is not null)
         {
@@ -333,7 +333,7 @@ public static class DatasetScanner
 
     private static bool IsPlainNumber(string value) => value.Length < 7 && ColumnStats.TryNumber(value, out _);
 
-    private sealed class FindingFactory(string path)
+    internal sealed class FindingFactory(string path)
     {
         public Finding Make(string ruleId, string message, IReadOnlyList<long> rows, IReadOnlyList<long> lines, Dictionary<string, string> properties, Severity? severity = null)
         {

@@ -74,7 +74,7 @@ public static partial class RowSignals
     /// <summary>
     /// Backdoor-trigger candidates: features (a lower-cased word of a text column; a value of another column with few
     /// distinct values) carried by at least max(5, 0.2%) and at most 20% of the labelled rows, whose rows have one label
-    /// with purity at least 0.9, at least twice its base rate, and a binomial z-score of at least 4. Features marking
+    /// with purity at least 0.9, at least 25 points above its base rate, and a binomial z-score of at least 4. Features marking
     /// (nearly) the same rows are merged into one pattern, which is kept when at least 70% of its rows look like
     /// another label once the pattern's own features are ignored (see <see cref="OutOfPlace"/>).
     /// </summary>
@@ -153,7 +153,7 @@ public static partial class RowSignals
             var purity = top.Count() / (double)marked.Count;
             var p = labelCounts[top.Key] / (double)n;
             var z = (top.Count() - (marked.Count * p)) / Math.Sqrt(marked.Count * p * (1 - p));
-            if (purity >= 0.9 && purity >= 2 * p && z >= 4)
+            if (purity >= 0.9 && purity - p >= 0.25 && z >= 4)
             {
                 candidates.Add((feature, marked, top.Key, purity, p, z));
             }

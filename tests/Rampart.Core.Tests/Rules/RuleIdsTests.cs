@@ -43,7 +43,7 @@ public sealed partial class RuleIdsTests
     }
 
     private static IEnumerable<string> GuardCatalogFiles() =>
-        Directory.EnumerateFiles(Path.Combine(Root, "rules", "guard"), "*.json")
+        new[] { "guard", "data" }.SelectMany(folder => Directory.EnumerateFiles(Path.Combine(Root, "rules", folder), "*.json"))
             .Where(f => File.ReadAllText(f).Contains("\"rules\"", StringComparison.Ordinal));
 
     private static HashSet<string> CatalogFiles() =>
