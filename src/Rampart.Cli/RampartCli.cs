@@ -34,6 +34,7 @@ internal static class RampartCli
         ("guard", GuardCommand.Create),
         ("profile", ProfileCommand.Create),
         ("gateway", GatewayCommand.Create),
+        ("data", DataCommand.Create),
     ];
 
     /// <summary>
