@@ -43,6 +43,7 @@ internal static class RampartCli
         ("pull", PullCommand.Create),
         ("approve", ApproveCommand.Create),
         ("revoke", RevokeCommand.Create),
+        ("data", DataCommand.Create),
     ];
 
     /// <summary>

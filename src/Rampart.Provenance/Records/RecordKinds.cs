@@ -93,6 +93,7 @@ public static class RecordKinds
             F("source", FieldType.Text, false, FieldRole.None, "Where the data came from (URL, bucket, system)."),
             F("license", FieldType.License, false, FieldRole.None, "Licence: an SPDX id (any case) or licence name, recorded as the SPDX id when it is one, else as the name."),
             F("pii-scan", FieldType.Text, false, FieldRole.None, "Result of the personal-data scan (clean, redacted, contains-pii, not-scanned)."),
+            F("scan-summary", FieldType.Map, false, FieldRole.None, "Summary of `rampart data scan` (rows, verdict, findings per rule id; name=value)."),
         ]),
         new(TrainingRun, "A training run: code, parameters and environment in, model out.",
         [
