@@ -68,7 +68,7 @@ internal static class DataCommand
                 options = n > 0 ? options with { AnalysisRows = n } : throw new UsageException("--analysis-rows must be positive");
             }
 
-            var scanPolicy = await Policy(parse.GetValue(policy), parse.GetValue(failOn), ct).ConfigureAwait(false);
+            var scanPolicy = await Policy(environment, parse.GetValue(policy), parse.GetValue(failOn), ct).ConfigureAwait(false);
             DatasetScanResult result;
             try
             {
@@ -101,7 +101,7 @@ internal static class DataCommand
             var started = environment.Time.GetUtcNow();
             var a = Existing(environment, parse.GetValue(oldPath)!);
             var b = Existing(environment, parse.GetValue(newPath)!);
-            var scanPolicy = await Policy(null, parse.GetValue(failOn), ct).ConfigureAwait(false);
+            var scanPolicy = await Policy(environment, null, parse.GetValue(failOn), ct).ConfigureAwait(false);
             var result = await Task.Run(() => DatasetDiff.Compare(a, b, parse.GetValue(label), cancellationToken: ct), ct).ConfigureAwait(false);
             var report = result.ToReport(RampartTool.Info, started, environment.Time.GetUtcNow() - started, scanPolicy.FailOn);
             await WriteReportAsync(environment, report, parse.GetValue(format)!, parse.GetValue(output), ct).ConfigureAwait(false);
@@ -297,9 +297,9 @@ internal static class DataCommand
         throw new UsageException($"a data key is needed: --key-file FILE or ${KeyVariable} (make one with 'rampart data keygen')");
     }
 
-    private static async Task<ScanPolicy> Policy(string? file, string? failOn, CancellationToken ct)
+    private static async Task<ScanPolicy> Policy(CliEnvironment environment, string? file, string? failOn, CancellationToken ct)
     {
-        var policy = await ScanCommand.LoadPolicyAsync(file, ct).ConfigureAwait(false);
+        var policy = await ScanCommand.LoadPolicyAsync(file, environment.CurrentDirectory, ct).ConfigureAwait(false);
         if (failOn is not null)
         {
             policy = SeverityNames.TryParse(failOn, out var severity)
