@@ -42,6 +42,8 @@ public sealed class RuleCatalogRoomsTests
     [InlineData("RAMP-GUARD-101", "malicious", "Model extraction (PRADA)")]
     [InlineData("RAMP-GUARD-108", "needs-review", "Live traffic drifted from the training profile")]
     [InlineData("RAMP-PKL-001", "malicious", "Pickle imports a global")]
+    [InlineData("RAMP-DATA-001", "needs-review", "personal data in a column")]
+    [InlineData("RAMP-RT-000", "inconclusive", "The red-team run could not finish")]
     public async Task RulesList_ShowsTheRulesOfEveryRoom(string id, string verdict, string title)
     {
         var run = await CliRunner.RunAsync(["rules", "list"]);
@@ -50,6 +52,6 @@ public sealed class RuleCatalogRoomsTests
         line.Should().Contain(verdict).And.Contain(title);
         var show = await CliRunner.RunAsync(["rules", "show", id]);
         show.ExitCode.Should().Be(0, show.Stderr);
-        show.Stdout.Should().StartWith(id + ": ");
+        show.Stdout.Should().StartWith("# " + id + ": ", "the shipped rule page is printed").And.Contain($"verdict {verdict}");
     }
 }

@@ -29,6 +29,9 @@ public static class RepositoryPaths
                     && doc.RootElement.TryGetProperty("rules", out var rules) && rules.ValueKind == System.Text.Json.JsonValueKind.Array;
             })
             .Select(f => Path.GetRelativePath(Root, f).Replace('\\', '/'))
+            // The threat-applicability rules (rules/threats) are conditions over a system description, a format of their
+            // own read and self-tested by Rampart.Threats; they are not scanner-style catalogs.
+            .Where(f => !f.StartsWith("rules/threats/", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal)];
 
     /// <summary>../shared/testdata beside the repository, or null where it is absent (tests then skip with a reason).</summary>

@@ -13,7 +13,8 @@ internal static class RulesCommand
 {
     /// <summary>
     /// One catalog over the rule files of every room that raises rules: the scanner's (rules/*.json), the prompt-injection
-    /// rules of Rampart.Text (rules/guard/injection.json) and the runtime guard's (rules/guard.json, rules/guard/guard-ml.json).
+    /// rules of Rampart.Text (rules/guard/injection.json) the runtime guard's (rules/guard.json, rules/guard/guard-ml.json), the dataset rules (rules/data/rules.json) and the
+    /// red-team rules (rules/redteam/catalog.json).
     /// Each file is embedded by exactly one of these assemblies, so no id is loaded twice.
     /// </summary>
     internal static readonly Assembly[] Rooms =
@@ -21,6 +22,8 @@ internal static class RulesCommand
         typeof(AnalyzerRegistry).Assembly,
         typeof(Rampart.Text.Injection.InjectionRules).Assembly,
         typeof(Rampart.Guard.Checks.GuardRules).Assembly,
+        typeof(Rampart.Data.Scan.DataRules).Assembly,
+        typeof(Rampart.RedTeam.Probes.ProbeCatalog).Assembly,
     ];
 
     private static readonly Lazy<RuleCatalog> LazyCatalog = new(() => RuleCatalog.FromAssemblies(Rooms));

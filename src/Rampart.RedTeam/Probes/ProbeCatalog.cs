@@ -62,7 +62,7 @@ public sealed class ProbeCatalog
             return Core.IO.BoundedFile.ReadToEndAsync(reader, name, 4 << 20).GetAwaiter().GetResult();
         }
 
-        using var catalogStream = assembly.GetManifestResourceStream("redteam/catalog.json") ?? throw new InvalidOperationException("resource redteam/catalog.json is missing");
+        using var catalogStream = assembly.GetManifestResourceStream("rules/redteam/catalog.json") ?? throw new InvalidOperationException("resource rules/redteam/catalog.json is missing");
         var rules = new RuleCatalog(RuleFileParser.Parse(catalogStream, "rules/redteam/catalog.json"));
         using var detectors = JsonDocument.Parse(Resource("redteam/detectors.json"));
         ImmutableArray<Regex> Patterns(string name) =>

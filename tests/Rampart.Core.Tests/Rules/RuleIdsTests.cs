@@ -21,7 +21,7 @@ public sealed partial class RuleIdsTests
     private static Dictionary<string, bool> Catalog()
     {
         var catalog = new Dictionary<string, bool>(StringComparer.Ordinal);
-        foreach (var file in CatalogFiles())
+        foreach (var file in RepositoryPaths.RuleFiles())
         {
             using var stream = File.OpenRead(Path.Combine(Root, file));
             foreach (var rule in RuleFileParser.Parse(stream, file))
@@ -30,10 +30,19 @@ public sealed partial class RuleIdsTests
             }
         }
 
+        // The threat-applicability rules have a format of their own (conditions over a system description); each raises
+        // itself when its conditions hold, and Rampart.Threats.Tests runs their self-tests.
+        using var threats = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, "rules", "threats", "applicability.json")));
+        foreach (var rule in threats.RootElement.GetProperty("rules").EnumerateArray())
+        {
+            catalog.Add(rule.GetProperty("id").GetString()!, true);
+        }
+
         return catalog;
     }
 
-    private static HashSet<string> CatalogFiles() => [.. RepositoryPaths.RuleFiles().Select(f => f.Replace('/', Path.DirectorySeparatorChar))];
+    private static HashSet<string> CatalogFiles() =>
+        [.. RepositoryPaths.RuleFiles().Append("rules/threats/applicability.json").Select(f => f.Replace('/', Path.DirectorySeparatorChar))];
 
     private static IEnumerable<(string File, string Id)> IdsIn(string folder, string pattern) =>
         Directory.EnumerateFiles(Path.Combine(Root, folder), pattern, SearchOption.AllDirectories)
