@@ -37,9 +37,7 @@ public sealed class DataRuleSelfTests
     [MemberData(nameof(RuleIds))]
     public void Rule_HasDocumentationPage(string id)
     {
-        var page = Path.Combine(RepositoryPaths.Root, "docs", "rules", id + ".md");
-        File.Exists(page).Should().BeTrue($"every rule needs {page}");
-        File.ReadAllText(page).Should().Contain("## Why it matters").And.Contain("## How to fix").And.Contain(id);
+        RuleDocPages.ReadChecked(id);
     }
 
     internal static List<string> Raised(string fixture)

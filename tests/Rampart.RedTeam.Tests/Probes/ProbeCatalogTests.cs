@@ -34,9 +34,7 @@ public sealed partial class ProbeCatalogTests
     public void Rule_HasDocumentationPageAndMappings(string id)
     {
         var rule = Catalog.Rules[id];
-        var page = Path.Combine(RepositoryPaths.Root, "docs", "rules", id + ".md");
-        File.Exists(page).Should().BeTrue($"every rule needs {page}");
-        File.ReadAllText(page).Should().Contain("## Why it matters").And.Contain("## How to fix").And.Contain(id);
+        RuleDocPages.ReadChecked(id);
         if (id != "RAMP-RT-000")
         {
             rule.References.Should().Contain(r => AtlasId().IsMatch(r.Id), "each red-team rule maps to a MITRE ATLAS technique");

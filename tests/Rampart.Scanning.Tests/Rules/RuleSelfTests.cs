@@ -51,10 +51,7 @@ public sealed class RuleSelfTests
     [MemberData(nameof(RuleIds))]
     public void Rule_HasDocumentationPage(string id)
     {
-        var page = Path.Combine(RepositoryPaths.Root, "docs", "rules", id + ".md");
-        File.Exists(page).Should().BeTrue($"every rule needs {page}");
-        var text = File.ReadAllText(page);
-        text.Should().Contain("## Why it matters").And.Contain("## How to fix").And.Contain(id);
+        RuleDocPages.ReadChecked(id);
     }
 
     private static async Task<IReadOnlyList<string>> RuleIdsRaisedBy(string fixtureId)

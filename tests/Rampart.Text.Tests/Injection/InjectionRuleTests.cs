@@ -34,9 +34,7 @@ public sealed class InjectionRuleTests
     [MemberData(nameof(RuleIds))]
     public void Rule_HasDocumentationPage(string id)
     {
-        var page = Path.Combine(RepositoryPaths.Root, "docs", "rules", id + ".md");
-        File.Exists(page).Should().BeTrue($"every rule needs {page}");
-        File.ReadAllText(page).Should().Contain("## Why it matters").And.Contain("## How to fix").And.Contain(id);
+        RuleDocPages.ReadChecked(id);
     }
 
     private const string ValidRule = """{ "rules": [ { "id": "RAMP-LLM-901", "name": "n", "title": "t", "severity": "high", "verdict": "malicious", "summary": "s", "fix": "f", "match": { "detector": "llm.n", "patterns": ["(ignore)"] }, "selfTests": { "mustMatch": ["ignore"] } } ] }""";

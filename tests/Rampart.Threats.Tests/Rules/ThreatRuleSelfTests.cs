@@ -66,10 +66,7 @@ public sealed class ThreatRuleSelfTests
     [MemberData(nameof(RuleIds))]
     public void Rule_HasDocumentationPage(string id)
     {
-        var page = Path.Combine(RepositoryPaths.Root, "docs", "rules", id + ".md");
-        File.Exists(page).Should().BeTrue($"every rule needs {page}");
-        var text = File.ReadAllText(page);
-        text.Should().Contain(id).And.Contain("## Why it matters").And.Contain("## How to fix");
+        var text = RuleDocPages.ReadChecked(id);
         foreach (var technique in ThreatRuleCatalog.Default[id].Atlas)
         {
             text.Should().Contain(technique, "the page names the ATLAS techniques the rule maps to");
