@@ -85,7 +85,53 @@ public sealed class FuzzHarnessTests
 
         var summary = new FuzzRunner(scanner, Seeds, options).Run();
 
-        summary.Failures.Should().HaveCount(2).And.OnlyContain(f => f.Problem.Contains("time limit", StringComparison.Ordinal));
+        summary.Failures.Should().HaveCount(2).And.OnlyContain(f => f.Problem.Contains("wall-clock ceiling", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Run_AnalyzerThatBurnsCpuPastTheBudget_ReportsFailure()
+    {
+        // The analyzer computes until its thread has used 300 ms of CPU: past a 50 ms budget however loaded the machine
+        // is (waiting for a core does not count), and well under the wall-clock ceiling.
+        var scanner = new Scanner([new CpuBurningAnalyzer(TimeSpan.FromMilliseconds(300))], AnalyzerRegistry.Rules, RampartTool.Info);
+        var options = new FuzzOptions { MasterSeed = 5, Count = 2, Workers = 1, CpuTimePerInput = TimeSpan.FromMilliseconds(50) };
+
+        var summary = new FuzzRunner(scanner, Seeds, options).Run();
+
+        summary.Failures.Should().HaveCount(2).And.OnlyContain(f => f.Problem.Contains("CPU budget exceeded", StringComparison.Ordinal));
+        summary.MaxCpuTime.Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void Run_AnalyzerWithinTheCpuBudget_NoFailureAndRecordsItsCpuTime()
+    {
+        var scanner = new Scanner([new CpuBurningAnalyzer(TimeSpan.FromMilliseconds(20))], AnalyzerRegistry.Rules, RampartTool.Info);
+        var options = new FuzzOptions { MasterSeed = 5, Count = 3, Workers = 1, CpuTimePerInput = TimeSpan.FromSeconds(5) };
+
+        var summary = new FuzzRunner(scanner, Seeds, options).Run();
+
+        summary.Failures.Should().BeEmpty();
+        summary.MaxCpuTime.Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(20)).And.BeLessThan(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void ThreadCpuClock_OnLinux_CountsThisThreadsCpuTime()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Console.WriteLine("skipped: the thread CPU clock is read through Linux's clock_gettime");
+            return;
+        }
+
+        ThreadCpuClock.IsThreadCpuTime.Should().BeTrue();
+        var before = ThreadCpuClock.Now();
+        Thread.Sleep(200);
+        var slept = ThreadCpuClock.Now() - before;
+        CpuBurningAnalyzer.Burn(TimeSpan.FromMilliseconds(50));
+        var burnt = ThreadCpuClock.Now() - before - slept;
+
+        slept.Should().BeLessThan(TimeSpan.FromMilliseconds(100), "a sleeping thread uses no CPU");
+        burnt.Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(50));
     }
 
     [Fact]
@@ -108,6 +154,35 @@ public sealed class FuzzHarnessTests
 
         public ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("boom");
+    }
+
+    private sealed class CpuBurningAnalyzer(TimeSpan cpu) : IArtifactAnalyzer
+    {
+        public string Id => "cpu-burning";
+
+        public bool CanAnalyze(Artifact artifact) => true;
+
+        public ValueTask<AnalysisResult> AnalyzeAsync(Artifact artifact, AnalysisContext context, CancellationToken cancellationToken)
+        {
+            Burn(cpu);
+            return ValueTask.FromResult(new AnalysisResult(Id, artifact, context));
+        }
+
+        /// <summary>Computes until the calling thread has used <paramref name="amount"/> of CPU time.</summary>
+        public static void Burn(TimeSpan amount)
+        {
+            var until = ThreadCpuClock.Now() + amount;
+            var x = 1UL;
+            while (ThreadCpuClock.Now() < until)
+            {
+                for (var i = 0; i < 10_000; i++)
+                {
+                    x = (x * 6364136223846793005UL) + 1442695040888963407UL;
+                }
+            }
+
+            GC.KeepAlive(x);
+        }
     }
 
     private sealed class SlowAnalyzer(TimeSpan? delay = null) : IArtifactAnalyzer

@@ -44,7 +44,8 @@ public sealed class MutationFuzzTests(ITestOutputHelper output)
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"fuzz: {summary.Inputs:N0} inputs in {summary.Elapsed.TotalSeconds:0.0} s ({summary.Inputs / Math.Max(0.001, summary.Elapsed.TotalSeconds):N0}/s), ");
         text.Append(CultureInfo.InvariantCulture, $"{summary.Failures.Count} failures, peak working set {summary.PeakWorkingSetBytes / 1048576.0:N0} MiB, peak managed heap {summary.PeakManagedBytes / 1048576.0:N0} MiB, ");
-        text.AppendLine(CultureInfo.InvariantCulture, $"largest allocation by one input {summary.MaxAllocatedBytes / 1048576.0:N1} MiB (#{summary.MaxAllocatedIndex})");
+        text.AppendLine(CultureInfo.InvariantCulture, $"largest allocation by one input {summary.MaxAllocatedBytes / 1048576.0:N1} MiB (#{summary.MaxAllocatedIndex}), "
+            + $"most CPU time by one input {summary.MaxCpuTime.TotalMilliseconds:N0} ms (#{summary.MaxCpuTimeIndex}; {(ThreadCpuClock.IsThreadCpuTime ? "thread CPU time" : "wall-clock stand-in")})");
         text.AppendLine("inputs understood, by analyzer: " + string.Join(", ", summary.InputsByAnalyzer.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")));
         text.AppendLine("findings by rule: " + string.Join(", ", summary.FindingsByRule.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")));
         foreach (var (index, seed, recipe, elapsed) in summary.Slowest)

@@ -27,11 +27,21 @@ public sealed record FuzzOptions
 
     public int Workers { get; init; } = Math.Max(1, Environment.ProcessorCount);
 
-    /// <summary>The engine's per-input time limit; reaching it is a failure.</summary>
-    public TimeSpan TimePerInput { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// The budget of one input: CPU time of the worker thread that scans it (<see cref="ThreadCpuClock"/>), which does
+    /// not grow while the thread waits for a core, so the same input passes or fails the same way on a loaded machine.
+    /// Exceeding it is a failure.
+    /// </summary>
+    public TimeSpan CpuTimePerInput { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The engine's wall-clock limit per input, a ceiling far above the CPU budget (a scan that waits instead of
+    /// computing); reaching it is a failure too.
+    /// </summary>
+    public TimeSpan TimePerInput { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>If a scan has not returned after this long, the analyzer ignores cancellation: a hang.</summary>
-    public TimeSpan HangAfter { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan HangAfter { get; init; } = TimeSpan.FromSeconds(120);
 
     /// <summary>Most bytes one input's scan may allocate (on its worker thread).</summary>
     public long MaxAllocatedBytesPerInput { get; init; } = 512L * 1024 * 1024;
@@ -108,6 +118,8 @@ public sealed record FuzzSummary(
     IReadOnlyDictionary<string, long> InputsByAnalyzer,
     IReadOnlyDictionary<string, long> FindingsByRule,
     IReadOnlyList<(long Index, string SeedName, string Recipe, TimeSpan Elapsed)> Slowest,
+    TimeSpan MaxCpuTime,
+    long MaxCpuTimeIndex,
     long PeakManagedBytes,
     long PeakWorkingSetBytes,
     long MaxAllocatedBytes,
@@ -116,7 +128,7 @@ public sealed record FuzzSummary(
 /// <summary>
 /// Runs mutated inputs through a scanner's full dispatch on dedicated worker threads and records every input that
 /// makes an analyzer throw (RAMP-GEN-004), lets an exception escape, reaches the time limit, hangs past it, or
-/// allocates beyond the per-input ceiling. A watchdog samples memory and spots hangs.
+/// allocates beyond the per-input ceiling, or uses more than its CPU budget. A watchdog samples memory and spots hangs.
 /// </summary>
 public sealed class FuzzRunner(Scanner scanner, IReadOnlyList<FuzzSeed> seeds, FuzzOptions options)
 {
@@ -137,6 +149,8 @@ public sealed class FuzzRunner(Scanner scanner, IReadOnlyList<FuzzSeed> seeds, F
         long done = 0;
         long maxAllocated = 0;
         long maxAllocatedIndex = -1;
+        var maxCpu = TimeSpan.Zero;
+        long maxCpuIndex = -1;
         var workers = options.Only is null ? options.Workers : 1;
         var current = new (long Index, long StartTicks)[workers];
         var stopwatch = Stopwatch.StartNew();
@@ -159,6 +173,7 @@ public sealed class FuzzRunner(Scanner scanner, IReadOnlyList<FuzzSeed> seeds, F
                 Volatile.Write(ref current[slot].Index, index);
                 var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                 var started = Stopwatch.GetTimestamp();
+                var cpuBefore = ThreadCpuClock.Now();
                 try
                 {
                     var artifact = ArtifactFactory.FromBytes(input.Seed.FileName, null, 0, input.Bytes, input.Seed.FileName);
@@ -180,7 +195,7 @@ public sealed class FuzzRunner(Scanner scanner, IReadOnlyList<FuzzSeed> seeds, F
                         }
                         else if (finding.RuleId == LimitReached && finding.Message.Contains("'time-per-file'", StringComparison.Ordinal))
                         {
-                            Fail(input, $"time limit reached ({options.TimePerInput.TotalSeconds:0} s): {finding.Message}");
+                            Fail(input, $"wall-clock ceiling reached ({options.TimePerInput.TotalSeconds:0} s): {finding.Message}");
                         }
                     }
                 }
@@ -189,11 +204,18 @@ public sealed class FuzzRunner(Scanner scanner, IReadOnlyList<FuzzSeed> seeds, F
                     Fail(input, $"exception escaped the scanner: {e}");
                 }
 
+                var cpu = ThreadCpuClock.Now() - cpuBefore;
                 var elapsed = Stopwatch.GetElapsedTime(started);
                 var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
                 if (allocated > options.MaxAllocatedBytesPerInput)
                 {
                     Fail(input, $"allocated {allocated:N0} bytes (ceiling {options.MaxAllocatedBytesPerInput:N0})");
+                }
+
+                if (cpu > options.CpuTimePerInput)
+                {
+                    Fail(input, string.Create(CultureInfo.InvariantCulture,
+                        $"CPU budget exceeded: {cpu.TotalMilliseconds:N0} ms of {(ThreadCpuClock.IsThreadCpuTime ? "thread CPU time" : "wall-clock time (no thread CPU clock here)")} (budget {options.CpuTimePerInput.TotalMilliseconds:N0} ms)"));
                 }
 
                 lock (failures)
@@ -202,6 +224,12 @@ public sealed class FuzzRunner(Scanner scanner, IReadOnlyList<FuzzSeed> seeds, F
                     {
                         maxAllocated = allocated;
                         maxAllocatedIndex = index;
+                    }
+
+                    if (cpu > maxCpu)
+                    {
+                        maxCpu = cpu;
+                        maxCpuIndex = index;
                     }
                 }
 
@@ -268,6 +296,8 @@ public sealed class FuzzRunner(Scanner scanner, IReadOnlyList<FuzzSeed> seeds, F
             byAnalyzer,
             byRule,
             [.. slowest.OrderByDescending(s => s.Item4).Take(5)],
+            maxCpu,
+            maxCpuIndex,
             peakManaged,
             process.PeakWorkingSet64,
             maxAllocated,
