@@ -1,16 +1,18 @@
+using System.Collections.Immutable;
 using YamlDotNet.RepresentationModel;
 
 namespace Rampart.Core.Policy;
 
 public static partial class PolicyParser
 {
-    private static readonly string[] DependencyKeys = ["internal-packages", "internal-indexes", "require-pins", "advisories"];
+    private static readonly string[] DependencyKeys = ["internal-packages", "internal-indexes", "require-pins", "advisories", "target"];
 
     // dependencies:
     //   internal-packages: [acme-*, corp-tokenizer]     names (globs) served by the internal index
     //   internal-indexes: [https://pypi.acme.internal/]  index URL prefixes that count as internal
     //   require-pins: ["**/serving/**"]                   manifests that must pin; [] turns the check off
     //   advisories: required | off                        off: do not check advisories (no "not checked" finding)
+    //   target: {python_version: "3.11", sys_platform: linux}   PEP 508 marker variables of the environment audited for
     // Advisories are ignored with a suppression (rule RAMP-DEP-001, name: the advisory id, justification, expires).
     static partial void ParseDependencies(YamlMappingNode section, string source, ref ScanPolicy policy, ref bool handled)
     {
@@ -51,6 +53,28 @@ public static partial class PolicyParser
                     _ => throw Error(source, advisories, $"advisories must be 'required' or 'off' (got '{text}')"),
                 },
             };
+        }
+
+        if (Get(section, "target") is { } target)
+        {
+            if (target is not YamlMappingNode mapping)
+            {
+                throw Error(source, target, "target must be a mapping of PEP 508 marker variables to values (python_version: \"3.11\")");
+            }
+
+            var values = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+            foreach (var (key, value) in mapping.Children)
+            {
+                var name = Scalar(key, source);
+                if (!ScanPolicy.MarkerVariables.Contains(name))
+                {
+                    throw Error(source, key, $"'{name}' is not a PEP 508 marker variable (one of {string.Join(", ", ScanPolicy.MarkerVariables.Order(StringComparer.Ordinal))})");
+                }
+
+                values[name] = Scalar(value, source);
+            }
+
+            policy = policy with { TargetEnvironment = values.ToImmutable() };
         }
 
         handled = true;

@@ -34,4 +34,19 @@ public sealed partial record ScanPolicy
 
     /// <summary>The advisory database file (--db); null: RAMPART_DB, then the user's cache folder.</summary>
     public string? AdvisoryDatabase { get; init; }
+
+    /// <summary>
+    /// The PEP 508 marker variables (packaging's names; the dotted aliases are read by Rampart.Dependencies).
+    /// </summary>
+    public static readonly ImmutableHashSet<string> MarkerVariables = ImmutableHashSet.Create(StringComparer.Ordinal,
+        "python_version", "python_full_version", "os_name", "sys_platform", "platform_release", "platform_system",
+        "platform_version", "platform_machine", "platform_python_implementation", "implementation_name",
+        "implementation_version", "extra", "extras", "dependency_groups");
+
+    /// <summary>
+    /// The environment the audited requirements are for (policy dependencies.target, rampart audit --target): marker
+    /// variable to value. A pin whose marker this decides false is not for the target and is not checked; one it
+    /// leaves undecided (every marker, when empty) is audited.
+    /// </summary>
+    public ImmutableDictionary<string, string> TargetEnvironment { get; init; } = ImmutableDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal);
 }

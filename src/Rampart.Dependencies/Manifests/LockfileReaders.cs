@@ -319,9 +319,14 @@ public static class ManifestReader
                 continue;
             }
 
-            var markerKey = p.ContainsKey("marker") ? "marker" : "markers";
-            var marker = p.GetString(markerKey);
-            if (!MarkerIsValid(marker, name, display, p.LineOf(markerKey), problems))
+            var (marker, markerKey, markerType) = EntryMarker(p);
+            if (markerType is not null)
+            {
+                problems.Add(new ManifestProblem(display, p.LineOf(markerKey!), $"'{name}': '{markerKey}' holds {markerType}, not a marker string; the entry is not audited as if it applied"));
+                continue;
+            }
+
+            if (!MarkerIsValid(marker, name, display, markerKey is null ? p.Line : p.LineOf(markerKey), problems))
             {
                 continue;
             }
@@ -343,12 +348,51 @@ public static class ManifestReader
     }
 
     /// <summary>
+    /// The environment marker of a lockfile entry, as one PEP 508 expression: pdm's and pylock's "marker", poetry's
+    /// "markers" (a string, or in Poetry 2 a table of one marker per group), uv's "resolution-markers" (the forks of the
+    /// resolution the entry belongs to). Several are joined with "or": the entry is installed where any of them holds.
+    /// A value of the wrong type is named in WrongType, so it is reported, never taken as "no marker".
+    /// </summary>
+    private static (string? Marker, string? Key, string? WrongType) EntryMarker(TomlTable p)
+    {
+        foreach (var key in (string[])["marker", "markers", "resolution-markers"])
+        {
+            if (!p.TryGetValue(key, out var value))
+            {
+                continue;
+            }
+
+            IEnumerable<object> parts = value switch
+            {
+                string text => [text],
+                TomlArray array => array,
+                TomlTable table => table.Values,
+                _ => [value],
+            };
+            var texts = parts.ToList();
+            if (texts.Count == 0)
+            {
+                return (null, key, null);
+            }
+
+            if (texts.FirstOrDefault(t => t is not string) is { } wrong)
+            {
+                return (null, key, TomlKind(wrong));
+            }
+
+            return (texts.Count == 1 ? (string)texts[0] : string.Join(" or ", texts.Select(t => "(" + (string)t + ")")), key, null);
+        }
+
+        return (null, null, null);
+    }
+
+    /// <summary>
     /// A lockfile entry's environment marker is read as pip reads a requirement's: one that does not parse makes the
     /// entry an error on its line, and its pin is not audited as if it applied.
     /// </summary>
     internal static bool MarkerIsValid(string? marker, string name, string display, int line, ImmutableArray<ManifestProblem>.Builder problems)
     {
-        if (marker is null || MarkerSyntax.TryValidate(marker, out var error))
+        if (marker is null || EnvironmentMarker.TryValidate(marker, out var error))
         {
             return true;
         }

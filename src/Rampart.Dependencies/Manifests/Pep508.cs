@@ -52,7 +52,7 @@ public static partial class Pep508
                 return false;
             }
 
-            if (marker is not null && !MarkerSyntax.TryValidate(marker, out var urlMarkerError))
+            if (marker is not null && !EnvironmentMarker.TryValidate(marker, out var urlMarkerError))
             {
                 error = $"'{text.Trim()}': the environment marker is not valid ({urlMarkerError}); pip refuses the line, so it is not audited as if it applied";
                 return false;
@@ -86,7 +86,7 @@ public static partial class Pep508
             return false;
         }
 
-        if (marker is not null && !MarkerSyntax.TryValidate(marker, out var markerError))
+        if (marker is not null && !EnvironmentMarker.TryValidate(marker, out var markerError))
         {
             error = $"'{text.Trim()}': the environment marker is not valid ({markerError}); pip refuses the line, so it is not audited as if it applied";
             return false;

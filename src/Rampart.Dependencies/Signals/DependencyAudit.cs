@@ -28,6 +28,8 @@ public static class DependencyAudit
         var indexUrl = manifest.IndexUrls;
         var internalIndexPinned = indexUrl.Any(u => policy.InternalIndexes.Any(i => u.StartsWith(i, StringComparison.OrdinalIgnoreCase)));
         var notAudited = 0;
+        var target = MarkerEnvironment.From(policy.TargetEnvironment);
+        var notForTarget = new List<Dependency>();
         foreach (var extra in ExtraIndexes(manifest))
         {
             issues.Add(new AuditIssue("extra-index", null, extra,
@@ -40,6 +42,15 @@ public static class DependencyAudit
             {
                 notAudited++;
                 continue;
+            }
+
+            // A pin whose marker the target environment decides false is not installed there: its name is still judged
+            // (typosquat, confusion), its version is not. Undecided markers (no target, or a variable it leaves open)
+            // are audited: every branch of a lockfile counts until the target rules one out.
+            var forTarget = d.Marker is not { } marker || !EnvironmentMarker.TryParse(marker, out var parsed, out _) || parsed.Evaluate(target) != false;
+            if (!forTarget)
+            {
+                notForTarget.Add(d);
             }
 
             if (typosquat.Check(d.Name) is { } squat)
@@ -60,13 +71,13 @@ public static class DependencyAudit
                 }
             }
 
-            if (requirePins && d.Kind == "declared" && !d.IsPinned && d.Origin == "index")
+            if (forTarget && requirePins && d.Kind == "declared" && !d.IsPinned && d.Origin == "index")
             {
                 issues.Add(new AuditIssue("unpinned", d, d.NormalizedName,
                     $"'{d.Name}{d.Specifier}' is not pinned to one version in a manifest the policy requires to pin (require-pins): each install may pull a different, unreviewed release"));
             }
 
-            if (database is not null && d.Version is not null)
+            if (forTarget && database is not null && d.Version is not null)
             {
                 foreach (var match in database.Query(d.Name, d.Version))
                 {
@@ -84,6 +95,13 @@ public static class DependencyAudit
         {
             issues.Add(new AuditIssue("not-audited", null, "conda",
                 $"{notAudited} conda package(s) are listed but not audited: Rampart's advisory database covers PyPI packages only"));
+        }
+
+        if (notForTarget.Count > 0)
+        {
+            var listed = string.Join(", ", notForTarget.Take(20).Select(d => $"{d.Name}{(d.Version is null ? "" : " " + d.Version)} ({d.Marker})"));
+            issues.Add(new AuditIssue("not-audited", null, "marker",
+                $"{notForTarget.Count} package(s) are not for the target environment ({target}) by their markers, so their versions were not checked: {listed}{(notForTarget.Count > 20 ? ", ..." : "")}"));
         }
 
         return issues.ToImmutable();
