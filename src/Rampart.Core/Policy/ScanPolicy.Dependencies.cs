@@ -44,7 +44,7 @@ public sealed partial record ScanPolicy
         "implementation_version", "extra", "extras", "dependency_groups");
 
     /// <summary>
-    /// The environment the audited requirements are for (policy dependencies.target, rampart audit --target): marker
+    /// The environment the audited requirements are for (policy dependencies.target): marker
     /// variable to value. A pin whose marker this decides false is not for the target and is not checked; one it
     /// leaves undecided (every marker, when empty) is audited.
     /// </summary>

@@ -320,7 +320,7 @@ public sealed class EnvironmentMarker
 
 /// <summary>
 /// The environment markers are evaluated against: the variables the audit's target fixes (policy
-/// dependencies.target, or rampart audit --target NAME=VALUE). A variable it leaves out is open, so a marker that
+/// dependencies.target). A variable it leaves out is open, so a marker that
 /// depends on it is undecided and its requirement is audited. python_version is derived from python_full_version.
 /// </summary>
 public sealed class MarkerEnvironment
