@@ -182,6 +182,29 @@ public sealed class CapabilityGraphTests
     }
 
     [Fact]
+    public void Solve_ChainsAndCyclesOfStarImports_ResolveEachNameWhereItIsBound()
+    {
+        // numpy's shape: a package that star-imports subpackages that star-import modules, a cycle back to the top,
+        // and a star import of a native module the map cannot read. Each star import is resolved once, to the names
+        // its module binds.
+        var reach = Solve(
+            ("lib.__init__", "from .core import *\nfrom .extra import *\nfrom ._native import *\n"),
+            ("lib.core.__init__", "from .numeric import *\nfrom .fromnumeric import *\n"),
+            ("lib.core.numeric", "from lib import *\nfrom ._multiarray import *\nimport os\n\ndef run(c):\n    return os.system(c)\n"),
+            ("lib.core.fromnumeric", "def clip(a):\n    return a\n"),
+            ("lib.extra", "from .core import *\n\ndef helper(x):\n    return run(x)\n"),
+            ("app", "import lib\n\ndef go(c):\n    return lib.run(c)\n\ndef safe(a):\n    return lib.clip(a)\n\n"
+                + "def missing(a):\n    return lib.nowhere(a)\n\ndef native(a):\n    return lib.zeros(a)\n"));
+
+        reach["app.go"].Chains[Capability.ProcessExecution].Should().Equal("app.go", "lib.core.numeric.run", "os.system");
+        reach["lib.extra.helper"].Chains[Capability.ProcessExecution].Should().Equal("lib.extra.helper", "lib.core.numeric.run", "os.system");
+        reach["app.safe"].IsSafe.Should().BeTrue("clip is bound by lib.core.fromnumeric, two star imports down");
+        reach["app.missing"].IsSafe.Should().BeFalse();
+        reach["app.missing"].UnknownChain.Should().NotBeNull().And.Subject.Last().Should().Contain("lib.nowhere");
+        reach["app.native"].IsSafe.Should().BeFalse("zeros may come from the native lib._native, which the map cannot read");
+    }
+
+    [Fact]
     public void Solve_SourceThatDoesNotParse_IsNeverSafe()
     {
         var reach = Solve(("py2", "def pure(x):\n    return x\n\ndef old(x):\n    print x\n    exec x in {}\n"));

@@ -39,6 +39,7 @@ internal sealed class CapabilityGraph
     private readonly Dictionary<string, ClassScope> _classes = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Class, string Method), (string? Found, bool Unknown)> _inherited = [];
     private readonly Dictionary<(string Name, int Depth), Target> _followed = [];
+    private readonly Dictionary<string, StarNames> _starExports = new(StringComparer.Ordinal);
     private Target? _provisional;
     private bool _touchedProvisional;
 
@@ -410,10 +411,17 @@ internal sealed class CapabilityGraph
 
             foreach (var star in module.Star)
             {
-                var candidate = Follow(star + "." + first + tail, depth);
-                if (candidate.Kind != TargetKind.Unknown)
+                // A star import of a module the map read is followed only where that module binds the name (its exports
+                // are resolved once per module); one it did not read (a native module) is asked directly.
+                var exports = StarExports(star);
+                IReadOnlyList<string> via = exports is null || exports.Names.Contains(first) ? [star] : exports.Unread;
+                foreach (var source in via)
                 {
-                    return candidate;
+                    var candidate = Follow(source + "." + first + tail, depth);
+                    if (candidate.Kind != TargetKind.Unknown)
+                    {
+                        return candidate;
+                    }
                 }
             }
 
@@ -460,6 +468,46 @@ internal sealed class CapabilityGraph
 
         _touchedProvisional |= outer;
         return result;
+    }
+
+    /// <summary>
+    /// What "from <paramref name="moduleName"/> import *" binds, resolved once per module: the names its source binds at
+    /// module level (definitions, imports, aliases, values) and, through its own star imports, those of the modules it
+    /// star-imports; star imports of modules the map did not read (native ones) are listed in Unread. Null when the
+    /// module itself was not read. A cycle of star imports sees the part resolved so far (a name it misses stays unknown).
+    /// </summary>
+    private StarNames? StarExports(string moduleName)
+    {
+        if (!_modules.TryGetValue(moduleName, out var module))
+        {
+            return null;
+        }
+
+        if (_starExports.TryGetValue(moduleName, out var known))
+        {
+            return known;
+        }
+
+        var names = new HashSet<string>(module.Defined, StringComparer.Ordinal);
+        names.UnionWith(module.Imports.Keys);
+        names.UnionWith(module.Aliases.Keys);
+        names.UnionWith(module.Values);
+        var unread = new List<string>();
+        var exports = _starExports[moduleName] = new StarNames(names, unread);
+        foreach (var star in module.Star)
+        {
+            if (StarExports(star) is { } nested)
+            {
+                names.UnionWith(nested.Names);
+                unread.AddRange(nested.Unread.Where(u => !unread.Contains(u)));
+            }
+            else if (!unread.Contains(star))
+            {
+                unread.Add(star);
+            }
+        }
+
+        return exports;
     }
 
     /// <summary>
@@ -1136,6 +1184,9 @@ internal sealed class CapabilityGraph
 
         public string? Unknown { get; set; }
     }
+
+    /// <summary>The names a star import of a module binds, and the unread (native) modules it star-imports in turn.</summary>
+    private sealed record StarNames(HashSet<string> Names, List<string> Unread);
 
     private enum TargetKind
     {

@@ -53,6 +53,21 @@ internal static partial class CapabilityMapGenerator
         return found;
     }
 
+    /// <summary>The installation with only <paramref name="packages"/> of its site packages, its label naming just those.</summary>
+    public static PythonInstallation Restrict(PythonInstallation installation, IReadOnlyCollection<string> packages)
+    {
+        ArgumentNullException.ThrowIfNull(installation);
+        ArgumentNullException.ThrowIfNull(packages);
+        if (installation.SitePackages is not { } site || installation.Packages is null)
+        {
+            return installation;
+        }
+
+        var kept = installation.Packages.Where(packages.Contains).ToList();
+        var versions = string.Join(", ", kept.Select(p => p + " " + (InstalledVersion(site, p) ?? "(version unknown)")));
+        return installation with { Packages = kept, Label = installation.Label.Split(" + ")[0] + " + dist-packages (" + versions + ")" };
+    }
+
     /// <summary>Reads each installation, solves its graph and merges the results; progress lines go to <paramref name="log"/>.</summary>
     public static CapabilityMap Generate(IEnumerable<PythonInstallation> installations, TextWriter log, CancellationToken cancellationToken, CapabilityMap? onto = null)
     {
@@ -68,9 +83,21 @@ internal static partial class CapabilityMapGenerator
                 graph.AddTree(site, installation.Packages, cancellationToken);
             }
 
+            log.WriteLine($"{installation.Label}: {graph.Files} files read, solving");
+            log.Flush();
             var reach = graph.Solve(cancellationToken);
             log.WriteLine($"{installation.Label}: {graph.Files} files ({graph.FilesWithErrors} with parse errors), {reach.Count} callables, "
                 + $"{reach.Values.Count(r => r.Chains.Count > 0)} capable, {reach.Values.Count(r => r.IsSafe)} safe");
+            if (onto is not null)
+            {
+                // A map written before keeps no record of the names it could not decide, so a standard-library name
+                // safe here may be unknown in a version it read: added onto it, only the site packages' own names may
+                // become safe (capable ones are added whatever they are; a name unknown here still stops being safe).
+                var own = installation.Packages ?? [];
+                reach = reach.Where(r => !r.Value.IsSafe || own.Any(p => r.Key.StartsWith(p + ".", StringComparison.Ordinal)))
+                    .ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
+            }
+
             solved.Add((installation.Label, reach));
         }
 
