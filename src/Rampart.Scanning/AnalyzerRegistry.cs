@@ -30,6 +30,7 @@ public static class AnalyzerRegistry
         new Analyzers.TfLite.TfLiteAnalyzer(),
         new Analyzers.PythonSource.PythonSourceAnalyzer(),
         new Analyzers.Notebook.NotebookAnalyzer(),
+        new Analyzers.PythonSource.StreamlitConfigAnalyzer(),
         new Analyzers.Dependencies.ManifestAnalyzer(),
         new Analyzers.Keras.KerasConfigAnalyzer(),
         new Analyzers.Keras.KerasArchiveAnalyzer(),

@@ -1,7 +1,7 @@
 """Precision corpus for the code review (issue 18): scans pinned snapshots of public ML repositories with this
 build and with a reference build (today's main), and compares the findings with the judgements in judgements.json.
 
-  python3 bench/code/precision/run.py --new NEW/rampart.dll --main MAIN/rampart.dll [--work DIR] [--out FILE] [--pending]
+  python3 bench/code/precision/run.py --new NEW/rampart.dll --main MAIN/rampart.dll [--main-label TEXT] [--work DIR] [--out FILE] [--pending]
 
 Snapshots are read from /work/.mirror/<owner>+<name>/repo (git directories written by the search tool's fetch) at the
 commit the manifest pins; only .py and .ipynb files are extracted, into --work (never into the repository). A finding
@@ -103,6 +103,7 @@ def main():
     ap.add_argument("--mirror", default="/work/.mirror")
     ap.add_argument("--out", default=None)
     ap.add_argument("--pending", action="store_true")
+    ap.add_argument("--main-label", default="main", help="what --main is, for the report (e.g. 'main 92f956f')")
     args = ap.parse_args()
     with open(os.path.join(HERE, "manifest.json")) as f:
         manifest = json.load(f)
@@ -154,7 +155,7 @@ def main():
     families = sorted(set(table["main"]) | set(table["new"]))
     with open(out, "w") as f:
         f.write(f"# Code review precision corpus ({date})\n\n")
-        f.write(f"Command: `python3 bench/code/precision/run.py --new <this build>/rampart.dll --main <main b684d1d>/rampart.dll`\n\n")
+        f.write(f"Command: `python3 bench/code/precision/run.py --new <this build>/rampart.dll --main <{args.main_label}>/rampart.dll`\n\n")
         f.write(f"Corpus: {len(rows)} repositories pinned in `bench/code/precision/manifest.json`, {files_total:,} .py/.ipynb files, "
                 f"{lines_total:,} lines of Python (files plus notebook code cells); {missing_total} blobs absent from the snapshots were skipped. "
                 f"Judgements: `bench/code/precision/judgements.json` ({len(judged)} findings, each real or false with a reason).\n\n")

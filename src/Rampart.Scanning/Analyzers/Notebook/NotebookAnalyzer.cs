@@ -85,39 +85,30 @@ internal sealed class NotebookAnalyzer : IArtifactAnalyzer
         var parseErrors = 0;
         var outputFindings = 0;
         var skippedOutputFindings = 0;
+        // The code cells share one namespace: they are parsed first, so that a helper defined in one cell is judged
+        // with the values the other cells pass to it (PyCallers).
+        var code = new Dictionary<NotebookCell, (ParsedSource Parsed, List<(int First, string Args)> Pips)>();
+        foreach (var cell in notebook.Cells.Where(c => c.Type == "code"))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var pips = new List<(int First, string Args)>();
+            code[cell] = (PythonRules.Parse(CellSource(cell, pips), cancellationToken), pips);
+        }
+
+        PyCallers.Link([.. code.Values.Select(c => c.Parsed.Facts)], oneNamespace: true);
         foreach (var cell in notebook.Cells)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var lines = cell.SourceLines;
             if (cell.Type == "code")
             {
-                var code = new StringBuilder();
-                var cellMagic = lines.Count > 0 && lines[0].Text.TrimStart().StartsWith("%%", StringComparison.Ordinal);
-                for (var i = 0; i < lines.Count; i++)
+                var (parsed, pips) = code[cell];
+                foreach (var (first, args) in pips)
                 {
-                    var text = lines[i].Text.TrimEnd('\n', '\r');
-                    var trimmed = text.TrimStart();
-                    var isMagic = trimmed.StartsWith('%') || trimmed.StartsWith('!') || trimmed.EndsWith('?') && !trimmed.Contains('#', StringComparison.Ordinal);
-                    // A magic or shell line continues on the next lines while it ends with a backslash (as IPython
-                    // joins them): the continuation lines are part of the command, not Python.
-                    var first = i;
-                    var command = text;
-                    while (isMagic && command.EndsWith('\\') && i + 1 < lines.Count)
-                    {
-                        code.Append('\n');
-                        i++;
-                        command = command[..^1] + " " + lines[i].Text.TrimEnd('\n', '\r');
-                    }
-
-                    if (PipInstall.Match(command) is { Success: true } pip)
-                    {
-                        ReportPip(result, patterns, cell, first, pip.Groups["args"].Value);
-                    }
-
-                    code.Append(cellMagic || isMagic ? "" : text).Append('\n');
+                    ReportPip(result, patterns, cell, first, args);
                 }
 
-                var review = PythonRules.Run(code.ToString(), patterns, context.Policy, artifact.Path, cancellationToken);
+                var review = PythonRules.Run(parsed, patterns, context.Policy, artifact.Path, cancellationToken);
                 parseErrors += review.ParseErrors;
                 if (review.DepthLimitReached)
                 {
@@ -196,6 +187,42 @@ internal sealed class NotebookAnalyzer : IArtifactAnalyzer
         "--implementation", "--abi", "--progress-bar", "--cache-dir", "--log", "--proxy", "--timeout", "--retries", "--trusted-host",
         "--no-binary", "--only-binary", "-n", "--name", "-p", "--python",
     };
+
+    /// <summary>
+    /// The Python of a code cell, line for line: magic and shell lines (and a cell magic's whole cell) become empty
+    /// lines; the pip commands among them are added to <paramref name="pips"/> (first line, arguments).
+    /// </summary>
+    private static string CellSource(NotebookCell cell, List<(int First, string Args)> pips)
+    {
+        var lines = cell.SourceLines;
+        var code = new StringBuilder();
+        var cellMagic = lines.Count > 0 && lines[0].Text.TrimStart().StartsWith("%%", StringComparison.Ordinal);
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var text = lines[i].Text.TrimEnd('\n', '\r');
+            var trimmed = text.TrimStart();
+            var isMagic = trimmed.StartsWith('%') || trimmed.StartsWith('!') || trimmed.EndsWith('?') && !trimmed.Contains('#', StringComparison.Ordinal);
+            // A magic or shell line continues on the next lines while it ends with a backslash (as IPython
+            // joins them): the continuation lines are part of the command, not Python.
+            var first = i;
+            var command = text;
+            while (isMagic && command.EndsWith('\\') && i + 1 < lines.Count)
+            {
+                code.Append('\n');
+                i++;
+                command = command[..^1] + " " + lines[i].Text.TrimEnd('\n', '\r');
+            }
+
+            if (PipInstall.Match(command) is { Success: true } pip)
+            {
+                pips.Add((first, pip.Groups["args"].Value));
+            }
+
+            code.Append(cellMagic || isMagic ? "" : text).Append('\n');
+        }
+
+        return code.ToString();
+    }
 
     private static void ReportPip(AnalysisResult result, CodePatterns patterns, NotebookCell cell, int index, string args)
     {

@@ -12,7 +12,11 @@ namespace Rampart.Scanning.Analyzers.PythonSource;
 internal sealed record ArgCondition(int? Position, string? Keyword, string Test, ImmutableArray<string> Values);
 
 /// <summary>A call pattern: calls whose resolved target matches one of <see cref="Calls"/> and every condition.</summary>
-internal sealed record CallPattern(string Id, string Rule, ImmutableArray<Glob> Calls, ImmutableArray<ArgCondition> All, string Message, string Question);
+internal sealed record CallPattern(string Id, string Rule, ImmutableArray<Glob> Calls, ImmutableArray<ArgCondition> All, string Message, string Question)
+{
+    /// <summary>Calls matched by <see cref="Calls"/> that this pattern leaves to another (a more specific one).</summary>
+    public ImmutableArray<Glob> Except { get; init; } = [];
+}
 
 /// <summary>Names that are risky merely by being referenced (ssl.CERT_NONE).</summary>
 internal sealed record ReferencePattern(string Id, string Rule, ImmutableArray<string> Names, string Message, string Question);
@@ -129,7 +133,7 @@ internal sealed class CodePatterns
             Keys(root, source, "calls", "references", "environment", "web", "ai", "pip", "questions");
             foreach (var p in Array(root, "calls"))
             {
-                Keys(p, source, "id", "rule", "calls", "all", "message", "question");
+                Keys(p, source, "id", "rule", "calls", "except", "all", "message", "question");
                 var conditions = Array(p, "all").Select(c =>
                 {
                     Keys(c, source, "position", "keyword", "test", "values");
@@ -148,7 +152,10 @@ internal sealed class CodePatterns
 
                     return new ArgCondition(position, keyword, test, Strings(c, "values"));
                 }).ToImmutableArray();
-                calls.Add(new CallPattern(Str(p, "id", source), Rule(p, source), [.. Strings(p, "calls").Select(g => new Glob(g))], conditions, Str(p, "message", source), Str(p, "question", source)));
+                calls.Add(new CallPattern(Str(p, "id", source), Rule(p, source), [.. Strings(p, "calls").Select(g => new Glob(g))], conditions, Str(p, "message", source), Str(p, "question", source))
+                {
+                    Except = [.. Strings(p, "except").Select(g => new Glob(g))],
+                });
             }
 
             foreach (var p in Array(root, "references"))

@@ -39,11 +39,19 @@ internal sealed record PyValue(ValueKind Kind, string? Text = null, PyValue? Inn
 {
     public static PyValue Unknown { get; } = new(ValueKind.Unknown);
 
+    /// <summary>
+    /// How the value reached a function's parameter from one of its callers ("passed as 'cmd' to run_cmd() at line
+    /// 12"), when the analysis followed it there; null for a value seen where it is used.
+    /// </summary>
+    public string? Via { get; init; }
+
     /// <summary>Known before run time, or fixed by the program: a constant, an allow-listed value, a file of the repository.</summary>
     public bool IsConstant => Kind is ValueKind.ConstantString or ValueKind.Constant or ValueKind.Checked or ValueKind.RepoFile;
 
     /// <summary>A short description for messages ("the constant 'models/a.pt'", "the parameter 'path'").</summary>
-    public string Describe() => Kind switch
+    public string Describe() => Via is null ? DescribeValue() : DescribeValue() + ", " + Via;
+
+    private string DescribeValue() => Kind switch
     {
         ValueKind.ConstantString => $"the constant '{Shorten(Text ?? "")}'",
         ValueKind.Constant => $"the constant {Text}",
@@ -68,6 +76,9 @@ internal sealed record CallSite(CallExpr Call, string Target, Scope Scope, Funct
 
 internal sealed record Reference(string Name, Pos At);
 
+/// <summary>One value a caller passes to a parameter: the argument (null: not known statically) in the caller's scope.</summary>
+internal sealed record ParameterSource(Expr? Value, Scope Scope, IReadOnlySet<string>? Guarded, string Function, int Line);
+
 internal sealed record StringLiteral(string Value, Pos At, FunctionDef? Function);
 
 internal sealed record EnvAssignment(string Name, PyValue Value, Pos At);
@@ -84,6 +95,30 @@ internal sealed class Scope(Scope? parent, FunctionDef? function)
     public Dictionary<string, (Expr Value, Scope Scope)?> Bindings { get; } = new(StringComparer.Ordinal);
 
     public HashSet<string> Parameters { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The class whose body this scope is (null for modules, functions and lambdas).</summary>
+    public ClassDef? Class { get; init; }
+
+    /// <summary>
+    /// For a function that does not escape its module (<see cref="PyCallers"/>): every value its callers pass to each
+    /// parameter. Null when the callers are not all known: the parameters are then unknown input.
+    /// </summary>
+    public Dictionary<string, List<ParameterSource>>? ParameterSources { get; set; }
+
+    /// <summary>Parameters already resolved from <see cref="ParameterSources"/> (also the guard against call cycles).</summary>
+    public Dictionary<string, PyValue> ResolvedParameters { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>In a class body scope: every value bound to self.NAME in the class's methods, in source order.</summary>
+    public Dictionary<string, List<(Expr? Value, Scope Scope)>> SelfAttributes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>In a module scope: attribute names assigned on something other than self (obj.x = ...), anywhere linked to it.</summary>
+    public HashSet<string> ForeignAttributes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>A method's scope: its class body scope when <paramref name="name"/> is the method's first parameter (self).</summary>
+    public Scope? SelfClass(string name) =>
+        Function is { Params.Count: > 0 } f && f.Params[0].Name == name && f.Params[0].Star == 0 && Parameters.Contains(name) && Parent?.Class is not null
+            ? Parent
+            : null;
 
     /// <summary>Every value bound to a name in this scope, in source order (null: a value not known statically).</summary>
     public Dictionary<string, List<(Expr? Value, Scope Scope)>> History { get; } = new(StringComparer.Ordinal);
@@ -220,6 +255,14 @@ internal sealed class PyFacts
 
     public List<(FunctionDef Function, Scope Scope)> Functions { get; } = [];
 
+    public List<(ClassDef Class, Scope Body)> Classes { get; } = [];
+
+    /// <summary>Names read as values (not called): a function whose name is here can be called from anywhere.</summary>
+    public HashSet<string> NameUses { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Attribute names read as values (not called): a method whose name is here can be called from anywhere.</summary>
+    public HashSet<string> AttributeUses { get; } = new(StringComparer.Ordinal);
+
     public static PyFacts Collect(PyModule module, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -350,7 +393,9 @@ internal sealed class PyFacts
                 }
 
                 scope.Assign(cls.Name, null);
-                walk.Body(cls.Body, new Scope(scope, scope.Function));
+                var classBody = new Scope(scope, scope.Function) { Class = cls };
+                Classes.Add((cls, classBody));
+                walk.Body(cls.Body, classBody);
                 break;
             case BlockStmt { Kind: "if" } branches:
                 // if/elif/.../else: test i guards body i; a last extra body is the else.
@@ -419,7 +464,11 @@ internal sealed class PyFacts
 
                     if (item.Target is not null)
                     {
-                        Bind(item.Target, block.Kind == "with" ? item.Context : null, scope, block.At);
+                        // for x in ITERABLE: x is an element of it (with: the context's value).
+                        var value = block.Kind == "with" ? item.Context
+                            : block.Kind == "for" && item.Target is NameExpr && block.Header.Count == 1 ? new OtherExpr(block.Header[0].At, Element, [block.Header[0]])
+                            : null;
+                        Bind(item.Target, value, scope, block.At);
                     }
                 }
 
@@ -455,6 +504,18 @@ internal sealed class PyFacts
                 break;
             case OtherExpr { Kind: "starred" } starred:
                 Bind(starred.Children[0], null, scope, at);
+                break;
+            case AttributeExpr { Value: NameExpr owner } attribute when scope.Lookup(owner.Id) is { IsParameter: true, Scope: { } ownerScope } && ownerScope.SelfClass(owner.Id) is { } cls:
+                // self.x = value in a method: one more value of the attribute for every method of the class.
+                if (!cls.SelfAttributes.TryGetValue(attribute.Attr, out var values))
+                {
+                    cls.SelfAttributes[attribute.Attr] = values = [];
+                }
+
+                values.Add((value, scope));
+                break;
+            case AttributeExpr attribute:
+                ModuleScope.ForeignAttributes.Add(attribute.Attr);
                 break;
             case SubscriptExpr sub when value is not null && Qualify(sub.Value, scope) is "os.environ" && Eval(sub.Index, scope) is { Kind: ValueKind.ConstantString } key:
                 Environment.Add(new EnvAssignment(key.Text!, Eval(value, scope), at));
@@ -504,6 +565,8 @@ internal sealed class PyFacts
                     References.Add(new Reference(q, attribute.At));
                 }
 
+                AttributeUses.Add(attribute.Attr);
+
                 walk.Expression(attribute.Value, scope);
                 break;
             case NameExpr name:
@@ -512,7 +575,31 @@ internal sealed class PyFacts
                     References.Add(new Reference(n, name.At));
                 }
 
+                NameUses.Add(name.Id);
                 break;
+            case CollectionExpr { Kind: "genexp" or "listcomp" or "setcomp" or "dictcomp" } comprehension:
+            {
+                // [ELT for TARGET in ITERABLE ...]: the comprehension has its own scope, where a plain-name target of
+                // the first clause is an element of its iterable. Later clauses (which the flat item list cannot tell
+                // from conditions) leave their names unknown.
+                var inner = new Scope(scope, scope.Function);
+                var lead = comprehension.Kind == "dictcomp" ? 2 : 1;
+                if (comprehension.Items.Count > lead + 1 && comprehension.Items[lead + 1] is { } iterable)
+                {
+                    if (comprehension.Items[lead] is NameExpr target)
+                    {
+                        inner.Assign(target.Id, new OtherExpr(iterable.At, Element, [iterable]));
+                    }
+                    else if (comprehension.Items[lead] is { } other)
+                    {
+                        Bind(other, null, inner, other.At);
+                    }
+                }
+
+                walk.Children(comprehension, inner);
+                break;
+            }
+
             case ConstantExpr { Kind: "str" } s:
                 Strings.Add(new StringLiteral(s.Text, s.At, _enclosing.LastOrDefault()));
                 break;
@@ -750,7 +837,9 @@ internal sealed class PyFacts
 
                 if (isParameter)
                 {
-                    return new PyValue(ValueKind.Parameter, name.Id);
+                    return valueScope!.ParameterSources?.GetValueOrDefault(name.Id) is { } sources
+                        ? ResolveParameter(name.Id, valueScope, sources, depth)
+                        : new PyValue(ValueKind.Parameter, name.Id);
                 }
 
                 if (depth < 2 && valueScope!.History.TryGetValue(name.Id, out var history) && history.Count > 1)
@@ -843,6 +932,24 @@ internal sealed class PyFacts
                 return Eval(sub.Value, scope, depth + 1, guarded) is { Kind: ValueKind.External or ValueKind.Parameter } inner ? inner : PyValue.Unknown;
             }
 
+            case AttributeExpr { Value: NameExpr owner } attribute when depth < MaxAttributeDepth && scope.Lookup(owner.Id) is { IsParameter: true, Scope: { } ownerScope }
+                && ownerScope.SelfClass(owner.Id) is { } cls && cls.SelfAttributes.TryGetValue(attribute.Attr, out var bound)
+                && !scope.Root.ForeignAttributes.Contains(attribute.Attr) && bound.Count <= MaxAlternatives:
+                // self.x, bound only by the class's own methods: every value they bind to it.
+                return Combine(attribute.Attr, bound.Select(b => b.Value is null ? new PyValue(ValueKind.Unknown, "self." + attribute.Attr) : Eval(b.Value, b.Scope, depth + 1, null)).ToList());
+            case OtherExpr { Kind: Element, Children: [var iterable] }:
+            {
+                // An element of a collection: each of its constant items, or what is known of the collection itself
+                // (the elements of input are input; of a constant, constants).
+                if (ConstantItems(iterable, scope) is { Count: > 0 and <= MaxAlternatives } items)
+                {
+                    return Combine("element", items.Select(i => Eval(i, scope, depth + 1, guarded)).ToList());
+                }
+
+                var whole = Eval(iterable, scope, depth + 1, guarded);
+                return whole.IsConstant || whole.Kind is ValueKind.External or ValueKind.Parameter or ValueKind.Formatted ? whole : new PyValue(ValueKind.Unknown, whole.Text);
+            }
+
             case AttributeExpr attribute:
             {
                 var q = Qualify(attribute, scope, depth + 1);
@@ -872,6 +979,53 @@ internal sealed class PyFacts
         }
     }
 
+    /// <summary>The kind of the synthetic expression "an element of CHILD" bound to loop and comprehension targets.</summary>
+    internal const string Element = "element";
+
+    /// <summary>self.x is followed to the values its class binds only this near the use (each step may fan out <see cref="MaxAlternatives"/> ways).</summary>
+    private const int MaxAttributeDepth = 4;
+
+    /// <summary>Call sites followed for one parameter; a function called more often keeps its parameters unknown.</summary>
+    internal const int MaxCallSites = 32;
+
+    /// <summary>
+    /// A parameter of a function whose every caller is known (<see cref="Scope.ParameterSources"/>): the values they
+    /// pass, combined as the bindings of a name are. Each parameter is resolved once (a cycle of calls sees the
+    /// parameter itself, unknown input); the depth of the use is carried on, so a chain of calls stays bounded.
+    /// </summary>
+    private static PyValue ResolveParameter(string name, Scope function, List<ParameterSource> sources, int depth)
+    {
+        if (function.ResolvedParameters.TryGetValue(name, out var known))
+        {
+            return known;
+        }
+
+        function.ResolvedParameters[name] = new PyValue(ValueKind.Parameter, name);
+        if (sources.Count == 0)
+        {
+            return function.ResolvedParameters[name];
+        }
+
+        var values = new List<PyValue>(sources.Count);
+        foreach (var source in sources)
+        {
+            var value = source.Value is null ? new PyValue(ValueKind.Unknown, name) : Eval(source.Value, source.Scope, depth + 1, source.Guarded);
+            values.Add(value.IsConstant || value.Via is not null ? value : value with { Via = $"passed as '{name}' to {source.Function}() at line {source.Line}" });
+        }
+
+        // All constants: the function only ever sees the program's own values. Input or a string built from it: that,
+        // with the call that passes it. Anything else (a call's result, a value not known) stays the parameter, as if
+        // the callers were not followed.
+        var result = Combine(name, values);
+        if (!result.IsConstant && result.Kind is not (ValueKind.External or ValueKind.Formatted or ValueKind.Parameter))
+        {
+            result = new PyValue(ValueKind.Parameter, name);
+        }
+
+        function.ResolvedParameters[name] = result;
+        return result;
+    }
+
     /// <summary>The value of a name bound several times: the most telling non-constant one, else the first constant.</summary>
     private static PyValue Combine(string name, List<PyValue> values)
     {
@@ -879,7 +1033,7 @@ internal sealed class PyFacts
         {
             if (values.FirstOrDefault(v => v.Kind == kind) is { } v)
             {
-                return v.Kind == ValueKind.Unknown && v.Text is null ? new PyValue(ValueKind.Unknown, name) : v;
+                return v.Kind == ValueKind.Unknown && v.Text is null ? v with { Text = name } : v;
             }
         }
 

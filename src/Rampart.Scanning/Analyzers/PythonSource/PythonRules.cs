@@ -8,6 +8,9 @@ namespace Rampart.Scanning.Analyzers.PythonSource;
 /// <summary>One rule match in Python source: rule, message, 1-based line/column in the text given, properties.</summary>
 internal sealed record CodeHit(string Rule, string Message, int Line, int Column, string Name, string Question, ImmutableSortedDictionary<string, string> Properties);
 
+/// <summary>One piece of Python source, parsed, with its facts.</summary>
+internal sealed record ParsedSource(string Source, PyModule Module, PyFacts Facts);
+
 /// <summary>What the Python rules found in one piece of source.</summary>
 internal sealed record CodeReviewResult(IReadOnlyList<CodeHit> Hits, int ParseErrors, IReadOnlyList<string> Errors)
 {
@@ -29,13 +32,30 @@ internal static class PythonRules
     private static readonly Regex UrlCredentials = new(@"^[a-z][a-z0-9+.-]*://[^/@\s:]+:[^/@\s]+@", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
     private static readonly Regex UrlHost = new(@"(?:https?|wss?)://([A-Za-z0-9.-]+)", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
 
+    /// <summary>Reviews one .py module: its functions' callers are followed within it (<see cref="PyCallers"/>).</summary>
     public static CodeReviewResult Run(string source, CodePatterns patterns, ScanPolicy policy, string path, CancellationToken cancellationToken)
     {
+        var parsed = Parse(source, cancellationToken);
+        PyCallers.Link([parsed.Facts], oneNamespace: false);
+        return Run(parsed, patterns, policy, path, cancellationToken);
+    }
+
+    /// <summary>Parses one piece of source and collects its facts, for <see cref="PyCallers.Link"/> and then <see cref="Run(ParsedSource, CodePatterns, ScanPolicy, string, CancellationToken)"/>.</summary>
+    public static ParsedSource Parse(string source, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(source);
+        var module = PyParser.Parse(source, cancellationToken);
+        return new ParsedSource(source, module, PyFacts.Collect(module, cancellationToken));
+    }
+
+    /// <summary>Runs the rules over source already parsed (and linked to the other cells of its notebook, if any).</summary>
+    public static CodeReviewResult Run(ParsedSource parsed, CodePatterns patterns, ScanPolicy policy, string path, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parsed);
         ArgumentNullException.ThrowIfNull(patterns);
         ArgumentNullException.ThrowIfNull(policy);
-        var module = PyParser.Parse(source, cancellationToken);
-        var facts = PyFacts.Collect(module, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        var (source, module, facts) = parsed;
         var hits = new List<CodeHit>();
         MatchCalls(facts, patterns, hits);
         MatchReferences(facts, patterns, hits);
@@ -98,7 +118,7 @@ internal static class PythonRules
         {
             foreach (var pattern in patterns.Calls)
             {
-                if (!pattern.Calls.Any(g => g.IsMatch(site.Target)))
+                if (!pattern.Calls.Any(g => g.IsMatch(site.Target)) || pattern.Except.Any(g => g.IsMatch(site.Target)))
                 {
                     continue;
                 }

@@ -342,4 +342,34 @@ public sealed class PrecisionTests
         report.Findings.Should().ContainSingle(f => f.RuleId == "RAMP-PY-011").Which.Property("name").Should().Be("WANDB_API_KEY");
         report.Findings.Should().Contain(f => f.RuleId == "RAMP-SECRET-008");
     }
+
+    // ---- PEFT adapters: the adapter id is what is downloaded, not the base model object ----------------------------
+
+    [Theory]
+    [InlineData("""
+        from peft import PeftModel
+        model = PeftModel.from_pretrained(model, "tloen/alpaca-lora-7b", torch_dtype=torch.float16)
+        """, "'tloen/alpaca-lora-7b'")]
+    [InlineData("""
+        import peft
+        lora_weights = "tloen/alpaca-lora-7b"
+        model = peft.PeftModel.from_pretrained(base, model_id=lora_weights)
+        """, "lora_weights")]
+    public async Task PeftAdapterFromHub_MessageNamesTheAdapter(string source, string adapter)
+    {
+        var finding = (await Scan(source, "RAMP-PY-004")).Should().ContainSingle().Subject;
+        finding.Message.Should().Contain($"the adapter {adapter}").And.NotContain("(model)").And.NotContain("(base)");
+    }
+
+    [Theory]
+    [InlineData("""
+        from peft import PeftModel
+        model = PeftModel.from_pretrained(model, "./lora-alpaca")
+        """)]
+    [InlineData("""
+        from peft import PeftModel
+        model = PeftModel.from_pretrained(model, "tloen/alpaca-lora-7b", revision="8bb8579e403dc78e37fe81ffbb253c413007323f")
+        """)]
+    public async Task PeftAdapterLocalOrPinned_IsQuiet(string source) =>
+        (await Scan(source, "RAMP-PY-004")).Should().BeEmpty();
 }
