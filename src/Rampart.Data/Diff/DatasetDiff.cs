@@ -4,7 +4,7 @@ using Rampart.Core;
 using Rampart.Core.Reporting;
 using Rampart.Data.Reading;
 using Rampart.Data.Scan;
-using Rampart.Guard.Detectors.Drift;
+using Rampart.Text.Statistics;
 
 namespace Rampart.Data.Diff;
 

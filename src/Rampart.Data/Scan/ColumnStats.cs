@@ -1,5 +1,5 @@
 using System.Globalization;
-using Rampart.Guard.Detectors.Drift;
+using Rampart.Text.Statistics;
 
 namespace Rampart.Data.Scan;
 

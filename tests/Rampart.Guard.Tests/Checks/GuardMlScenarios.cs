@@ -28,9 +28,11 @@ internal static class GuardMlScenarios
         double Normal() => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
         var (options, operation, rows) = scenario switch
         {
-            // Jacobian-style synthesis: every query one fixed step from the last one along a random axis
-            "fixed-step-walk" => (new ExtractionOptions(), "predict", Walk(random, 80)),
+            // Jacobian-style synthesis: every query one fixed step from the last one along a random axis (16 features:
+            // PRADA runs from ExtractionOptions.MinFeaturesForPrada on, and tests from the 66th query)
+            "fixed-step-walk" => (new ExtractionOptions(), "predict", Walk(random, 100)),
             "random-queries" => (new ExtractionOptions(), "predict", Rows(200, () => [Normal(), Normal(), Normal(), Normal()])),
+            "random-queries-16" => (new ExtractionOptions(), "predict", Rows(200, () => [.. Enumerable.Range(0, 16).Select(_ => Normal())])),
             "random-queries-proba" => (new ExtractionOptions { BurstCount = 10 }, "predict_proba", Rows(200, () => [Normal() * 3, Normal() * 3])),
             "over-budget" => (new ExtractionOptions { QueryBudget = 5, MinDistancesForTest = 1000 }, "predict", Rows(6, () => [Normal() * 10, Normal() * 10])),
             "within-budget" => (new ExtractionOptions { QueryBudget = 5, MinDistancesForTest = 1000 }, "predict", Rows(5, () => [Normal() * 10, Normal() * 10])),
@@ -64,7 +66,7 @@ internal static class GuardMlScenarios
 
     private static List<double[]> Walk(Random random, int count)
     {
-        var x = new double[] { 0, 0, 0, 0 };
+        var x = new double[16];
         var rows = new List<double[]>();
         for (var i = 0; i < count; i++)
         {

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
+using Rampart.Text.Statistics;
 
 namespace Rampart.Guard.Detectors.Drift;
 

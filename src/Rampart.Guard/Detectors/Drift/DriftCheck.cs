@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Rampart.Guard.Pipeline;
+using Rampart.Text.Statistics;
 
 namespace Rampart.Guard.Detectors.Drift;
 

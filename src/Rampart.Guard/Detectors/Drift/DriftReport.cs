@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Rampart.Text.Statistics;
 
 namespace Rampart.Guard.Detectors.Drift;
 

@@ -1,13 +1,14 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Rampart.Guard.Pipeline;
+using Rampart.Text.Statistics;
 
 namespace Rampart.Guard.Detectors.Extraction;
 
 /// <summary>
 /// Protects a classic model's predict endpoint, per principal: PRADA (RAMP-GUARD-101: the Shapiro-Wilk W of each
 /// client's minimum distances between a new query and its earlier ones falls below delta; Juuti et al., EuroS&amp;P
-/// 2019), the query budget (102), feature-space coverage (103), bursts of near-duplicate queries (104: membership and
+/// 2019; on rows of at least <see cref="ExtractionOptions.MinFeaturesForPrada"/> features), the query budget (102), feature-space coverage (103), bursts of near-duplicate queries (104: membership and
 /// inversion probing), near-duplicate probing of predict_proba (105: confidence probing) and inputs outside the
 /// training profile (107: adversarial inputs). Every signal carries its score, threshold and reason. A PRADA alarm
 /// blocks; the others annotate.
@@ -44,11 +45,13 @@ public sealed class ExtractionCheck(IExtractionStateStore store, ExtractionOptio
             var state = await _store.GetAsync(principal, cancellationToken).ConfigureAwait(false);
             double? min = state.Recent.IsEmpty ? null : state.Recent.Min(v => Distance(v, vector));
             var near = min is { } m && m <= _options.NearDuplicateRadius;
-            await _store.AddAsync(principal, new QueryRecord(vector, min, Cell(vector), near, request.ReceivedAt), cancellationToken).ConfigureAwait(false);
+            var forPrada = state.Recent.Length >= Math.Min(_options.MinEarlierQueries, _options.MaxRecent) ? min : null;
+            await _store.AddAsync(principal, new QueryRecord(vector, forPrada, Cell(vector), near, request.ReceivedAt), cancellationToken).ConfigureAwait(false);
         }
 
         var after = await _store.GetAsync(principal, cancellationToken).ConfigureAwait(false);
-        if (after.Distances.Length >= _options.MinDistancesForTest)
+        var dimensions = predict.Instances.IsDefaultOrEmpty ? 0 : predict.Instances.Max(r => r.Length);
+        if (after.Distances.Length >= _options.MinDistancesForTest && dimensions >= _options.MinFeaturesForPrada)
         {
             var w = ShapiroWilk.W(after.Distances);
             if (w < _options.PradaDelta)

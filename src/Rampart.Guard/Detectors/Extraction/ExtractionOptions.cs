@@ -20,8 +20,26 @@ public sealed record ExtractionOptions
     /// <summary>Distinct coverage cells counted per principal.</summary>
     public int MaxCells { get; init; } = 4096;
 
-    /// <summary>PRADA tests only once this many distances are known (the paper's minimum is of this order).</summary>
-    public int MinDistancesForTest { get; init; } = 30;
+    /// <summary>
+    /// PRADA tests only once this many distances are known. Below 50, the Shapiro-Wilk W of benign distances varies so
+    /// much that a test after every query (as here) flags several percent of benign clients (docs/guard.md).
+    /// </summary>
+    public int MinDistancesForTest { get; init; } = 50;
+
+    /// <summary>
+    /// A query's minimum distance enters PRADA's set only when at least this many earlier queries are remembered
+    /// (at most <see cref="MaxRecent"/>). A minimum over one, two or three earlier queries is systematically larger than
+    /// one over sixteen; those first distances gave every benign set a long right tail that the test read as an attack.
+    /// </summary>
+    public int MinEarlierQueries { get; init; } = 16;
+
+    /// <summary>
+    /// PRADA runs only on predict rows with at least this many features. Its premise, that natural queries' minimum
+    /// distances are near normal, holds in many dimensions but not in few: in 2 or 4 dimensions the nearest-neighbour
+    /// distance is skewed (Weibull-like) whatever the client does. Below this, the budget, coverage and near-duplicate
+    /// signals still run.
+    /// </summary>
+    public int MinFeaturesForPrada { get; init; } = 8;
 
     /// <summary>PRADA's delta: an alarm when the Shapiro-Wilk W of the distances falls below it.</summary>
     public double PradaDelta { get; init; } = 0.87;
@@ -50,26 +68,30 @@ public sealed record ExtractionOptions
     /// These options with scales and ranges taken from a training profile (`rampart profile build`), in the order of
     /// <paramref name="featureOrder"/>: scale = interquartile range / 1.349 (the normal-equivalent standard deviation,
     /// robust to outliers), range = [min, max] widened by <paramref name="margin"/> of the span on each side.
-    /// Categorical or unknown features get scale 1 and an unbounded range.
+    /// Scales are floored at half the median scale of the numeric features: a nearly constant feature (an image's
+    /// border pixel, a rare flag) would otherwise be divided by a tiny scale and dominate every distance, which made
+    /// benign clients look like attackers to PRADA. Categorical or unknown features get scale 1 and an unbounded range.
     /// </summary>
     public ExtractionOptions WithProfile(Drift.DataProfile profile, IReadOnlyList<string> featureOrder, double margin = 0.05)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(featureOrder);
+        var features = featureOrder.Select(name => profile.Features.FirstOrDefault(x => x.Name == name && x.IsNumeric && x.Sketch.Count > 0)).ToArray();
+        var robust = features.Select(f => f is null ? 0 : (f.Sketch.Quantile(0.75) - f.Sketch.Quantile(0.25)) / 1.349).ToArray();
+        var positive = robust.Where(r => r > 0).Order().ToArray();
+        var floor = positive.Length == 0 ? 1 : positive[positive.Length / 2] / 2;
         var scales = ImmutableArray.CreateBuilder<double>();
         var ranges = ImmutableArray.CreateBuilder<(double, double)>();
-        foreach (var name in featureOrder)
+        for (var i = 0; i < features.Length; i++)
         {
-            var f = profile.Features.FirstOrDefault(x => x.Name == name && x.IsNumeric && x.Sketch.Count > 0);
-            if (f is null)
+            if (features[i] is not { } f)
             {
                 scales.Add(1);
                 ranges.Add((double.NegativeInfinity, double.PositiveInfinity));
                 continue;
             }
 
-            var iqr = f.Sketch.Quantile(0.75) - f.Sketch.Quantile(0.25);
-            scales.Add(iqr > 0 ? iqr / 1.349 : 1);
+            scales.Add(Math.Max(robust[i], floor));
             var span = f.Sketch.Max - f.Sketch.Min;
             ranges.Add((f.Sketch.Min - (margin * span), f.Sketch.Max + (margin * span)));
         }

@@ -13,7 +13,7 @@ public sealed record PrincipalQueries(
     public static PrincipalQueries Empty { get; } = new([], [], 0, 0, []);
 }
 
-/// <summary>One query to remember: its vector, its distance to the nearest earlier query (none for the first), its coverage cell.</summary>
+/// <summary>One query to remember: its vector, its distance to the nearest earlier query for PRADA (none while too few earlier queries are remembered), its coverage cell.</summary>
 public sealed record QueryRecord(float[] Vector, double? MinDistance, long Cell, bool NearDuplicate, DateTimeOffset At);
 
 /// <summary>

@@ -3,7 +3,9 @@
 Target: LogisticRegression trained on half of scikit-learn's bundled digits data. Attacker: Papernot et al.'s
 Jacobian-based dataset augmentation (2017) with a logistic-regression substitute, starting from 10 held-out images
 and doubling its set each round (x + lambda * sign(gradient of the substitute's logit for the target's label)).
-Benign clients: 20 clients replaying 40 held-out images each. Prints one JSON object on stdout.
+Benign clients: 200 clients, each replaying 100 held-out images drawn without repetition from the 800 images the
+attacker does not use (clients overlap, as real users of one service do). Also prints the training rows, from which
+the test builds the profile that scales features. Prints one JSON object on stdout.
 """
 import json
 
@@ -19,7 +21,8 @@ std = X_train.std(axis=0)
 std[std == 0] = 1.0
 rng = np.random.default_rng(7)
 order = rng.permutation(len(X_test))
-benign = [X_test[order[i * 40:(i + 1) * 40]].tolist() for i in range(20)]
+benign_pool = X_test[order[:800]]
+benign = [benign_pool[np.random.default_rng(100 + c).choice(800, 100, replace=False)].astype(int).tolist() for c in range(200)]
 
 pool = X_test[order[800:]]
 S = pool[rng.choice(len(pool), 10, replace=False)].copy()
@@ -42,4 +45,4 @@ for _ in range(5):
 substitute = LogisticRegression(max_iter=2000).fit(np.array(queries), labels)
 agreement = float((substitute.predict(X_test) == target.predict(X_test)).mean())
 ranges = np.stack([X_train.min(axis=0), X_train.max(axis=0)], axis=1).tolist()
-print(json.dumps({"std": std.tolist(), "ranges": ranges, "benign": benign, "attack": queries, "agreement": agreement}))
+print(json.dumps({"std": std.tolist(), "ranges": ranges, "train": X_train.astype(int).tolist(), "benign": benign, "attack": queries, "agreement": agreement}))

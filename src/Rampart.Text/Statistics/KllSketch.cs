@@ -1,4 +1,4 @@
-namespace Rampart.Guard.Detectors.Drift;
+namespace Rampart.Text.Statistics;
 
 /// <summary>
 /// A KLL quantile sketch (Karnin, Lang, Liberty 2016) of our own: levels of compactors; when a level is full it is

@@ -1,4 +1,4 @@
-namespace Rampart.Guard.Detectors.Drift;
+namespace Rampart.Text.Statistics;
 
 /// <summary>Population stability index, Kolmogorov-Smirnov distance and Jensen-Shannon divergence between a reference and a current distribution.</summary>
 public static class DriftMetrics

@@ -1,4 +1,4 @@
-namespace Rampart.Guard.Detectors.Extraction;
+namespace Rampart.Text.Statistics;
 
 /// <summary>
 /// The Shapiro-Wilk W statistic with Royston's (1992, 1995) approximation of the coefficients, valid for 3 to 5,000
