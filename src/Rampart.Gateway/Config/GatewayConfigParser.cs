@@ -138,7 +138,7 @@ public static class GatewayConfigParser
 
             if (!config.Auth.Configured)
             {
-                throw r.Error($"route '{route.Name}' needs authentication but auth configures none of apiKeys, jwt or certificates; configure one, or mark the route 'public: true' if it really is meant to be open");
+                throw r.Error($"route '{route.Name}' needs authentication but auth configures neither apiKeys nor jwt nor certificates; configure one, or mark the route 'public: true' if it really is meant to be open");
             }
 
             if (route.Allow.IsEmpty)
