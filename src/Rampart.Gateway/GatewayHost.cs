@@ -4,7 +4,10 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using System.Security.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using KestrelClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Prometheus;
@@ -51,7 +54,7 @@ public sealed record GatewayHostOptions
 /// unauthenticated paths; any other path that matches no route answers 401 without credentials, 404 with them, so
 /// routes cannot be enumerated.
 /// </summary>
-public sealed class GatewayHost : IAsyncDisposable
+public sealed partial class GatewayHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly GatewayState _state;
@@ -63,6 +66,8 @@ public sealed class GatewayHost : IAsyncDisposable
     private readonly ConnectionMultiplexer? _redis;
     private Ledger? _ledger;
     private AuditAnchor? _anchor;
+    private TlsMaterial? _tls;
+    private RevocationWatcher? _revocations;
     private int _disposed;
 
     private GatewayHost(WebApplication app, GatewayState state, InMemoryConfigProvider proxyConfig, AuditLog? audit, GatewayHostOptions options, DetectorState detectors, ConnectionMultiplexer? redis)
@@ -88,8 +93,22 @@ public sealed class GatewayHost : IAsyncDisposable
         builder.Logging.AddJsonConsole();
         builder.Logging.SetMinimumLevel(options.LogLevel);
         builder.WebHost.UseUrls(options.Listen ?? config.Listen);
+        ILogger? tlsLog = null;
+        var tls = config.Tls is { } tlsConfig
+            ? TlsMaterial.Open(tlsConfig, config.BaseDirectory, options.Time, e => TlsReloadFailed(tlsLog, e))
+            : null;
+        if (tls is not null)
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration(); // the slim builder leaves HTTPS out unless asked
+        }
+
         builder.WebHost.ConfigureKestrel(k =>
         {
+            if (tls is not null)
+            {
+                k.ConfigureHttpsDefaults(https => ConfigureTls(https, tls, config));
+            }
+
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = config.Limits.MaxBodyBytes;
             k.Limits.MaxRequestHeaderCount = config.Limits.MaxRequestHeaders;
@@ -138,14 +157,16 @@ public sealed class GatewayHost : IAsyncDisposable
         }
 
         var app = builder.Build();
+        tlsLog = app.Services.GetRequiredService<ILogger<GatewayHost>>();
         var snapshot = await SnapshotAsync(config, app.Services.GetRequiredService<IProxyStateLookup>(), detectors, options.Time, cancellationToken).ConfigureAwait(false);
         var state = new GatewayState(snapshot);
         var logger = app.Services.GetRequiredService<ILogger<GuardMiddleware>>();
-        var alarms = new GatewayAlarms(audit, config.Ledger is { Alarms: true } ? ledger : null, options.AlarmSinks, logger);
+        var alarms = new GatewayAlarms(audit, config.Ledger is { Alarms: true } ? ledger : null, options.AlarmSinks, logger, redis?.GetDatabase(), config.Redis?.Prefix ?? "rampart:");
         var anchor = audit is not null && ledger is not null
             ? new AuditAnchor(audit, ledger, config.Ledger!.Name, TimeSpan.FromSeconds(config.Ledger.AnchorSeconds), options.Time, logger)
             : null;
-        var middleware = new GuardMiddleware(state, app.Services.GetRequiredService<IQuotas>(), audit, alarms, app.Services.GetRequiredService<GatewayMetrics>(), options.Time, logger);
+        var revocations = config.Revocations is { } revocationConfig ? new RevocationWatcher(revocationConfig, options.Time, logger) : null;
+        var middleware = new GuardMiddleware(state, app.Services.GetRequiredService<IQuotas>(), audit, alarms, app.Services.GetRequiredService<GatewayMetrics>(), options.Time, logger, revocations);
 
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
         app.MapGet("/readyz", () => Results.Json(new { status = "ready", routes = state.Current.Config.Routes.Length }));
@@ -160,7 +181,7 @@ public sealed class GatewayHost : IAsyncDisposable
         app.MapFallback(async context =>
         {
             // Unknown paths: 401 to strangers (no enumeration), 404 to authenticated callers.
-            var auth = await state.Current.Authenticator.AuthenticateAsync(context.Request.Headers.Authorization.FirstOrDefault(), context.Request.Headers["X-Api-Key"].FirstOrDefault()).ConfigureAwait(false);
+            var auth = await state.Current.Authenticator.AuthenticateAsync(context.Request.Headers.Authorization.FirstOrDefault(), context.Request.Headers["X-Api-Key"].FirstOrDefault(), context.Connection.ClientCertificate).ConfigureAwait(false);
             if (auth.Principal is null)
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer";
@@ -173,7 +194,7 @@ public sealed class GatewayHost : IAsyncDisposable
         });
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var host = new GatewayHost(app, state, proxyConfig, audit, options, detectors, redis) { _ledger = ledger, _anchor = anchor };
+        var host = new GatewayHost(app, state, proxyConfig, audit, options, detectors, redis) { _ledger = ledger, _anchor = anchor, _tls = tls, _revocations = revocations };
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         host.Address = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
         return host;
@@ -183,6 +204,13 @@ public sealed class GatewayHost : IAsyncDisposable
     public async Task ReloadAsync(GatewayConfig config, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
+        var started = _state.Current.Config;
+        if (config.Tls != started.Tls || config.Revocations != started.Revocations)
+        {
+            // The certificate files themselves are re-read on change; the sections need a restart.
+            throw new InvalidDataException("tls: and revocations: changes take effect on restart; the running configuration is kept");
+        }
+
         var snapshot = await SnapshotAsync(config, _app.Services.GetRequiredService<IProxyStateLookup>(), _detectors, _options.Time, cancellationToken).ConfigureAwait(false);
         var (routes, clusters) = ProxyConfig(config);
         _state.Replace(snapshot);
@@ -219,7 +247,43 @@ public sealed class GatewayHost : IAsyncDisposable
         {
             await _redis.DisposeAsync().ConfigureAwait(false);
         }
+
+        _tls?.Dispose();
+        if (_revocations is not null)
+        {
+            await _revocations.DisposeAsync().ConfigureAwait(false);
+        }
     }
+
+    /// <summary>
+    /// TLS 1.2/1.3 with the (hot-reloaded) certificate of <paramref name="tls"/>; with client certificates, the
+    /// handshake itself refuses a certificate that does not chain to tls.clientCa or is expired (and, with
+    /// <c>require</c>, a connection without one), so nothing of such a client reaches the request pipeline.
+    /// </summary>
+    private static void ConfigureTls(HttpsConnectionAdapterOptions https, TlsMaterial tls, GatewayConfig config)
+    {
+        https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+        https.HandshakeTimeout = TimeSpan.FromSeconds(config.Limits.RequestHeadersTimeoutSeconds);
+        https.ServerCertificateSelector = (_, _) => tls.ServerCertificate;
+        https.ClientCertificateMode = config.Tls!.ClientCertificates switch
+        {
+            ClientCertificatePolicy.Require => KestrelClientCertificateMode.RequireCertificate,
+            ClientCertificatePolicy.Allow => KestrelClientCertificateMode.AllowCertificate,
+            _ => KestrelClientCertificateMode.NoCertificate,
+        };
+        https.ClientCertificateValidation = (certificate, _, _) => tls.IsTrustedClient(certificate);
+    }
+
+    private static void TlsReloadFailed(ILogger? logger, Exception e)
+    {
+        if (logger is not null)
+        {
+            TlsReloadFailedLog(logger, e);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "the changed TLS certificate files could not be loaded; the previous certificate stays in use")]
+    private static partial void TlsReloadFailedLog(ILogger logger, Exception exception);
 
     /// <summary>Anchors the audit chain's head in the ledger now (it also happens every ledger.anchorSeconds and at shutdown); returns the anchored sequence, or null when nothing moved.</summary>
     public Task<long?> AnchorAuditAsync(CancellationToken cancellationToken = default) =>
@@ -279,7 +343,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
         var signing = config.Auth.Jwt is { } jwt ? await Authenticator.LoadJwksAsync(jwt.Jwks, config.BaseDirectory, cancellationToken).ConfigureAwait(false) : null;
         var guards = config.Routes.ToImmutableDictionary(r => r.Name, r => RouteGuard.Build(r, config.BaseDirectory, detectors), StringComparer.Ordinal);
-        return new GatewaySnapshot(config, guards, new Authenticator(keys, config.Auth.Jwt, signing, time), proxyState);
+        return new GatewaySnapshot(config, guards, new Authenticator(keys, config.Auth.Jwt, signing, time, config.Auth.Certificates), proxyState);
     }
 
     /// <summary>

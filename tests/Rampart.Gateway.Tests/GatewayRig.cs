@@ -59,7 +59,7 @@ public sealed class GatewayRig : IAsyncDisposable
         {
             var text = config.Replace("{{upstream}}", rig.Upstream.Address.ToString(), StringComparison.Ordinal)
                 .Replace("{{audit}}", i == 0 ? "audit" : $"audit-{i}", StringComparison.Ordinal);
-            rig._gateways.Add(await GatewayHost.StartAsync(GatewayConfigParser.Parse(text, "gateway.yaml", rig.Directory), (options ?? new GatewayHostOptions()) with { Listen = "http://127.0.0.1:0" }));
+            rig._gateways.Add(await GatewayHost.StartAsync(GatewayConfigParser.Parse(text, "gateway.yaml", rig.Directory), (options ?? new GatewayHostOptions()) with { Listen = text.Contains("\ntls:", StringComparison.Ordinal) || text.StartsWith("tls:", StringComparison.Ordinal) ? "https://127.0.0.1:0" : "http://127.0.0.1:0" }));
         }
 
         return rig;

@@ -101,6 +101,18 @@ public sealed class RedisSharedStateTests
         }
 
         blockedAt.Should().NotBeNull("each replica saw only half of the queries, Redis holds all of them").And.BeLessThanOrEqualTo(31);
+
+        // Both replicas keep refusing the client; the alarm is raised once between them (shared quiet time in Redis).
+        foreach (var replica in new[] { 0, 1, 0, 1 })
+        {
+            var row = DetectorGatewayTests.JacobianAttack(5).Skip(40 + replica).First();
+            (await rig.PostAsync("mallory", "/v1/models/iris:predict", JsonSerializer.Serialize(new { instances = new[] { row } }), replica)).Status.Should().Be(HttpStatusCode.Forbidden);
+        }
+
+        var alarms = new[] { "audit", "audit-1" }
+            .SelectMany(d => Rampart.Guard.Audit.AuditVerifier.Query(Path.Combine(rig.Directory, d), new Rampart.Guard.Audit.AuditQuery()))
+            .Where(e => e.Decision == "alarm" && e.Rules.Contains("RAMP-GUARD-101"));
+        alarms.Should().ContainSingle("the replicas share the alarm's quiet time");
     }
 
     [Theory]

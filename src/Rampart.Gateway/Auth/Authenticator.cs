@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Security.Claims;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Rampart.Core.IO;
@@ -14,7 +15,9 @@ internal sealed record AuthResult(GuardPrincipal? Principal, string? Refusal, Im
 /// <summary>
 /// Authenticates every request: an API key (<c>Authorization: Bearer rk_...</c> or <c>X-Api-Key</c>) against the key
 /// file, or a JWT bearer token (issuer, audience, lifetime and signature against the JWKS, via Microsoft.IdentityModel's
-/// <see cref="JsonWebTokenHandler"/>, the validator ASP.NET's JwtBearer uses).
+/// <see cref="JsonWebTokenHandler"/>, the validator ASP.NET's JwtBearer uses), or, when neither is presented, the
+/// client certificate of the TLS connection (already checked against tls.clientCa in the handshake) mapped to a
+/// principal by auth.certificates.
 /// </summary>
 internal sealed class Authenticator
 {
@@ -23,10 +26,12 @@ internal sealed class Authenticator
     private readonly TokenValidationParameters? _parameters;
     private readonly JsonWebTokenHandler _handler = new();
     private readonly TimeProvider _time;
+    private readonly CertificatePrincipals _certificates;
 
-    public Authenticator(Func<ApiKeyStore>? keys, JwtConfig? jwt, IEnumerable<SecurityKey>? signingKeys, TimeProvider time)
+    public Authenticator(Func<ApiKeyStore>? keys, JwtConfig? jwt, IEnumerable<SecurityKey>? signingKeys, TimeProvider time, ImmutableArray<CertificatePrincipal> certificates = default)
     {
         _keys = keys;
+        _certificates = new CertificatePrincipals(certificates.IsDefault ? [] : certificates);
         _jwt = jwt;
         _time = time;
         if (jwt is not null)
@@ -50,7 +55,10 @@ internal sealed class Authenticator
         }
     }
 
-    public async ValueTask<AuthResult> AuthenticateAsync(string? authorization, string? apiKeyHeader)
+    /// <param name="authorization">The Authorization header (an API key or a token as Bearer).</param>
+    /// <param name="apiKeyHeader">The X-Api-Key header.</param>
+    /// <param name="clientCertificate">The TLS client certificate, which Kestrel only hands over after <see cref="TlsMaterial.IsTrustedClient"/> accepted it.</param>
+    public async ValueTask<AuthResult> AuthenticateAsync(string? authorization, string? apiKeyHeader, X509Certificate2? clientCertificate = null)
     {
         var presented = apiKeyHeader;
         if (presented is null && authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
@@ -60,7 +68,14 @@ internal sealed class Authenticator
 
         if (string.IsNullOrEmpty(presented))
         {
-            return new AuthResult(null, "credentials required (Authorization: Bearer <API key or token>)");
+            if (clientCertificate is not null && _certificates.Any)
+            {
+                return _certificates.Map(clientCertificate);
+            }
+
+            return new AuthResult(null, _certificates.Any
+                ? "credentials required (a client certificate, or Authorization: Bearer <API key or token>)"
+                : "credentials required (Authorization: Bearer <API key or token>)");
         }
 
         if (presented.StartsWith("rk_", StringComparison.Ordinal))

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Rampart.Guard.Checks;
 using Rampart.Guard.Pipeline;
 
 namespace Rampart.Gateway.Config;
@@ -9,6 +10,12 @@ public sealed record GatewayConfig
     public string Listen { get; init; } = "http://127.0.0.1:8080";
 
     public LimitsConfig Limits { get; init; } = new();
+
+    /// <summary>TLS termination (and mTLS client certificates); <see cref="Listen"/> is then an https:// URL.</summary>
+    public TlsConfig? Tls { get; init; }
+
+    /// <summary>The revocation list of a Rampart server, polled; routes naming a revoked model version are refused.</summary>
+    public RevocationConfig? Revocations { get; init; }
 
     public AuthConfig Auth { get; init; } = new();
 
@@ -54,7 +61,60 @@ public sealed record AuthConfig
 
     public JwtConfig? Jwt { get; init; }
 
-    public bool Configured => ApiKeys is not null || Jwt is not null;
+    /// <summary>Client certificates (mTLS, see <see cref="TlsConfig.ClientCertificates"/>) mapped to principals.</summary>
+    public ImmutableArray<CertificatePrincipal> Certificates { get; init; } = [];
+
+    public bool Configured => ApiKeys is not null || Jwt is not null || !Certificates.IsEmpty;
+}
+
+/// <summary>
+/// A client certificate that identifies a principal: <see cref="Subject"/> is the certificate's whole subject
+/// distinguished name as .NET prints it (<c>CN=svc, O=Example</c>), <see cref="San"/> one DNS name, URI or e-mail
+/// address of its subjectAltName (exactly one of the two is set).
+/// </summary>
+public sealed record CertificatePrincipal(string? Subject, string? San, string Principal, ImmutableArray<string> Roles);
+
+/// <summary>Whether the TLS handshake asks for a client certificate.</summary>
+public enum ClientCertificatePolicy
+{
+    /// <summary>No client certificate is asked for.</summary>
+    None,
+
+    /// <summary>Asked for; a client may connect without one (and authenticate another way), but one it sends must chain to the CA.</summary>
+    Allow,
+
+    /// <summary>The handshake fails without a client certificate that chains to the CA.</summary>
+    Require,
+}
+
+/// <summary>
+/// TLS termination: the server certificate and key (PEM files, re-read when they change on disk), and mTLS: client
+/// certificates are checked against <see cref="ClientCa"/> (a PEM bundle of the only trusted roots).
+/// </summary>
+public sealed record TlsConfig(string Certificate, string Key)
+{
+    public ClientCertificatePolicy ClientCertificates { get; init; } = ClientCertificatePolicy.None;
+
+    public string? ClientCa { get; init; }
+}
+
+/// <summary>
+/// The revocation list of a Rampart server (docs/server.md, "Revocation contract for gateways"):
+/// <c>GET {Server}/api/v1/projects/{Project}/revocations?after=..&amp;wait=..</c> with a <c>read</c> token taken from
+/// the environment variable <see cref="TokenEnv"/>. When no poll has succeeded for <see cref="MaxStalenessSeconds"/>,
+/// routes that name a model answer 503 (fail closed): a revocation could have been missed.
+/// </summary>
+public sealed record RevocationConfig(string Server, string Project)
+{
+    public string TokenEnv { get; init; } = "RAMPART_TOKEN";
+
+    /// <summary>How long a poll waits for news on the server (long poll, 0-60 s).</summary>
+    public int WaitSeconds { get; init; } = 30;
+
+    /// <summary>Pause after a failed poll before the next one.</summary>
+    public double RetrySeconds { get; init; } = 5;
+
+    public double MaxStalenessSeconds { get; init; } = 300;
 }
 
 public sealed record JwtConfig(string Issuer, string Audience, string Jwks, string RolesClaim = "roles");
@@ -195,6 +255,9 @@ public sealed record RouteConfig
     public GuardMode Mode { get; init; } = GuardMode.Enforce;
 
     public ChecksConfig Checks { get; init; } = new();
+
+    /// <summary>The registered model version this route serves, checked against the revocation list.</summary>
+    public ModelVersionRef? ModelVersion { get; init; }
 
     public string EffectiveOperation => Operation ?? Protocol switch
     {

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Rampart.Core.IO;
+using Rampart.Guard.Checks;
 using Rampart.Guard.Pipeline;
 using YamlDotNet.RepresentationModel;
 
@@ -42,9 +43,11 @@ public static class GatewayConfigParser
         }
 
         var r = new Reader(source);
-        r.Keys(root, "root", "listen", "limits", "auth", "audit", "ledger", "redis", "telemetry", "clusters", "routes");
+        r.Keys(root, "root", "listen", "tls", "revocations", "limits", "auth", "audit", "ledger", "redis", "telemetry", "clusters", "routes");
         var limits = r.Map(root, "limits") is { } l ? ParseLimits(r, l) : new LimitsConfig();
         var auth = r.Map(root, "auth") is { } a ? ParseAuth(r, a) : new AuthConfig();
+        var tls = r.Map(root, "tls") is { } t ? ParseTls(r, t) : null;
+        var revocations = r.Map(root, "revocations") is { } rv ? ParseRevocations(r, rv) : null;
         var audit = r.Map(root, "audit") is { } au ? ParseAudit(r, au) : null;
         var redis = r.Map(root, "redis") is { } re ? ParseRedis(r, re) : null;
         var ledger = r.Map(root, "ledger") is { } le ? ParseLedger(r, le) : null;
@@ -70,6 +73,8 @@ public static class GatewayConfigParser
         {
             Listen = r.Str(root, "listen") ?? "http://127.0.0.1:8080",
             Limits = limits,
+            Tls = tls,
+            Revocations = revocations,
             Auth = auth,
             Audit = audit,
             Redis = redis,
@@ -88,6 +93,22 @@ public static class GatewayConfigParser
         if (config.Routes.IsEmpty)
         {
             throw r.Error("no routes: a gateway with no routes serves nothing");
+        }
+
+        var https = config.Listen.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+        if (https != (config.Tls is not null))
+        {
+            throw r.Error(https ? $"listen is {config.Listen} but there is no tls: section (certificate and key)" : $"tls: is configured, so listen is an https:// URL, not {config.Listen}");
+        }
+
+        if (!config.Auth.Certificates.IsEmpty && config.Tls is not { ClientCertificates: not ClientCertificatePolicy.None })
+        {
+            throw r.Error("auth.certificates maps client certificates to principals, but tls.clientCertificates is not allow or require, so no client certificate would ever be asked for");
+        }
+
+        if (config.Revocations is null && config.Routes.FirstOrDefault(x => x.ModelVersion is not null) is { } versioned)
+        {
+            throw r.Error($"route '{versioned.Name}' names a modelVersion but there is no revocations: section to check it against");
         }
 
         foreach (var group in config.Routes.GroupBy(x => x.Name, StringComparer.Ordinal).Where(g => g.Count() > 1))
@@ -117,7 +138,7 @@ public static class GatewayConfigParser
 
             if (!config.Auth.Configured)
             {
-                throw r.Error($"route '{route.Name}' needs authentication but auth configures neither apiKeys nor jwt; configure one, or mark the route 'public: true' if it really is meant to be open");
+                throw r.Error($"route '{route.Name}' needs authentication but auth configures neither apiKeys nor jwt nor certificates; configure one, or mark the route 'public: true' if it really is meant to be open");
             }
 
             if (route.Allow.IsEmpty)
@@ -142,9 +163,77 @@ public static class GatewayConfigParser
         };
     }
 
+    private static TlsConfig ParseTls(Reader r, YamlMappingNode n)
+    {
+        r.Keys(n, "tls", "certificate", "key", "clientCertificates", "clientCa");
+        var mode = (r.Str(n, "clientCertificates") ?? "none") switch
+        {
+            "none" => ClientCertificatePolicy.None,
+            "allow" => ClientCertificatePolicy.Allow,
+            "require" => ClientCertificatePolicy.Require,
+            var other => throw r.Error($"tls.clientCertificates is none, allow or require, not '{other}'"),
+        };
+        var ca = r.Str(n, "clientCa");
+        if ((mode == ClientCertificatePolicy.None) != (ca is null))
+        {
+            throw r.Error(ca is null
+                ? "tls.clientCertificates asks for client certificates, so tls.clientCa (a PEM bundle of the CAs they must chain to) is required"
+                : "tls.clientCa is set but tls.clientCertificates is none; set it to allow or require");
+        }
+
+        return new TlsConfig(r.Str(n, "certificate") ?? throw r.Error("tls.certificate (a PEM certificate file) is required"), r.Str(n, "key") ?? throw r.Error("tls.key (a PEM private key file) is required"))
+        {
+            ClientCertificates = mode,
+            ClientCa = ca,
+        };
+    }
+
+    private static RevocationConfig ParseRevocations(Reader r, YamlMappingNode n)
+    {
+        r.Keys(n, "revocations", "server", "project", "tokenEnv", "waitSeconds", "retrySeconds", "maxStalenessSeconds");
+        var server = r.Str(n, "server") ?? throw r.Error("revocations.server (the Rampart server's URL) is required");
+        if (!Uri.TryCreate(server, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"))
+        {
+            throw r.Error($"revocations.server is an http(s) URL, not '{server}'");
+        }
+
+        var wait = r.Long(n, "waitSeconds") ?? 30;
+        var staleness = r.Double(n, "maxStalenessSeconds") ?? 300;
+        if (wait > 60)
+        {
+            throw r.Error($"revocations.waitSeconds is between 0 and 60 (the server's long-poll limit), not {wait}");
+        }
+
+        if (staleness < wait + 1)
+        {
+            throw r.Error($"revocations.maxStalenessSeconds ({staleness}) must be longer than waitSeconds ({wait}), or every long poll would make the list stale");
+        }
+
+        return new RevocationConfig(server, r.Str(n, "project") ?? throw r.Error("revocations.project is required"))
+        {
+            TokenEnv = r.Str(n, "tokenEnv") ?? "RAMPART_TOKEN",
+            WaitSeconds = (int)wait,
+            RetrySeconds = r.Double(n, "retrySeconds") ?? 5,
+            MaxStalenessSeconds = staleness,
+        };
+    }
+
     private static AuthConfig ParseAuth(Reader r, YamlMappingNode n)
     {
-        r.Keys(n, "auth", "apiKeys", "jwt");
+        r.Keys(n, "auth", "apiKeys", "jwt", "certificates");
+        var certificates = (r.Seq(n, "certificates")?.Children ?? []).Select(c =>
+        {
+            var m = c as YamlMappingNode ?? throw r.Error("an auth.certificates entry is a mapping");
+            r.Keys(m, "auth.certificates entry", "subject", "san", "principal", "roles");
+            var subject = r.Str(m, "subject");
+            var san = r.Str(m, "san");
+            if ((subject is null) == (san is null))
+            {
+                throw r.Error("an auth.certificates entry names exactly one of subject (the whole distinguished name) or san (a DNS name, URI or e-mail address)");
+            }
+
+            return new CertificatePrincipal(subject, san, r.Str(m, "principal") ?? throw r.Error($"auth.certificates entry {subject ?? san} lacks 'principal'"), r.Strings(m, "roles"));
+        }).ToImmutableArray();
         JwtConfig? jwt = null;
         if (r.Map(n, "jwt") is { } j)
         {
@@ -153,7 +242,7 @@ public static class GatewayConfigParser
                 r.Str(j, "jwks") ?? throw r.Error("jwt.jwks (a file or an https URL) is required"), r.Str(j, "rolesClaim") ?? "roles");
         }
 
-        return new AuthConfig { ApiKeys = r.Str(n, "apiKeys"), Jwt = jwt };
+        return new AuthConfig { ApiKeys = r.Str(n, "apiKeys"), Jwt = jwt, Certificates = certificates };
     }
 
     private static AuditConfig ParseAudit(Reader r, YamlMappingNode n)
@@ -224,7 +313,7 @@ public static class GatewayConfigParser
 
     private static RouteConfig ParseRoute(Reader r, YamlMappingNode n)
     {
-        r.Keys(n, "route", "name", "path", "protocol", "cluster", "models", "operation", "public", "allow", "rateLimit", "mode", "checks");
+        r.Keys(n, "route", "name", "path", "protocol", "cluster", "models", "operation", "public", "allow", "rateLimit", "mode", "checks", "modelVersion");
         var name = r.Str(n, "name") ?? throw r.Error("a route lacks 'name'");
         var protocolText = r.Str(n, "protocol") ?? "opaque";
         var protocol = protocolText switch
@@ -272,7 +361,25 @@ public static class GatewayConfigParser
             RateLimit = rate,
             Mode = mode,
             Checks = r.Map(n, "checks") is { } c ? ParseChecks(r, c, name) : new ChecksConfig(),
+            ModelVersion = r.Map(n, "modelVersion") is { } mv ? ParseModelVersion(r, mv, name) : null,
         };
+    }
+
+    private static ModelVersionRef ParseModelVersion(Reader r, YamlMappingNode n, string route)
+    {
+        r.Keys(n, $"route {route} modelVersion", "artifact", "version", "digest");
+        var reference = new ModelVersionRef(r.Str(n, "artifact"), r.Str(n, "version"), r.Str(n, "digest"));
+        if (reference.Digest is null && (reference.Artifact is null || reference.Version is null))
+        {
+            throw r.Error($"route {route}: modelVersion names a digest (sha256:...) or an artifact and its version");
+        }
+
+        if (reference.Digest is { } digest && !digest.StartsWith("sha256:", StringComparison.Ordinal))
+        {
+            throw r.Error($"route {route}: modelVersion.digest is sha256:<hex>, not '{digest}'");
+        }
+
+        return reference;
     }
 
     private static RateLimitConfig ParseRate(Reader r, YamlMappingNode n)

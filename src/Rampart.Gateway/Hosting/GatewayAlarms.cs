@@ -7,6 +7,7 @@ using Rampart.Guard.Detectors.Drift;
 using Rampart.Guard.Pipeline;
 using Rampart.Provenance;
 using Rampart.Provenance.Records;
+using StackExchange.Redis;
 
 namespace Rampart.Gateway.Hosting;
 
@@ -15,9 +16,12 @@ namespace Rampart.Gateway.Hosting;
 /// evidence, hash-chained like every entry) and, with <c>ledger:</c>, an <c>incident</c> record in the provenance
 /// ledger whose subject is that audit entry's hash. Also feeds each route's <see cref="HealthMonitor"/> (refusal rate,
 /// injection score, error rate, latency) and raises its Page-Hinkley alarms (RAMP-GUARD-109: a rising injection
-/// score is an injection campaign). Further sinks (tests, a pager) can be added.
+/// score is an injection campaign). Further sinks (tests, a pager) can be added. With <c>redis:</c>, the quiet time
+/// is shared by the replicas (<c>SET NX</c> with the quiet time as expiry), so a client that trips PRADA on every
+/// replica raises one alarm, not one per replica; if Redis cannot be reached the alarm is raised anyway (a repeated
+/// alarm is better than a lost one).
 /// </summary>
-internal sealed partial class GatewayAlarms(AuditLog? audit, Ledger? ledger, IReadOnlyList<IGuardAlarmSink> sinks, ILogger logger) : IGuardAlarmSink
+internal sealed partial class GatewayAlarms(AuditLog? audit, Ledger? ledger, IReadOnlyList<IGuardAlarmSink> sinks, ILogger logger, IDatabase? redis = null, string redisPrefix = "rampart:") : IGuardAlarmSink
 {
     /// <summary>The same alarm (rule, principal, route) is raised at most once in this time: a blocked extraction client
     /// keeps tripping PRADA on every query, and one event (not thousands) is what an operator needs.</summary>
@@ -55,7 +59,32 @@ internal sealed partial class GatewayAlarms(AuditLog? audit, Ledger? ledger, IRe
             }
 
             _last[key] = alarm.Time;
+            if (!await ClaimAsync(key).ConfigureAwait(false))
+            {
+                continue; // another replica raised it within the quiet time
+            }
+
             await RaiseAsync(alarm, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether this replica is the one to raise the alarm: always without Redis, else the first to set its key.</summary>
+    private async ValueTask<bool> ClaimAsync((string Rule, string Principal, string Route, string Signal) key)
+    {
+        if (redis is null)
+        {
+            return true;
+        }
+
+        var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{key.Rule}\n{key.Principal}\n{key.Route}\n{key.Signal}")));
+        try
+        {
+            return await redis.StringSetAsync(redisPrefix + "alarm:" + digest, "1", Quiet, When.NotExists).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            AlarmDedupFailed(logger, e, key.Rule);
+            return true;
         }
     }
 
@@ -95,6 +124,9 @@ internal sealed partial class GatewayAlarms(AuditLog? audit, Ledger? ledger, IRe
             await sink.RaiseAsync(alarm, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the shared alarm de-duplication in Redis failed for {RuleId}; raising the alarm here")]
+    private static partial void AlarmDedupFailed(ILogger logger, Exception exception, string ruleId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "alarm {RuleId} for {Principal} on route {Route}: {Evidence}")]
     private static partial void AlarmRaised(ILogger logger, string ruleId, string principal, string route, string evidence);

@@ -25,7 +25,7 @@ namespace Rampart.Gateway.Hosting;
 /// authenticate, authorise, rate-limit, read the body with the route's protocol, run input checks, forward, run output
 /// checks on the whole answer (or on the stream through <see cref="SseGuard"/>), write the audit entry, answer.
 /// </summary>
-internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas, AuditLog? audit, GatewayAlarms alarms, GatewayMetrics metrics, TimeProvider time, ILogger<GuardMiddleware> logger)
+internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas, AuditLog? audit, GatewayAlarms alarms, GatewayMetrics metrics, TimeProvider time, ILogger<GuardMiddleware> logger, RevocationWatcher? revocations = null)
 {
     private const long MaxBufferedResponse = 16L * 1024 * 1024;
 
@@ -87,7 +87,7 @@ internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas
         var principal = new GuardPrincipal("anonymous", []);
         if (!route.Public)
         {
-            var auth = await snapshot.Authenticator.AuthenticateAsync(request.Headers.Authorization.FirstOrDefault(), request.Headers["X-Api-Key"].FirstOrDefault()).ConfigureAwait(false);
+            var auth = await snapshot.Authenticator.AuthenticateAsync(request.Headers.Authorization.FirstOrDefault(), request.Headers["X-Api-Key"].FirstOrDefault(), context.Connection.ClientCertificate).ConfigureAwait(false);
             if (auth.Principal is null)
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer";
@@ -110,6 +110,15 @@ internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas
         }
 
         record = record with { Principal = principal.Id };
+
+        // 1b. A route that serves a registered model version is refused once that version is revoked on the server,
+        // and while the revocation list is too old to tell (fail closed).
+        if (route.ModelVersion is { } version && RevocationRefusal(version) is { } refusal)
+        {
+            var stale = refusal.RuleId == GuardRuleIds.RevocationsStale;
+            await GatewayErrors.WriteAsync(context, realBody, stale ? 503 : 403, stale ? "revocations_stale" : "model_revoked", refusal.Reason, refusal.RuleId).ConfigureAwait(false);
+            return record with { Decision = stale ? "refused" : "blocked", Rules = [refusal.RuleId] };
+        }
 
         // 2. The body, read with the route's protocol (bounded; 4xx on anything unreadable).
         var limits = new ProtocolLimits { MaxBodyBytes = (int)Math.Min(int.MaxValue, snapshot.Config.Limits.MaxBodyBytes), MaxDepth = snapshot.Config.Limits.MaxJsonDepth };
@@ -284,6 +293,12 @@ internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas
             ResponseBody = record.RequestBody is null ? null : Encoding.UTF8.GetString(sent),
         };
     }
+
+    /// <summary>Without a revocation watcher (a reload added modelVersion to a gateway started without revocations:), nothing can be vouched for.</summary>
+    private GuardSignal? RevocationRefusal(ModelVersionRef version) =>
+        revocations is null
+            ? new GuardSignal(GuardRuleIds.RevocationsStale, 1, $"the gateway was started without revocations:, so whether {version} is revoked is unknown (restart it)")
+            : revocations.Judge(version);
 
     private static async Task<AuditEntry> StreamAsync(HttpContext context, Func<Task> next, RouteGuard guard, AuditEntry record, ImmutableArray<string> rules, GuardProtocol protocol)
     {

@@ -16,4 +16,6 @@ public static class GuardRuleIds
     public const string PredictRange = "RAMP-GUARD-010";
     public const string ConfidenceMasked = "RAMP-GUARD-011";
     public const string UnreadableBody = "RAMP-GUARD-012";
+    public const string ModelRevoked = "RAMP-GUARD-013";
+    public const string RevocationsStale = "RAMP-GUARD-014";
 }

@@ -70,6 +70,9 @@ public sealed class GuardRuleSelfTests
         RuleDocPages.ReadChecked(id);
     }
 
+    private static readonly ModelRevocations RevokedList = ModelRevocations.Empty.Add(
+        [new ModelRevocation(17, "sha256:" + new string('1', 64), "scorer", "2", "weights leaked")]);
+
     private static GuardRequest Request(GuardPayload payload, GuardProtocol protocol = GuardProtocol.OpenAiChat) =>
         new("self", GuardPrincipal.Offline, "/selftest", "selftest", "predict", protocol, payload, DateTimeOffset.UnixEpoch);
 
@@ -107,6 +110,15 @@ public sealed class GuardRuleSelfTests
             case "guard.unreadable-body":
                 var read = ProtocolReader.ReadRequest(GuardProtocol.OpenAiChat, Encoding.UTF8.GetBytes(sample));
                 return read.Ok ? [] : [GuardRuleIds.UnreadableBody];
+            case "guard.revocation":
+                // The harness list revokes scorer@2 (digest sha256:11...); a sample is artifact@version or a digest.
+                var parts = sample.Split('@');
+                var model = parts.Length == 2 ? new ModelVersionRef(parts[0], parts[1], null) : new ModelVersionRef(null, null, sample);
+                return RevokedList.Judge(model, TimeSpan.Zero, TimeSpan.FromMinutes(5)) is { } revoked ? [revoked.RuleId] : [];
+            case "guard.revocation-staleness":
+                // A sample is the age of the list in seconds ("never": no poll has succeeded); at most 300 s allowed.
+                TimeSpan? age = sample == "never" ? null : TimeSpan.FromSeconds(double.Parse(sample, System.Globalization.CultureInfo.InvariantCulture));
+                return RevokedList.Judge(new ModelVersionRef("other", "1", null), age, TimeSpan.FromSeconds(300)) is { } stale ? [stale.RuleId] : [];
             case "guard.extraction" or "guard.drift" or "guard.health":
                 return [.. await GuardMlScenarios.RaisedAsync(detector, sample)];
             default:
