@@ -50,8 +50,8 @@ public sealed class ClassicModelTests : IAsyncLifetime
             return;
         }
 
-        var script = System.IO.Path.Combine(Rampart.TestKit.RepositoryPaths.Root, "tests", "Rampart.Gateway.Tests", "Classic", "iris_server.py");
-        _server = Process.Start(new ProcessStartInfo("/usr/bin/python3", [script, _log]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var script = Rampart.TestKit.ModelServerScript.Path;
+        _server = Process.Start(new ProcessStartInfo("/usr/bin/python3", [script, "--model", "iris", "--log", _log]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         var port = await _server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
         _model = new Uri($"http://127.0.0.1:{int.Parse(port!, CultureInfo.InvariantCulture)}");
     }

@@ -16,7 +16,8 @@ namespace Rampart.RedTeam.Tests;
 /// </summary>
 public sealed class GatewayBeforeAfterTests(ITestOutputHelper output)
 {
-    private static async Task<GatewayHost> StartGatewayAsync(TempDirectory temp, Uri chat, Uri? model)
+    /// <summary>A gateway in front of a chat target and a model target, one route per mitigation (docs/redteam.md).</summary>
+    internal static async Task<GatewayHost> StartGatewayAsync(TempDirectory temp, Uri chat, Uri? model)
     {
         var yaml = $$"""
             clusters:
@@ -44,6 +45,18 @@ public sealed class GatewayBeforeAfterTests(ITestOutputHelper output)
                 cluster: model
                 public: true
                 rateLimit: { requestsPerMinute: 2 }
+              - name: detect
+                path: /detect/v1/chat/completions
+                protocol: openai-chat
+                cluster: chat
+                public: true
+                checks: { injection: block }
+              - name: prada
+                path: "/prada/v2/models/{model}/infer"
+                protocol: v2-infer
+                cluster: model
+                public: true
+                checks: { extraction: { action: block, minQueries: 30, pradaDelta: 0.95 } }
             """;
         return await GatewayHost.StartAsync(GatewayConfigParser.Parse(yaml, "gateway.yaml", temp.Path), new GatewayHostOptions { Listen = "http://127.0.0.1:0" });
     }
@@ -73,6 +86,55 @@ public sealed class GatewayBeforeAfterTests(ITestOutputHelper output)
         guarded["bias.hiring-gender"].Status.Should().Be(OutcomeStatus.Failed, "no gateway check measures bias: the report says so instead of hiding it");
         guarded["enc.base64"].Status.Should().Be(OutcomeStatus.Failed, "plain-text deny patterns miss an encoded instruction");
         report.ExitCode(Core.Severity.High).Should().Be(Core.ExitCodes.Findings);
+    }
+
+    [Fact]
+    public async Task Llm_ThroughGateway_TheInjectionDetectorAloneStopsTheInjectionProbes()
+    {
+        using var temp = new TempDirectory();
+        await using var weak = await ScriptedChatServer.StartAsync(hardened: false);
+        await using var gateway = await StartGatewayAsync(temp, weak.Address, null);
+
+        var report = await RedTeamRunner.RunLlmAsync(
+            [new RunTarget("direct", weak.Address), new RunTarget("through gateway (injection: block)", new Uri(gateway.Address, "detect/"))], "test-model", false,
+            ["prompt-injection", "indirect-injection", "system-prompt-extraction"], new LlmRunOptions(1, 1, [ScriptedChatServer.Canary], []),
+            TestSupport.Harness(), TestSupport.Tool, TimeProvider.System, CancellationToken.None);
+        output.WriteLine(RedTeamText.Render(report, Core.Severity.High));
+
+        var direct = report.Runs[0].Probes.ToDictionary(p => p.Id);
+        var guarded = report.Runs[1].Probes.ToDictionary(p => p.Id);
+        foreach (var id in new[] { "pi.ignore-previous", "ii.review-comment", "ii.web-page", "spe.repeat" })
+        {
+            direct[id].Status.Should().Be(OutcomeStatus.Failed, $"{id} finds the planted weakness directly");
+            guarded[id].Status.Should().Be(OutcomeStatus.Passed, $"the gateway's injection rules and classifier refuse {id} (no deny patterns or canary on this route)");
+        }
+
+        guarded["pi.ignore-previous"].Refusals.Should().BeGreaterThan(0, "the detector refuses injected instructions before they reach the model");
+        report.Runs[1].Findings.Count.Should().BeLessThan(report.Runs[0].Findings.Count);
+    }
+
+    [SklearnFact]
+    public async Task Model_ThroughGateway_PradaStopsTheSurrogateEarly_AndTheReportKeepsItsAgreement()
+    {
+        using var temp = new TempDirectory();
+        await using var model = await SklearnTarget.StartAsync("lr");
+        await using var weak = await ScriptedChatServer.StartAsync(hardened: false);
+        await using var gateway = await StartGatewayAsync(temp, weak.Address, model.Address);
+
+        var report = await RedTeamRunner.RunModelAsync(
+            [new RunTarget("direct", model.Address), new RunTarget("through gateway (extraction: PRADA)", new Uri(gateway.Address, "prada/"))], ModelProtocol.V2, "m",
+            SampleData.Read(model.SamplePath), new ModelAttackOptions(3, 1000, ["extraction"]), TestSupport.Harness(timeoutSeconds: 30), TestSupport.Tool,
+            TimeProvider.System, CancellationToken.None);
+        output.WriteLine(RedTeamText.Render(report, Core.Severity.High));
+
+        var direct = report.Runs[0].Attacks[0];
+        var guarded = report.Runs[1].Attacks[0];
+        direct.StoppedBy.Should().BeNull();
+        direct.Metrics["queries"].Should().Be(1000);
+        guarded.StoppedBy.Should().Contain("403", "a PRADA alarm refuses the query");
+        guarded.Metrics["queries"].Should().BeLessThan(1000, "the detector stops the attacker before the budget is spent");
+        guarded.Metrics.Should().ContainKey("agreement", "the report keeps what the attacker had when it was stopped");
+        RedTeamText.Render(report, Core.Severity.High).Should().Contain("through gateway (extraction: PRADA)");
     }
 
     [SklearnFact]

@@ -4,11 +4,13 @@ using System.Text.Json;
 using Rampart.Core;
 using Rampart.Core.IO;
 using Rampart.Core.Policy;
+using Rampart.Data.Scan;
 using Rampart.Gateway.Config;
 using Rampart.Guard.Pipeline;
 using Rampart.Integrity.Hashing;
 using Rampart.Integrity.Signing;
 using Rampart.Provenance;
+using Rampart.RedTeam.Reports;
 using Rampart.Scanning.Engine;
 using Rampart.Threats.Model;
 
@@ -59,7 +61,7 @@ public sealed record EvidenceSet(ImmutableDictionary<string, ImmutableArray<Evid
 /// <summary>
 /// Checks what system.yaml's evidence entries point at, through the rooms' own libraries: the scanner for model and
 /// dataset files, Integrity's verifier for signatures, the provenance ledger's verifier, the gateway's configuration
-/// parser (no host is started), and the JSON of `rampart audit` and of a red-team run. What cannot be read is a failed
+/// parser (no host is started), and the JSON of `rampart audit` and of `rampart redteam`. What cannot be read is a failed
 /// check with the reason, never a pass.
 /// </summary>
 public sealed class EvidenceCollector(TimeProvider time)
@@ -94,7 +96,7 @@ public sealed class EvidenceCollector(TimeProvider time)
 
         if (e.Dataset is { } dataset)
         {
-            items.AddRange(await Cached($"dataset:{dataset}", () => ScanAsync(EvidenceChecks.DatasetScan, Full(dataset), dataset, cancellationToken)).ConfigureAwait(false));
+            items.AddRange(await Cached($"dataset:{dataset}", () => DatasetAsync(Full(dataset), dataset, cancellationToken)).ConfigureAwait(false));
         }
 
         if (e.Audit is { } audit)
@@ -148,6 +150,78 @@ public sealed class EvidenceCollector(TimeProvider time)
 
         var rules = report.Findings.Where(f => f.Severity >= Severity.Medium || f.Verdict != Verdict.Clean).Select(f => f.RuleId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(5);
         return [new EvidenceItem(check, EvidenceStatus.Failed, $"{what} scan: {verdict.ToWire()} ({string.Join(", ", rules)})", shown)];
+    }
+
+    /// <summary>Most data files one dataset entry may name (a folder with more is only partly checked).</summary>
+    public const int MaxDatasetFiles = 20;
+
+    private static readonly string[] DataExtensions = [".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".parquet"];
+
+    /// <summary>
+    /// A dataset is judged twice, in one item: the scanner looks for executable content (a pickle in the data folder),
+    /// then `rampart data scan` (Rampart.Data) reads each data file for the signs of poisoning and leaks: backdoor
+    /// triggers, conflicting or noisy labels, duplicates, outliers, secrets. Personal data is reported, not held
+    /// against the check: the data classes in system.yaml say whether it is expected.
+    /// </summary>
+    private async Task<ImmutableArray<EvidenceItem>> DatasetAsync(string path, string shown, CancellationToken cancellationToken)
+    {
+        var content = await ScanAsync(EvidenceChecks.DatasetScan, path, shown, cancellationToken).ConfigureAwait(false);
+        if (content.Any(i => i.Status == EvidenceStatus.Failed))
+        {
+            return content;
+        }
+
+        EvidenceItem Item(EvidenceStatus status, string detail) => new(EvidenceChecks.DatasetScan, status, detail, shown);
+        var files = File.Exists(path)
+            ? [path]
+            : Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+                .Where(f => DataExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+                .Order(StringComparer.Ordinal).ToList();
+        if (files.Count == 0)
+        {
+            return [Item(EvidenceStatus.Partial, "no executable content, but no CSV, TSV, JSON Lines or Parquet file for `rampart data scan` to read")];
+        }
+
+        var serious = new List<string>();
+        var review = new List<string>();
+        var minor = 0;
+        var personal = new SortedSet<string>(StringComparer.Ordinal);
+        long rows = 0;
+        foreach (var file in files.Take(MaxDatasetFiles))
+        {
+            var name = Path.GetRelativePath(path, file) is "." ? Path.GetFileName(file) : Path.GetRelativePath(path, file);
+            DatasetScanResult result;
+            try
+            {
+                result = await Task.Run(() => DatasetScanner.Scan(file, DataScanOptions.Default, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException or FileTooLargeException)
+            {
+                return [Item(EvidenceStatus.Failed, $"data scan of {name} failed: {ex.Message}")];
+            }
+
+            if (result.Failure is { } failure)
+            {
+                return [Item(EvidenceStatus.Failed, $"data scan of {name} is inconclusive: {failure}")];
+            }
+
+            rows += result.Rows;
+            personal.UnionWith(result.PersonalData.Select(c => c.Column));
+            foreach (var group in result.Findings.Where(f => f.RuleId != DataRules.PersonalData).GroupBy(f => (f.RuleId, f.Severity)))
+            {
+                var text = string.Create(CultureInfo.InvariantCulture, $"{group.Key.RuleId} x{group.Count()} in {name}");
+                (group.Key.Severity >= Severity.High ? serious : group.Key.Severity == Severity.Medium ? review : null)?.Add(text);
+                minor += group.Key.Severity < Severity.Medium ? group.Count() : 0;
+            }
+        }
+
+        var read = string.Create(CultureInfo.InvariantCulture, $"data scan of {rows} row(s) in {Math.Min(files.Count, MaxDatasetFiles)} file(s)");
+        var notes = (personal.Count > 0 ? $"; personal data in column(s) {string.Join(", ", personal)}" : "")
+            + (minor > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {minor} low-severity finding(s)") : "");
+        return serious.Count > 0 ? [Item(EvidenceStatus.Failed, $"{read}: {string.Join("; ", serious.Concat(review))}{notes}")]
+            : review.Count > 0 ? [Item(EvidenceStatus.Partial, $"{read}: needs review: {string.Join("; ", review)}{notes}")]
+            : files.Count > MaxDatasetFiles ? [Item(EvidenceStatus.Partial, string.Create(CultureInfo.InvariantCulture, $"{read}: clean, but only the first {MaxDatasetFiles} of {files.Count} data files were read{notes}"))]
+            : [Item(EvidenceStatus.Passed, $"{read}: no triggers, label conflicts, label noise, secrets or medium findings; no executable content{notes}")];
     }
 
     private static async Task<EvidenceItem> SignatureAsync(string model, string shown, EvidenceSources e, Func<string, string> full, CancellationToken cancellationToken)
@@ -262,33 +336,59 @@ public sealed class EvidenceCollector(TimeProvider time)
 
     private EvidenceItem RedTeamRun(string path, string shown)
     {
+        RedTeamReportSummary report;
         try
         {
-            using var doc = JsonDocument.Parse(BoundedFile.ReadAllBytes(path, 64L * 1024 * 1024));
-            var root = doc.RootElement;
-            var finished = DateTimeOffset.Parse(root.GetProperty("finishedAt").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-            var attacks = root.GetProperty("attacks").GetInt32();
-            var succeeded = root.GetProperty("succeeded").GetInt32();
-            var when = finished.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-            if (attacks <= 0)
-            {
-                return new EvidenceItem(EvidenceChecks.RedTeam, EvidenceStatus.Failed, $"the red-team run of {when} tried no attacks", shown);
-            }
-
-            if (succeeded > 0)
-            {
-                return new EvidenceItem(EvidenceChecks.RedTeam, EvidenceStatus.Failed, string.Create(CultureInfo.InvariantCulture, $"red-team run of {when}: {succeeded} of {attacks} attacks succeeded"), shown);
-            }
-
-            var age = time.GetUtcNow() - finished;
-            return age > RedTeamFreshness
-                ? new EvidenceItem(EvidenceChecks.RedTeam, EvidenceStatus.Partial, string.Create(CultureInfo.InvariantCulture, $"red-team run of {when}: 0 of {attacks} attacks succeeded, but it is {(int)age.TotalDays} days old (over {RedTeamFreshness.TotalDays:0})"), shown)
-                : new EvidenceItem(EvidenceChecks.RedTeam, EvidenceStatus.Passed, string.Create(CultureInfo.InvariantCulture, $"red-team run of {when}: 0 of {attacks} attacks succeeded"), shown);
+            report = RedTeamReportSummary.Parse(BoundedFile.ReadAllBytes(path, RedTeamReportSummary.MaxBytes));
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or FileTooLargeException or InvalidOperationException or KeyNotFoundException or FormatException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FileTooLargeException or InvalidDataException)
         {
-            return new EvidenceItem(EvidenceChecks.RedTeam, EvidenceStatus.Failed, $"cannot read the red-team run (finishedAt, attacks, succeeded): {ex.Message}", shown);
+            return new EvidenceItem(EvidenceChecks.RedTeam, EvidenceStatus.Failed, $"cannot read the red-team report (rampart redteam -f json): {ex.Message}", shown);
         }
+
+        return RedTeamChecks.Judge(report, time.GetUtcNow(), shown);
+    }
+}
+
+/// <summary>What a `rampart redteam` JSON report shows about the component it attacked.</summary>
+internal static class RedTeamChecks
+{
+    public static EvidenceItem Judge(RedTeamReportSummary report, DateTimeOffset now, string shown)
+    {
+        var when = report.StartedAt.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        var target = report.Runs[0];
+        var run = $"red-team run ({report.Kind}) of {when} against {target.Target}";
+        EvidenceItem Item(EvidenceStatus status, string detail) => new(EvidenceChecks.RedTeam, status, $"{run}: {detail}", shown);
+
+        if (report.StartedAt.UtcDateTime.Date > now.UtcDateTime.Date)
+        {
+            return Item(EvidenceStatus.Failed, "it is dated after this assessment, so it is not evidence for it");
+        }
+
+        if (target.Tried == 0)
+        {
+            return Item(EvidenceStatus.Failed, "it tried no probes or attacks");
+        }
+
+        var tried = string.Create(CultureInfo.InvariantCulture, $"{target.Succeeded} of {target.Tried} probes and attacks succeeded");
+        if (target.Succeeded > 0)
+        {
+            var rules = target.FindingRules.IsEmpty ? "" : $" ({string.Join(", ", target.FindingRules)})";
+            var guarded = report.Runs.Skip(1).FirstOrDefault(r => r.Succeeded == 0 && !r.Partial && r.Tried == target.Tried);
+            return guarded is null
+                ? Item(EvidenceStatus.Failed, $"{tried}{rules}")
+                : Item(EvidenceStatus.Partial, string.Create(CultureInfo.InvariantCulture, $"{tried} directly{rules}; {guarded.Label} ({guarded.Target}) none of {guarded.Tried} did"));
+        }
+
+        if (target.Partial || target.Inconclusive > 0)
+        {
+            return Item(EvidenceStatus.Partial, string.Create(CultureInfo.InvariantCulture, $"{tried}, but the run is partial ({target.Inconclusive} could not be judged): a lower bound"));
+        }
+
+        var age = now - report.StartedAt;
+        return age > EvidenceCollector.RedTeamFreshness
+            ? Item(EvidenceStatus.Partial, string.Create(CultureInfo.InvariantCulture, $"{tried}, but it is {(int)age.TotalDays} days old (over {EvidenceCollector.RedTeamFreshness.TotalDays:0})"))
+            : Item(EvidenceStatus.Passed, tried);
     }
 }
 
@@ -308,32 +408,23 @@ internal static class GatewayChecks
             : new EvidenceItem(EvidenceChecks.GatewayRateLimit, EvidenceStatus.Failed, $"route(s) {string.Join(", ", unlimited)} have no rate limit", shown);
 
         var missing = new List<string>();
-        var monitor = new List<string>();
+        var weak = new List<string>();
         foreach (var r in routes)
         {
-            var c = r.Checks;
-            var on = r.Protocol switch
+            var (off, partly) = Detectors(r);
+            missing.AddRange(off.Select(d => $"{r.Name} ({d})"));
+            weak.AddRange(partly.Select(d => $"{r.Name} ({d})"));
+            if (off.Count == 0 && r.Mode == GuardMode.Monitor)
             {
-                GuardProtocol.OpenAiChat or GuardProtocol.OpenAiCompletions or GuardProtocol.OpenAiEmbeddings =>
-                    c.Secrets is { } s && s != GuardAction.Allow && c.Pii is { } p && p != GuardAction.Allow,
-                GuardProtocol.Opaque => false,
-                _ => c.Profile is not null,
-            };
-            if (!on)
-            {
-                missing.Add(r.Name);
-            }
-            else if (r.Mode == GuardMode.Monitor)
-            {
-                monitor.Add(r.Name);
+                weak.Add($"{r.Name} (monitor mode: attacks are logged, not stopped)");
             }
         }
 
         yield return missing.Count > 0
-            ? new EvidenceItem(EvidenceChecks.GatewayDetectors, EvidenceStatus.Failed, $"route(s) {string.Join(", ", missing)} run no input detectors (LLM routes: secrets and pii; prediction routes: an input profile; opaque routes cannot be checked)", shown)
-            : monitor.Count > 0
-                ? new EvidenceItem(EvidenceChecks.GatewayDetectors, EvidenceStatus.Partial, $"detectors are on, but route(s) {string.Join(", ", monitor)} are in monitor mode: attacks are logged, not stopped", shown)
-                : new EvidenceItem(EvidenceChecks.GatewayDetectors, EvidenceStatus.Passed, $"detectors on and enforcing on every route ({Names(routes)})", shown);
+            ? new EvidenceItem(EvidenceChecks.GatewayDetectors, EvidenceStatus.Failed, $"detectors missing on route(s): {string.Join("; ", missing)}", shown)
+            : weak.Count > 0
+                ? new EvidenceItem(EvidenceChecks.GatewayDetectors, EvidenceStatus.Partial, $"detectors are on, but not all stop attacks: {string.Join("; ", weak)}", shown)
+                : new EvidenceItem(EvidenceChecks.GatewayDetectors, EvidenceStatus.Passed, $"detectors on and enforcing on every route ({string.Join("; ", routes.Select(r => $"{r.Name}: {string.Join(", ", Enabled(r))}"))})", shown);
 
         var predict = routes.Where(r => r.Protocol is GuardProtocol.InferenceV2 or GuardProtocol.TfServing or GuardProtocol.MlflowInvocations).ToList();
         if (predict.Count > 0)
@@ -347,6 +438,74 @@ internal static class GatewayChecks
         yield return config.Audit is { } audit
             ? new EvidenceItem(EvidenceChecks.GatewayAuditLog, EvidenceStatus.Passed, $"hash-chained audit log in '{audit.Directory}' (bodies: {audit.Bodies})", shown)
             : new EvidenceItem(EvidenceChecks.GatewayAuditLog, EvidenceStatus.Failed, "no audit log configured: requests leave no trace", shown);
+    }
+
+    /// <summary>
+    /// The detectors a route lacks (off) and those that only record (partly). LLM routes need secrets, pii and (chat,
+    /// completions) injection; prediction routes need an input profile and extraction protection, and should watch
+    /// drift; an opaque route cannot be checked at all.
+    /// </summary>
+    private static (List<string> Off, List<string> Partly) Detectors(RouteConfig route)
+    {
+        var c = route.Checks;
+        var off = new List<string>();
+        var partly = new List<string>();
+        void Need(string name, GuardAction? action)
+        {
+            if (action is null or GuardAction.Allow)
+            {
+                off.Add($"no {name}");
+            }
+            else if (action == GuardAction.Annotate)
+            {
+                partly.Add($"{name}: annotate only");
+            }
+        }
+
+        switch (route.Protocol)
+        {
+            case GuardProtocol.Opaque:
+                off.Add("opaque: its bodies cannot be checked");
+                break;
+            case GuardProtocol.OpenAiChat or GuardProtocol.OpenAiCompletions or GuardProtocol.OpenAiEmbeddings:
+                Need("secrets", c.Secrets);
+                Need("pii", c.Pii);
+                if (route.Protocol != GuardProtocol.OpenAiEmbeddings)
+                {
+                    Need("injection", c.Injection);
+                }
+
+                break;
+            default:
+                if (c.Profile is null)
+                {
+                    off.Add("no input profile");
+                }
+
+                Need("extraction", c.Extraction?.Action);
+                if (c.Drift is null)
+                {
+                    partly.Add("no drift window");
+                }
+
+                break;
+        }
+
+        return (off, partly);
+    }
+
+    private static IEnumerable<string> Enabled(RouteConfig route)
+    {
+        var c = route.Checks;
+        return new (string Name, bool On)[]
+        {
+            ("secrets", c.Secrets is not null and not GuardAction.Allow),
+            ("pii", c.Pii is not null and not GuardAction.Allow),
+            ("injection", c.Injection is not null and not GuardAction.Allow),
+            ("input profile", c.Profile is not null),
+            ("extraction", c.Extraction is not null),
+            ("drift", c.Drift is not null),
+        }.Where(d => d.On).Select(d => d.Name);
     }
 
     private static string Names(IReadOnlyList<RouteConfig> routes) => string.Join(", ", routes.Select(r => r.Name));

@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using System.Globalization;
 using Rampart.TestKit;
 
 namespace Rampart.RedTeam.Tests.Targets;
 
 /// <summary>
-/// The real scikit-learn model of sklearn_target.py, served by Debian's /usr/bin/python3 in a child process. Tests
+/// A real scikit-learn model of TestKit's model_server.py (--model trees or lr), served by Debian's /usr/bin/python3 in a child process. Tests
 /// that need it skip with a printed reason where python3 or scikit-learn is missing.
 /// </summary>
 public sealed class SklearnTarget : IAsyncDisposable
@@ -42,9 +43,8 @@ public sealed class SklearnTarget : IAsyncDisposable
     public static async Task<SklearnTarget> StartAsync(string model = "trees", bool labelsOnly = false)
     {
         var temp = new TempDirectory();
-        var script = Path.Combine(AppContext.BaseDirectory, "Targets", "sklearn_target.py");
         var start = new ProcessStartInfo(Python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { script, "--model", model, "--out", temp.Path }.Concat(labelsOnly ? ["--labels-only"] : []))
+        foreach (var arg in new[] { ModelServerScript.Path, "--model", model, "--out", temp.Path, "--stdin-lifetime" }.Concat(labelsOnly ? ["--labels-only"] : []))
         {
             start.ArgumentList.Add(arg);
         }
@@ -52,14 +52,14 @@ public sealed class SklearnTarget : IAsyncDisposable
         var process = Process.Start(start)!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var line = await process.StandardOutput.ReadLineAsync(timeout.Token);
-        if (line is null || !line.StartsWith("PORT ", StringComparison.Ordinal))
+        if (!int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var port))
         {
             var error = await process.StandardError.ReadToEndAsync(timeout.Token);
             process.Kill(true);
-            throw new InvalidOperationException($"sklearn_target.py did not start: {line} {error}");
+            throw new InvalidOperationException($"model_server.py did not start: {line} {error}");
         }
 
-        return new SklearnTarget(process, temp, new Uri($"http://127.0.0.1:{line[5..].Trim()}/"));
+        return new SklearnTarget(process, temp, new Uri($"http://127.0.0.1:{port}/"));
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,8 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Rampart.Provenance;
 using Rampart.Provenance.Signing;
+using Rampart.RedTeam.Reports;
 using Rampart.TestKit;
 using Rampart.Threats.Assessment;
 using Rampart.Threats.Evidence;
@@ -10,7 +12,7 @@ namespace Rampart.Threats.Tests.Evidence;
 /// <summary>
 /// Evidence checks against real Rampart artifacts made here: signed and tampered model folders (Integrity), a model
 /// the scanner flags, a provenance ledger intact and edited, gateway configurations with and without authentication,
-/// rate limits and detectors, and red-team summaries. Each must flip the right mitigation and threat status.
+/// rate limits and detectors, and `rampart redteam` reports. Each must flip the right mitigation and threat status.
 /// </summary>
 public sealed class EvidenceTests
 {
@@ -142,6 +144,48 @@ public sealed class EvidenceTests
         return path;
     }
 
+    private static string DatasetSystem => Yaml.Header + """
+        components:
+          - id: data
+            kind: data-source
+            evidence: { dataset: data }
+        """;
+
+    /// <summary>A row of a clean, learnable dataset: the label follows the amount.</summary>
+    private static string Clean(int i)
+    {
+        var amount = 10 + (i * 7 % 50);
+        return string.Create(CultureInfo.InvariantCulture, $"{amount}.5,{i % 24},{(i % 3 == 0 ? "DE" : "FR")},{(amount > 35 ? 1 : 0)}");
+    }
+
+    private static string Rows(Func<int, string> row, int count = 60) =>
+        "amount,hour,country,label\n" + string.Concat(Enumerable.Range(0, count).Select(i => row(i) + "\n"));
+
+    [Fact]
+    public async Task Dataset_CleanCsv_VerifiesSanitisation_ThroughTheDataScan()
+    {
+        using var dir = new SystemFolder();
+        dir.Write("data/transactions.csv", Rows(Clean));
+        var a = await dir.AssessAsync(DatasetSystem);
+        var m = a.Threat("RAMP-THR-004:data").Mitigation("AML.M0007");
+        m.Outcome.Should().Be(MitigationOutcome.Verified, m.Evidence.Single().Detail);
+        m.Evidence.Single().Detail.Should().StartWith("data scan of 60 row(s) in 1 file(s)");
+    }
+
+    [Theory]
+    [InlineData("data/transactions.csv", "secret", MitigationOutcome.Failed, "RAMP-DATA-002 x1 in transactions.csv")]
+    [InlineData("data/part-0.parquet", "not parquet at all", MitigationOutcome.Failed, "part-0.parquet")]
+    [InlineData("data/README.txt", "exported nightly", MitigationOutcome.Partial, "no CSV, TSV, JSON Lines or Parquet file")]
+    public async Task Dataset_SecretUnreadableOrNoDataFile_IsNotVerified(string file, string content, MitigationOutcome expected, string detail)
+    {
+        using var dir = new SystemFolder();
+        dir.Write(file, content == "secret" ? Rows(i => i == 7 ? "17.5,7,AKIAZ7QW3RTY5UIOP2LM,0" : Clean(i)) : content);
+        var a = await dir.AssessAsync(DatasetSystem);
+        var m = a.Threat("RAMP-THR-004:data").Mitigation("AML.M0007");
+        m.Outcome.Should().Be(expected);
+        m.Evidence.Single().Detail.Should().Contain(detail);
+    }
+
     [Fact]
     public async Task Ledger_Intact_VerifiesProvenance()
     {
@@ -195,7 +239,7 @@ public sealed class EvidenceTests
             cluster: m
             allow: [ { role: app, operations: [predict] } ]
             rateLimit: { requestsPerMinute: 60 }
-            checks: { profile: p.yaml, masking: round }
+            checks: { profile: p.yaml, masking: round, extraction: { action: block }, drift: { profile: t.json } }
         """;
 
     private static string EndpointSystem => Yaml.Header + """
@@ -265,7 +309,7 @@ public sealed class EvidenceTests
                 allow: [ { role: user, operations: [chat] } ]
                 rateLimit: { tokensPerMinute: 20000 }
                 mode: monitor
-                checks: { secrets: redact, pii: redact }
+                checks: { secrets: redact, pii: redact, injection: block }
             """;
         var system = Yaml.Header + """
             components:
@@ -282,6 +326,56 @@ public sealed class EvidenceTests
         dir.Write("gateway.yaml", llm.Replace("mode: monitor", "mode: enforce").Replace(", pii: redact", ""));
         var noPii = await dir.AssessAsync(system);
         noPii.Threat("RAMP-THR-008:bot").Mitigation("AML.M0020").Outcome.Should().Be(MitigationOutcome.Failed);
+    }
+
+    [Theory]
+    [InlineData("injection: block", MitigationOutcome.Verified, "chat: secrets, pii, injection")]
+    [InlineData("injection: annotate", MitigationOutcome.Partial, "chat (injection: annotate only)")]
+    [InlineData("injection: off", MitigationOutcome.Failed, "chat (no injection)")]
+    [InlineData("", MitigationOutcome.Failed, "chat (no injection)")]
+    public async Task Gateway_LlmRoute_InjectionCheckDecidesTheDetectors(string injection, MitigationOutcome expected, string detail)
+    {
+        using var dir = new SystemFolder();
+        dir.Write("gateway.yaml", $$"""
+            auth: { apiKeys: keys.json }
+            clusters:
+              llm: { destinations: [http://127.0.0.1:9] }
+            routes:
+              - name: chat
+                path: /v1/chat/completions
+                protocol: openai-chat
+                cluster: llm
+                allow: [ { role: user, operations: [chat] } ]
+                checks:
+                  secrets: redact
+                  pii: redact
+                  {{injection}}
+            """);
+        var a = await dir.AssessAsync(Yaml.Header + """
+            components:
+              - id: bot
+                kind: llm-app
+                exposure: public
+                evidence: { gateway: gateway.yaml }
+            """);
+        var m = a.Threat("RAMP-THR-008:bot").Mitigation("AML.M0020");
+        m.Outcome.Should().Be(expected);
+        m.Evidence.Single().Detail.Should().Contain(detail);
+    }
+
+    [Theory]
+    [InlineData("extraction: { action: block }, drift: { profile: t.json }", MitigationOutcome.Verified, "score: input profile, extraction, drift")]
+    [InlineData("extraction: { action: annotate }, drift: { profile: t.json }", MitigationOutcome.Partial, "score (extraction: annotate only)")]
+    [InlineData("extraction: { action: block }", MitigationOutcome.Partial, "score (no drift window)")]
+    [InlineData("drift: { profile: t.json }", MitigationOutcome.Failed, "score (no extraction)")]
+    public async Task Gateway_PredictRoute_ExtractionAndDriftDecideTheDetectors(string checks, MitigationOutcome expected, string detail)
+    {
+        using var dir = new SystemFolder();
+        dir.Write("gateway.yaml", Gateway.Replace("extraction: { action: block }, drift: { profile: t.json }", checks));
+        var a = await dir.AssessAsync(EndpointSystem);
+        var m = a.Threat("RAMP-THR-006:api").Mitigation("AML.M0015");
+        m.Outcome.Should().Be(expected);
+        m.Evidence.Single().Detail.Should().Contain(detail);
     }
 
     [Theory]
@@ -306,26 +400,70 @@ public sealed class EvidenceTests
         a.Threat("RAMP-THR-005:api").Mitigation("AML.M0019").Evidence.Single().Detail.Should().Contain("predict");
     }
 
-    [Theory]
-    [InlineData("2026-11-01T10:00:00Z", 200, 0, MitigationOutcome.Verified)]
-    [InlineData("2026-11-01T10:00:00Z", 200, 3, MitigationOutcome.Failed)]
-    [InlineData("2026-01-01T10:00:00Z", 200, 0, MitigationOutcome.Partial)]
-    [InlineData("2026-11-01T10:00:00Z", 0, 0, MitigationOutcome.Failed)]
-    public async Task RedTeamRun_DecidesModelValidation(string finished, int attacks, int succeeded, MitigationOutcome expected)
+    /// <summary>
+    /// A `rampart redteam` JSON report written by the red-team room's own writer: a direct run with
+    /// <paramref name="tried"/> attacks of which <paramref name="succeeded"/> worked, and optionally the same attacks
+    /// through a gateway where <paramref name="succeededThrough"/> worked.
+    /// </summary>
+    private static async Task<string> RedTeamReportAsync(string started, int tried, int succeeded, bool partial = false, int? succeededThrough = null)
     {
-        using var dir = new SystemFolder();
-        dir.Write("redteam.json", $$"""{ "finishedAt": "{{finished}}", "attacks": {{attacks}}, "succeeded": {{succeeded}} }""");
-        var a = await dir.AssessAsync(EndpointSystem.Replace("{ gateway: gateway.yaml }", "{ redTeam: redteam.json }"));
-        a.Threat("RAMP-THR-006:api").Mitigation("AML.M0008").Outcome.Should().Be(expected);
+        static RunSection Run(string label, int tried, int succeeded, bool partial)
+        {
+            var attacks = Enumerable.Range(0, tried).Select(i => new AttackResult(
+                $"extraction-{i}", "RAMP-RT-101", "Model extraction", i < succeeded ? OutcomeStatus.Failed : OutcomeStatus.Passed,
+                new Dictionary<string, double> { ["agreement"] = i < succeeded ? 0.95 : 0.4 }, [], "surrogate agreement", 100)).ToList();
+            var findings = attacks.Where(a => a.Status == OutcomeStatus.Failed)
+                .Select(a => new RedTeamFinding(a.RuleId, Core.Severity.High, "the surrogate agrees with the target", a.Id, null)).ToList();
+            return new RunSection(label, $"http://127.0.0.1:9/{label}", tried * 100, TimeSpan.FromSeconds(3), [], attacks, findings, [], partial);
+        }
+
+        var runs = new List<RunSection> { Run("direct", tried, succeeded, partial) };
+        if (succeededThrough is { } through)
+        {
+            runs.Add(Run("through gateway", tried, through, false));
+        }
+
+        var report = new RedTeamReport(
+            new Core.Reporting.ToolInfo("rampart", "0.0.0-test", new Uri("https://example.com"), new Uri("https://example.com/rules/")),
+            "model", DateTimeOffset.Parse(started, CultureInfo.InvariantCulture), 1, runs);
+        using var json = new MemoryStream();
+        await RedTeamJson.WriteAsync(report, Core.Severity.High, json, CancellationToken.None);
+        return System.Text.Encoding.UTF8.GetString(json.ToArray());
     }
 
-    [Fact]
-    public async Task RedTeamRun_Unreadable_Fails()
+    [Theory]
+    [InlineData("2026-11-01T10:00:00Z", 4, 0, false, null, MitigationOutcome.Verified, "0 of 4 probes and attacks succeeded")]
+    [InlineData("2026-11-01T10:00:00Z", 4, 3, false, null, MitigationOutcome.Failed, "3 of 4 probes and attacks succeeded (RAMP-RT-101)")]
+    [InlineData("2026-11-01T10:00:00Z", 4, 3, false, 0, MitigationOutcome.Partial, "through gateway")]
+    [InlineData("2026-11-01T10:00:00Z", 4, 3, false, 1, MitigationOutcome.Failed, "3 of 4")]
+    [InlineData("2026-11-01T10:00:00Z", 4, 0, true, null, MitigationOutcome.Partial, "partial")]
+    [InlineData("2026-01-01T10:00:00Z", 4, 0, false, null, MitigationOutcome.Partial, "days old")]
+    [InlineData("2026-11-01T10:00:00Z", 0, 0, false, null, MitigationOutcome.Failed, "tried no probes or attacks")]
+    [InlineData("2026-11-25T10:00:00Z", 4, 0, false, null, MitigationOutcome.Failed, "dated after this assessment")]
+    public async Task RedTeamReport_DecidesModelValidation(string started, int tried, int succeeded, bool partial, int? through, MitigationOutcome expected, string detail)
     {
         using var dir = new SystemFolder();
-        dir.Write("redteam.json", "{ \"attacks\": 3 }");
+        dir.Write("redteam.json", await RedTeamReportAsync(started, tried, succeeded, partial, through));
         var a = await dir.AssessAsync(EndpointSystem.Replace("{ gateway: gateway.yaml }", "{ redTeam: redteam.json }"));
-        a.Threat("RAMP-THR-006:api").Mitigation("AML.M0008").Evidence.Single().Detail.Should().StartWith("cannot read the red-team run");
+        var m = a.Threat("RAMP-THR-006:api").Mitigation("AML.M0008");
+        m.Outcome.Should().Be(expected);
+        m.Evidence.Single().Detail.Should().Contain(detail);
+    }
+
+    [Theory]
+    [InlineData("{ \"finishedAt\": \"2026-11-12T16:40:00Z\", \"attacks\": 240, \"succeeded\": 0 }", "no schemaVersion")]
+    [InlineData("{ \"schemaVersion\": \"9.0.0\" }", "schema 9.0.0 is not supported")]
+    [InlineData("{ \"schemaVersion\": \"1.0.0\", \"startedAt\": \"yesterday\" }", "is not a date-time")]
+    [InlineData("{ \"schemaVersion\": \"1.0.0\", \"startedAt\": \"2026-11-01T10:00:00Z\", \"kind\": \"model\", \"failOn\": \"high\", \"exitCode\": 0, \"runs\": [] }", "no runs")]
+    [InlineData("[1, 2", "not a valid red-team report")]
+    public async Task RedTeamReport_Unreadable_FailsWithTheReason(string json, string reason)
+    {
+        using var dir = new SystemFolder();
+        dir.Write("redteam.json", json);
+        var a = await dir.AssessAsync(EndpointSystem.Replace("{ gateway: gateway.yaml }", "{ redTeam: redteam.json }"));
+        var m = a.Threat("RAMP-THR-006:api").Mitigation("AML.M0008");
+        m.Outcome.Should().Be(MitigationOutcome.Failed);
+        m.Evidence.Single().Detail.Should().StartWith("cannot read the red-team report").And.Contain(reason);
     }
 
     [Fact]
