@@ -195,8 +195,6 @@ public sealed partial class HtmlReportTests : IDisposable
             html.Should().StartWith("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n" + policy, name);
             Regex.Count(html, "Content-Security-Policy").Should().Be(1, $"{name}: one policy, in the head");
             html.Should().Contain("@media print", name).And.EndWith("</body>\n</html>\n", name);
-            html.Should().NotContain("<script", name).And.NotContain("@import", name).And.NotContain("url(", name);
-            FetchingAttribute().Matches(html).Should().BeEmpty($"{name} fetches nothing");
         }
 
         pages["scan"].Should().Contain("&lt;script&gt;alert(1)&lt;/script&gt;");
