@@ -1,6 +1,6 @@
 # Rampart as a container: the NativeAOT binary (build/build.sh aot, the same script the tests and CI run) on
-# Ubuntu's chiselled runtime-deps image (no shell, no package manager, non-root). Without the `gateway` verb, like
-# every NativeAOT build (docs/install.md).
+# Ubuntu's chiselled runtime-deps image (no shell, no package manager, non-root). Without the `gateway`, `server`
+# and `threats` verbs, like every NativeAOT build (docs/install.md).
 #
 #   docker build -t rampart .
 #   docker run --rm -v "$PWD:/work" -w /work rampart scan models/

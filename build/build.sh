@@ -4,7 +4,7 @@
 #   build/build.sh tool [OUT]   dotnet tool package (OUT/rampart.<version>.nupkg; default OUT=artifacts/nupkg)
 #   build/build.sh jit  [OUT]   framework-dependent build (needs the .NET runtime; default OUT=artifacts/jit)
 #   build/build.sh r2r  [OUT]   self-contained ReadyToRun build for linux-x64 (default OUT=artifacts/r2r)
-#   build/build.sh aot  [OUT]   NativeAOT single native binary for linux-x64, without the `gateway` verb
+#   build/build.sh aot  [OUT]   NativeAOT single native binary for linux-x64, without gateway, server, threats
 #                               (needs clang and zlib1g-dev; default OUT=artifacts/aot)
 #   build/build.sh all          all four
 #

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs Rampart in CI (used by action.yml; docs/ci.md). Scans once for SARIF and, when asked, once more for GitLab's
-# code-quality JSON; prints one line per report; exits with rampart's exit code (0 clean, 1 findings, 2 inconclusive,
+# Runs Rampart in CI (used by action.yml and the GitLab template; docs/ci.md). Scans once and writes SARIF and, when
+# asked, GitLab's code-quality JSON from that same scan (--also); prints one line per report; exits with rampart's exit
+# code (0 clean, 1 findings, 2 inconclusive,
 # 3 usage), or writes it to $GITHUB_OUTPUT and exits 0 when RAMPART_DEFER_EXIT=1 (so the SARIF upload still runs).
 #
 # Environment (all optional):
@@ -27,11 +28,13 @@ read -r -a paths <<< "${RAMPART_PATHS:-.}"
 read -r -a extra <<< "${RAMPART_ARGS:-}"
 sarif="${RAMPART_SARIF:-rampart.sarif}"
 
-rampart "$command" "${paths[@]}" "${extra[@]}" --fail-on "${RAMPART_FAIL_ON:-medium}" --no-progress --format sarif --output "$sarif"
-code=$?
-if [ -n "${RAMPART_CODEQUALITY:-}" ] && [ "$code" -le 2 ]; then
-  rampart "$command" "${paths[@]}" "${extra[@]}" --fail-on "${RAMPART_FAIL_ON:-medium}" --no-progress --format codequality --output "$RAMPART_CODEQUALITY" || true
+also=()
+if [ -n "${RAMPART_CODEQUALITY:-}" ]; then
+  also=(--also "codequality=$RAMPART_CODEQUALITY")
 fi
+
+rampart "$command" "${paths[@]}" "${extra[@]}" --fail-on "${RAMPART_FAIL_ON:-medium}" --no-progress --format sarif --output "$sarif" "${also[@]}"
+code=$?
 
 if [ -n "${GITHUB_OUTPUT:-}" ]; then
   { echo "exit-code=$code"; echo "sarif-file=$sarif"; } >> "$GITHUB_OUTPUT"

@@ -33,12 +33,20 @@ internal static class RampartCli
         ("review", ReviewCommand.Create),
         ("guard", GuardCommand.Create),
         ("profile", ProfileCommand.Create),
-#if !RAMPART_AOT
-        ("gateway", GatewayCommand.Create), // not in the NativeAOT variant (ASP.NET Core host; docs/install.md)
+#if RAMPART_AOT
+        // Not in the NativeAOT variant: ASP.NET Core hosts, and threats reads the gateway's configuration (docs/install.md).
+        ("gateway", NotInThisBuild.For("gateway", "Run the runtime gateway in front of model endpoints.")),
+#else
+        ("gateway", GatewayCommand.Create),
 #endif
         ("redteam", RedTeamCommand.Create),
+#if RAMPART_AOT
+        ("threats", NotInThisBuild.For("threats", "Threat modelling as code.")),
+        ("server", NotInThisBuild.For("server", "Run the shared platform: model and dataset registry.")),
+#else
         ("threats", ThreatsCommand.Create),
         ("server", ServerCommand.Create),
+#endif
         ("push", PushCommand.Create),
         ("pull", PullCommand.Create),
         ("approve", ApproveCommand.Create),
@@ -47,8 +55,8 @@ internal static class RampartCli
     ];
 
     /// <summary>
-    /// The command tree. With <paramref name="onlyVerb"/> only that command is built: a run of one command does not
-    /// pay for constructing the other thirteen (start-up is most of a small `rampart hash`).
+    /// The command tree. With <paramref name="onlyVerb"/> only that command is built (none for an empty string): a run
+    /// of one command does not pay for constructing the others (start-up is most of a small `rampart hash`).
     /// </summary>
     public static RootCommand BuildRoot(CliEnvironment environment, string? onlyVerb = null)
     {
@@ -88,7 +96,8 @@ internal static class RampartCli
         {
             try
             {
-                var verb = args.Length > 0 && Commands.Any(c => c.Verb == args[0]) ? args[0] : null;
+                // One verb builds only its command; `--version` alone builds none (its start-up is all it costs).
+                var verb = args.Length > 0 && Commands.Any(c => c.Verb == args[0]) ? args[0] : args is ["--version"] ? string.Empty : null;
                 var parse = BuildRoot(environment, verb).Parse(args);
                 if (parse.Errors.Count > 0)
                 {

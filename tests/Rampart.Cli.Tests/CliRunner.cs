@@ -47,6 +47,25 @@ internal static class CliRunner
         return new CliRun(code, Encoding.UTF8.GetString(stdout.ToArray()), stderr.ToString());
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task<string?>> Absent = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Null when <paramref name="verb"/> runs in this build; otherwise why a test of it must skip: the program under
+    /// RAMPART_CLI_BINARY is a NativeAOT build that answers the verb with "not in this build" (exit 2).
+    /// </summary>
+    public static Task<string?> SkipReasonAsync(string verb) => Absent.GetOrAdd(verb, async v =>
+    {
+        if (System.Environment.GetEnvironmentVariable(BinaryVariable) is not { Length: > 0 } binary)
+        {
+            return null;
+        }
+
+        var run = await RunBinaryAsync(binary, [v], Environment());
+        return run.ExitCode == ExitCodes.Inconclusive && run.Stderr.Contains("is not in this build", StringComparison.Ordinal)
+            ? $"SKIPPED: '{v}' is not in the build under test ({binary})"
+            : null;
+    });
+
     private static async Task<CliRun> RunBinaryAsync(string binary, string[] args, CliEnvironment environment)
     {
         var start = new System.Diagnostics.ProcessStartInfo(Path.GetFullPath(binary))

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Rampart.Core;
+using Rampart.Provenance.Signing;
 using Rampart.TestKit;
 
 namespace Rampart.Cli.Tests;
@@ -85,5 +87,57 @@ public sealed class DataCommandTests
         File.WriteAllText(temp.File("ds/a.csv"), "x\n2\n");
         var second = await CliRunner.RunAsync(["data", "fingerprint", temp.File("ds")]);
         second.Stdout.Split(' ')[0].Should().StartWith("sha256:").And.NotBe(first.Stdout.Split(' ')[0]);
+    }
+
+    /// <summary>
+    /// The lineage of a model through the CLI only: `data fingerprint --record` a dataset folder, record the training run
+    /// that read that snapshot and a scan of the model, then `trace MODEL` names the exact snapshot (its manifest digest,
+    /// name and version). The dataset changes afterwards: its new digest is not the model's.
+    /// </summary>
+    [Fact]
+    public async Task Trace_Model_ShowsTheExactDatasetSnapshotItWasTrainedOn()
+    {
+        using var temp = new TempDirectory();
+        using (var signer = LedgerSigner.Generate("k"))
+        {
+            File.WriteAllText(temp.File("writer.pem"), signer.ExportPrivateKeyPem());
+        }
+
+        Directory.CreateDirectory(temp.File("sales"));
+        File.WriteAllText(temp.File("sales/train.csv"), "amount,label\n10,0\n99,1\n");
+        File.WriteAllText(temp.File("sales/test.csv"), "amount,label\n12,0\n");
+        File.WriteAllBytes(temp.File("model.safetensors"), HuggingFaceRepoBuilder.SafetensorsBytes());
+        Task<CliRun> Run(params string[] args) => CliRunner.RunAsync(args, e => e with { CurrentDirectory = temp.Path });
+        string[] ledger = ["--db", "ledger.db", "--key", "writer.pem", "--signer", "ci"];
+
+        (await Run("ledger", "init", "--db", "ledger.db", "--origin", "cli.test/data")).ExitCode.Should().Be(0);
+        var fingerprint = await Run(["data", "fingerprint", "sales", "--name", "sales", "--version", "2026-11", "--record", .. ledger]);
+        fingerprint.ExitCode.Should().Be(0, fingerprint.Stderr);
+        var snapshot = fingerprint.Stdout.Split(' ')[0];
+        snapshot.Should().MatchRegex("^sha256:[0-9a-f]{64}$");
+        fingerprint.Stdout.Should().Contain("recorded entry 0 (dataset)");
+        var run = await Run(["record", "training-run", "--run-id", "nightly-7", "--model", "model.safetensors", "--datasets", snapshot, .. ledger]);
+        run.ExitCode.Should().Be(0, run.Stderr);
+        var scan = await Run(["record", "scan", "--artifact", "model.safetensors", "--verdict", "clean", .. ledger]);
+        scan.ExitCode.Should().Be(0, scan.Stderr);
+
+        File.AppendAllText(temp.File("sales/train.csv"), "5,1\n");
+        var later = await Run(["data", "fingerprint", "sales", "--name", "sales", "--version", "2026-12", "--record", .. ledger]);
+        later.ExitCode.Should().Be(0, later.Stderr);
+        var changed = later.Stdout.Split(' ')[0];
+        changed.Should().NotBe(snapshot);
+
+        var trace = await Run("trace", "model.safetensors", "--db", "ledger.db", "--format", "json");
+        trace.ExitCode.Should().Be(0, trace.Stderr);
+        var graph = JsonNode.Parse(trace.Stdout)!;
+        var ids = graph["nodes"]!.AsArray().Select(n => n!["id"]!.GetValue<string>()).ToList();
+        ids.Should().Contain(snapshot, "the model's lineage names the snapshot it was trained on").And.NotContain(changed);
+        var labels = graph["nodes"]!.AsArray().Select(n => n!["label"]!.GetValue<string>()).ToList();
+        labels.Should().Contain("#0 dataset sales by ci").And.Contain("#1 training-run nightly-7 by ci").And.Contain("#2 scan clean by ci")
+            .And.NotContain(l => l.StartsWith("#3", StringComparison.Ordinal), "the later snapshot is not in this model's lineage");
+        graph["edges"]!.AsArray().Should().Contain(e => e!["from"]!.GetValue<string>() == snapshot, "the snapshot feeds the run");
+
+        var tree = await Run("trace", "model.safetensors", "--db", "ledger.db");
+        tree.Stdout.Should().Contain($"dataset sales ({snapshot[..19]}").And.Contain("model of run nightly-7").And.NotContain(changed[..19]);
     }
 }

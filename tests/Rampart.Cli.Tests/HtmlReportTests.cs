@@ -164,6 +164,51 @@ public sealed partial class HtmlReportTests : IDisposable
         Console.WriteLine($"chromium screenshot: {png}; printed: {pdf}");
     }
 
+    /// <summary>
+    /// The scan, red-team and threat-model pages are one shell (Core's HtmlPage): each declares the same
+    /// Content-Security-Policy once, in its head before anything else can load, and carries the print styles.
+    /// </summary>
+    [Fact]
+    public async Task EveryHtmlReport_CarriesTheSharedShellAndItsContentSecurityPolicy()
+    {
+        var pages = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["scan"] = await File.ReadAllTextAsync(await WriteHostileReportAsync()),
+            ["redteam"] = Rampart.RedTeam.Reports.RedTeamHtml.Render(HostileRedTeamReport(), Severity.High),
+        };
+        if (await CliRunner.SkipReasonAsync("threats") is { } skip)
+        {
+            Console.WriteLine(skip);
+        }
+        else
+        {
+            var system = Path.Combine(RepositoryPaths.Root, "examples", "threats", "fraud-model-api", "system.yaml");
+            var page = _dir.File("threats.html");
+            var run = await CliRunner.RunAsync(["threats", "report", system, "--format", "html", "--output", page]);
+            run.ExitCode.Should().BeOneOf([ExitCodes.Clean, ExitCodes.Findings], run.Stderr);
+            pages["threats"] = await File.ReadAllTextAsync(page);
+        }
+
+        var policy = $"<meta http-equiv=\"Content-Security-Policy\" content=\"{HtmlPage.ContentSecurityPolicy}\">";
+        foreach (var (name, html) in pages)
+        {
+            html.Should().StartWith("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n" + policy, name);
+            Regex.Count(html, "Content-Security-Policy").Should().Be(1, $"{name}: one policy, in the head");
+            html.Should().Contain("@media print", name).And.EndWith("</body>\n</html>\n", name);
+        }
+
+        pages["scan"].Should().Contain("&lt;script&gt;alert(1)&lt;/script&gt;");
+        pages["redteam"].Should().Contain("&lt;script&gt;alert(1)&lt;/script&gt;", "the shared encoder");
+    }
+
+    private static Rampart.RedTeam.Reports.RedTeamReport HostileRedTeamReport()
+    {
+        const string hostile = "<script>alert(1)</script>";
+        var run = new Rampart.RedTeam.Reports.RunSection(hostile, "http://127.0.0.1:1/", 1, TimeSpan.FromSeconds(1), [], [],
+            [new Rampart.RedTeam.Reports.RedTeamFinding("RAMP-RT-001", Severity.High, hostile, "pi.ignore-previous", hostile)], [hostile], Partial: false);
+        return new Rampart.RedTeam.Reports.RedTeamReport(Rampart.Scanning.RampartTool.Info, "llm", new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero), 1, [run]);
+    }
+
     private async Task<string> WriteHostileReportAsync()
     {
         var folder = Directory.CreateDirectory(_dir.File("page")).FullName;

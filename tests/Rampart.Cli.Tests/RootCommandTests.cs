@@ -28,6 +28,43 @@ public sealed class RootCommandTests
         RampartCli.BuildRoot(environment).Subcommands.Select(c => c.Name).Should().BeEquivalentTo(RampartCli.Commands.Select(c => c.Verb));
     }
 
+    /// <summary>A verb left out of a build (NativeAOT) still parses whatever follows it and answers one line, exit 2.</summary>
+    [Theory]
+    [InlineData("gateway")]
+    [InlineData("gateway", "run", "--config", "gateway.yaml")]
+    [InlineData("server", "--db", "postgres://x", "extra")]
+    public async Task VerbNotInThisBuild_SaysWhereToGetIt_Exit2(params string[] args)
+    {
+        using var stderr = new StringWriter();
+        var environment = CliRunner.Environment() with { Error = stderr };
+        var root = new System.CommandLine.RootCommand { Rampart.Cli.Commands.NotInThisBuild.For(args[0], "A verb.")(environment) };
+
+        var code = await root.Parse(args).InvokeAsync();
+
+        code.Should().Be(ExitCodes.Inconclusive);
+        stderr.ToString().Should().Be(Rampart.Cli.Commands.NotInThisBuild.Message(args[0]) + System.Environment.NewLine);
+        stderr.ToString().Should().Contain("dotnet tool").And.NotContain("   at ", "one line, no stack trace");
+    }
+
+    /// <summary>Under the NativeAOT binary (RAMPART_CLI_BINARY), the verbs it leaves out answer through the real program.</summary>
+    [Theory]
+    [InlineData("gateway")]
+    [InlineData("threats")]
+    [InlineData("server")]
+    public async Task Binary_LeftOutVerb_Exit2WithOneLine(string verb)
+    {
+        if (await CliRunner.SkipReasonAsync(verb) is null)
+        {
+            Console.WriteLine($"SKIPPED: '{verb}' is in the build under test (in-process, or a full build)");
+            return;
+        }
+
+        var run = await CliRunner.RunAsync([verb, "run", "--config", "x.yaml"]);
+        run.ExitCode.Should().Be(ExitCodes.Inconclusive);
+        run.Stderr.Trim().Should().Be(Rampart.Cli.Commands.NotInThisBuild.Message(verb));
+        (await CliRunner.RunAsync(["--help"])).Stdout.Should().Contain("(not in the NativeAOT build)");
+    }
+
     [Fact]
     public async Task RootHelp_ListsEveryCommand()
     {

@@ -213,6 +213,43 @@ public sealed class ScanCommandTests : IDisposable
         written.Should().Contain(expected).And.NotContain("\u001b[", "a report file is never coloured");
     }
 
+    /// <summary>One scan, several reports: --also FORMAT=FILE writes the same report again in another format.</summary>
+    [Fact]
+    public async Task Scan_Also_WritesEveryFormatFromTheOneScan()
+    {
+        var model = Write("x.pt", "?");
+        var sarif = _dir.File("r.sarif");
+        var json = _dir.File("r.json");
+        var quality = _dir.File("q.json");
+
+        var run = await CliRunner.RunAsync(["scan", model, "--format", "sarif", "--output", sarif, "--also", $"json={json}", "--also", $"codequality={quality}"]);
+
+        run.ExitCode.Should().Be(ExitCodes.Inconclusive, run.Stderr);
+        run.Stdout.Should().BeEmpty();
+        run.Stderr.Should().Contain($"sarif report written to {sarif}").And.Contain($"json report written to {json}").And.Contain($"codequality report written to {quality}");
+        using var sarifDoc = JsonDocument.Parse(await File.ReadAllTextAsync(sarif));
+        using var jsonDoc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        using var qualityDoc = JsonDocument.Parse(await File.ReadAllTextAsync(quality));
+        var findings = jsonDoc.RootElement.GetProperty("findings").GetArrayLength();
+        findings.Should().BeGreaterThan(0);
+        sarifDoc.RootElement.GetProperty("runs")[0].GetProperty("results").GetArrayLength().Should().Be(findings);
+        qualityDoc.RootElement.GetArrayLength().Should().Be(findings);
+    }
+
+    [Theory]
+    [InlineData("codequality", "FORMAT=FILE")]
+    [InlineData("nosuch=x.json", "FORMAT=FILE")]
+    [InlineData("json=", "FORMAT=FILE")]
+    [InlineData("json=r.sarif", "same file twice")]
+    [InlineData("json=no/such/folder/r.json", "does not exist")]
+    public async Task Scan_AlsoMistake_ExitsUsageErrorBeforeScanning(string also, string expected)
+    {
+        var run = await CliRunner.RunAsync(["scan", Write("x.pt", "?"), "--format", "sarif", "--output", "r.sarif", "--also", also],
+            e => e with { CurrentDirectory = _dir.Path });
+        ShouldBeOneLineUsageError(run, expected);
+        File.Exists(_dir.File("r.sarif")).Should().BeFalse("nothing is written when an argument is wrong");
+    }
+
     [Fact]
     public async Task Scan_OutputInMissingFolder_ExitsUsageErrorBeforeScanning()
     {

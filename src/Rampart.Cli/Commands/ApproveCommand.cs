@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 
 namespace Rampart.Cli.Commands;
 
@@ -18,7 +18,7 @@ internal static class ApproveCommand
         {
             using var client = RegistryClient.Create(parse.GetValue(shared.Server));
             var verb = parse.GetValue(reject) ? "reject" : "approve";
-            var version = await client.SendAsync(HttpMethod.Post, $"{shared.VersionPath(parse)}/{verb}", JsonContent.Create(new { note = parse.GetValue(note) }), cancellationToken).ConfigureAwait(false);
+            var version = await client.SendAsync(HttpMethod.Post, $"{shared.VersionPath(parse)}/{verb}", RegistryClient.Body(new JsonObject { ["note"] = parse.GetValue(note) }), cancellationToken).ConfigureAwait(false);
             await parse.InvocationConfiguration.Output.WriteLineAsync($"{version["artifact"]}@{version["version"]}: {version["state"]}").ConfigureAwait(false);
             return Core.ExitCodes.Clean;
         }).ConfigureAwait(false));

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -63,6 +62,10 @@ internal sealed class RegistryClient : IDisposable
         return new RegistryClient(http);
     }
 
+    /// <summary>A JSON request body. Built as a JsonObject, not serialized from an anonymous type, so no reflection runs (NativeAOT).</summary>
+    public static HttpContent Body(JsonObject body) =>
+        new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+
     public async Task<JsonNode> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? headers = null)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
@@ -107,7 +110,7 @@ internal sealed class RegistryClient : IDisposable
     {
         var length = new FileInfo(file).Length;
         var projectPath = $"/api/v1/projects/{Uri.EscapeDataString(project)}";
-        var created = await SendAsync(HttpMethod.Post, $"{projectPath}/uploads", JsonContent.Create(new { artifact, kind, version, fileName = Path.GetFileName(file), size = length }), cancellationToken).ConfigureAwait(false);
+        var created = await SendAsync(HttpMethod.Post, $"{projectPath}/uploads", Body(new JsonObject { ["artifact"] = artifact, ["kind"] = kind, ["version"] = version, ["fileName"] = Path.GetFileName(file), ["size"] = length }), cancellationToken).ConfigureAwait(false);
         var upload = $"{projectPath}/uploads/{created["upload"]!.GetValue<string>()}";
         await using var stream = File.OpenRead(file);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -148,7 +151,7 @@ internal sealed class RegistryClient : IDisposable
         }
 
         var digest = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
-        return await SendAsync(HttpMethod.Post, upload + "/complete", JsonContent.Create(new { digest }), cancellationToken).ConfigureAwait(false);
+        return await SendAsync(HttpMethod.Post, upload + "/complete", Body(new JsonObject { ["digest"] = digest }), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Polls a version until the gate has run.</summary>

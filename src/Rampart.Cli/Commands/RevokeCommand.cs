@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 
 namespace Rampart.Cli.Commands;
 
@@ -16,7 +16,7 @@ internal static class RevokeCommand
         command.SetAction(async (parse, cancellationToken) => await RegistryVerbs.RunAsync(parse, async () =>
         {
             using var client = RegistryClient.Create(parse.GetValue(shared.Server));
-            var version = await client.SendAsync(HttpMethod.Post, $"{shared.VersionPath(parse)}/revoke", JsonContent.Create(new { reason = parse.GetValue(reason) }), cancellationToken).ConfigureAwait(false);
+            var version = await client.SendAsync(HttpMethod.Post, $"{shared.VersionPath(parse)}/revoke", RegistryClient.Body(new JsonObject { ["reason"] = parse.GetValue(reason) }), cancellationToken).ConfigureAwait(false);
             await parse.InvocationConfiguration.Output.WriteLineAsync($"{version["artifact"]}@{version["version"]}: {version["state"]}").ConfigureAwait(false);
             return Core.ExitCodes.Clean;
         }).ConfigureAwait(false));

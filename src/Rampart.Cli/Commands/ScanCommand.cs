@@ -2,6 +2,7 @@ using System.CommandLine;
 using Rampart.Cli.Reporting;
 using Rampart.Core;
 using Rampart.Core.Policy;
+using Rampart.Core.Reporting;
 using Rampart.Scanning;
 using Rampart.Scanning.Engine;
 using Rampart.Core.IO;
@@ -33,7 +34,8 @@ internal static class ScanCommand
         string? PolicyFile,
         bool Verbose,
         bool NoProgress,
-        string? DocsBaseUrl = null);
+        string? DocsBaseUrl = null,
+        IReadOnlyList<string>? Also = null);
 
     internal static Task<int> RunAsync(ScanOptions options, CliEnvironment environment, CancellationToken cancellationToken) =>
         RunAsync(options, environment, null, null, cancellationToken);
@@ -55,20 +57,14 @@ internal static class ScanCommand
             policy = policy with { FailOn = failOn };
         }
 
-        // Paths on the command line are relative to the environment's working folder, not the process's.
-        var outputPath = options.Output is null ? null : Path.GetFullPath(options.Output, environment.CurrentDirectory);
-        if (outputPath is not null)
+        // Paths on the command line are relative to the environment's working folder, not the process's. Every report
+        // file is checked before the scan, so a typo costs nothing.
+        var outputPath = options.Output is null ? null : ReportFile(options.Output, environment.CurrentDirectory);
+        var also = (options.Also ?? []).Select(a => Also(a, environment.CurrentDirectory)).ToList();
+        var targets = also.Select(a => a.Path).Append(outputPath).OfType<string>().ToList();
+        if (targets.Distinct(StringComparer.Ordinal).Count() != targets.Count)
         {
-            var folder = Path.GetDirectoryName(outputPath);
-            if (folder is not null && !Directory.Exists(folder))
-            {
-                throw new UsageException($"cannot write the report to '{options.Output}': the folder '{folder}' does not exist");
-            }
-
-            if (Directory.Exists(outputPath))
-            {
-                throw new UsageException($"cannot write the report to '{options.Output}': it is a folder");
-            }
+            throw new UsageException("--output and --also name the same file twice; give each report its own file");
         }
 
         Uri? docsBase = null;
@@ -116,24 +112,67 @@ internal static class ScanCommand
         }
         else
         {
-            try
-            {
-                var file = new FileStream(outputPath, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024, useAsync: true);
-                await using (file.ConfigureAwait(false))
-                {
-                    await reporter.WriteAsync(report, file, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new UsageException($"cannot write the report to '{options.Output}': {e.Message}");
-            }
+            await WriteFileAsync(reporter, report, outputPath, options.Output!, environment, cancellationToken).ConfigureAwait(false);
+        }
 
-            await environment.Error.WriteLineAsync(
-                $"rampart: {reporter.Format} report written to {options.Output}; verdict {report.Verdict.ToWire()}, exit {report.ExitCode}").ConfigureAwait(false);
+        foreach (var (format, path, spelled) in also)
+        {
+            var extra = ReporterRegistry.Create(format, new ReporterOptions(false, options.Verbose, ConsoleReporter.UnlimitedWidth, environment.CurrentDirectory));
+            await WriteFileAsync(extra, report, path, spelled, environment, cancellationToken).ConfigureAwait(false);
         }
 
         return report.ExitCode;
+    }
+
+    /// <summary>A report file named on the command line, resolved against the working folder; its folder must exist.</summary>
+    private static string ReportFile(string spelled, string currentDirectory)
+    {
+        var path = Path.GetFullPath(spelled, currentDirectory);
+        var folder = Path.GetDirectoryName(path);
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            throw new UsageException($"cannot write the report to '{spelled}': the folder '{folder}' does not exist");
+        }
+
+        if (Directory.Exists(path))
+        {
+            throw new UsageException($"cannot write the report to '{spelled}': it is a folder");
+        }
+
+        return path;
+    }
+
+    /// <summary>One --also FORMAT=FILE.</summary>
+    private static (string Format, string Path, string Spelled) Also(string value, string currentDirectory)
+    {
+        var equals = value.IndexOf('=', StringComparison.Ordinal);
+        var format = equals > 0 ? value[..equals] : "";
+        var file = equals > 0 ? value[(equals + 1)..] : "";
+        if (file.Length == 0 || !ReporterRegistry.Formats.Contains(format, StringComparer.Ordinal))
+        {
+            throw new UsageException($"--also takes FORMAT=FILE with FORMAT one of {string.Join(", ", ReporterRegistry.Formats)} (got '{value}')");
+        }
+
+        return (format, ReportFile(file, currentDirectory), file);
+    }
+
+    private static async Task WriteFileAsync(IReporter reporter, Core.Reporting.ScanReport report, string path, string spelled, CliEnvironment environment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024, useAsync: true);
+            await using (file.ConfigureAwait(false))
+            {
+                await reporter.WriteAsync(report, file, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot write the report to '{spelled}': {e.Message}");
+        }
+
+        await environment.Error.WriteLineAsync(
+            $"rampart: {reporter.Format} report written to {spelled}; verdict {report.Verdict.ToWire()}, exit {report.ExitCode}").ConfigureAwait(false);
     }
 
     /// <summary>Reads the policy named by --policy, or the built-in defaults. Never looks for ./rampart.yaml on its own.</summary>

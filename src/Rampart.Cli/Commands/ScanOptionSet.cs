@@ -41,6 +41,12 @@ internal sealed class ScanOptionSet
             Description = "Exit 1 when a finding has at least this severity: info, low, medium, high, critical. Overrides the policy (default medium).",
             HelpName = "SEVERITY",
         };
+        Also = new Option<string[]>("--also")
+        {
+            Description = "Also write the same report, from the same scan, in another format to a file: FORMAT=FILE (repeatable), e.g. --format sarif -o rampart.sarif --also codequality=gl-code-quality-report.json.",
+            HelpName = "FORMAT=FILE",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         Policy = new Option<string?>("--policy", "-p") { Description = policyDescription, HelpName = "FILE" };
         Verbose = new Option<bool>("--verbose", "-v")
         {
@@ -60,6 +66,8 @@ internal sealed class ScanOptionSet
 
     public Option<string?> Output { get; }
 
+    public Option<string[]> Also { get; }
+
     public Option<string?> FailOn { get; }
 
     public Option<string?> Policy { get; }
@@ -76,6 +84,7 @@ internal sealed class ScanOptionSet
         command.Arguments.Add(Paths);
         command.Options.Add(Format);
         command.Options.Add(Output);
+        command.Options.Add(Also);
         command.Options.Add(FailOn);
         command.Options.Add(Policy);
         command.Options.Add(Verbose);
@@ -91,5 +100,6 @@ internal sealed class ScanOptionSet
         parse.GetValue(Policy),
         parse.GetValue(Verbose),
         parse.GetValue(NoProgress),
-        parse.GetValue(DocsBaseUrl));
+        parse.GetValue(DocsBaseUrl),
+        parse.GetValue(Also) ?? []);
 }

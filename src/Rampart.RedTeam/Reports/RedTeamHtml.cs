@@ -1,14 +1,15 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using Rampart.Core;
+using Rampart.Core.Reporting.Html;
 
 namespace Rampart.RedTeam.Reports;
 
 /// <summary>
 /// A self-contained HTML report: no scripts, no external files. A side-by-side table of every probe and attack per
 /// run (direct and through the gateway), inline SVG charts that overlay the runs (success or agreement against
-/// budget, ROC curves), and each finding with why it matters, how to fix it and its ATLAS / OWASP ids.
+/// budget, ROC curves), and each finding with why it matters, how to fix it and its ATLAS / OWASP ids. The page shell
+/// (Content-Security-Policy, encoding, base and print styles) is Core's <see cref="HtmlPage"/>.
 /// </summary>
 public static class RedTeamHtml
 {
@@ -18,13 +19,7 @@ public static class RedTeamHtml
     {
         ArgumentNullException.ThrowIfNull(report);
         var rules = Probes.ProbeCatalog.Shipped.Rules;
-        var h = new StringBuilder();
-        h.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Rampart red-team report</title><style>")
-         .Append("body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}table{border-collapse:collapse;margin:1em 0}")
-         .Append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}")
-         .Append(".failed{background:#fadbd8}.passed{background:#d5f5e3}.inconclusive{background:#fcf3cf}.charts{display:flex;flex-wrap:wrap;gap:1em}")
-         .Append("figure{margin:0;border:1px solid #ddd;padding:.5em}figcaption{font-size:.9em}code{background:#f4f4f4;padding:0 3px}")
-         .Append("</style></head><body>");
+        var h = HtmlPage.Begin("Rampart red-team report", Style);
         var exit = report.ExitCode(failOn);
         h.Append(CultureInfo.InvariantCulture, $"<h1>Red-team report: {E(report.Kind == "llm" ? "LLM probes" : "classic-model attacks")}</h1>");
         h.Append(CultureInfo.InvariantCulture, $"<p>Started {E(report.StartedAt.ToString("u", CultureInfo.InvariantCulture))}, seed {report.Seed}, {report.Runs.Count} run(s). ")
@@ -103,8 +98,7 @@ public static class RedTeamHtml
             }
         }
 
-        h.Append("</body></html>\n");
-        return h.ToString();
+        return HtmlPage.End(h);
     }
 
     private static string Cell(OutcomeStatus status, string text) =>
@@ -154,5 +148,13 @@ public static class RedTeamHtml
         return s.ToString();
     }
 
-    private static string E(string text) => WebUtility.HtmlEncode(text);
+    private static string E(string text) => HtmlPage.Encode(text);
+
+    private const string Style = """
+        td, th { border: 1px solid #ccc; padding: 4px 8px; } th { background: #f4f4f4; }
+        .failed { background: #fadbd8; } .passed { background: #d5f5e3; } .inconclusive { background: #fcf3cf; }
+        .charts { display: flex; flex-wrap: wrap; gap: 1em; }
+        figure { margin: 0; border: 1px solid #ddd; padding: .5em; } figcaption { font-size: .9em; }
+
+        """;
 }

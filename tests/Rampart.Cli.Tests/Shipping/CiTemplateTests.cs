@@ -93,6 +93,29 @@ public sealed class CiTemplateTests : IDisposable
         ShouldBeValidSarif(Path.Combine(project, "rampart.sarif"), hostile);
     }
 
+    /// <summary>The action's script asked for SARIF and code quality scans once and writes both from that scan.</summary>
+    [Fact]
+    public async Task GitHubActionScript_SarifAndCodeQuality_FromOneScan()
+    {
+        var project = Project(hostile: true);
+        var script = Path.Combine(RepositoryPaths.Root, "ci-templates", "scripts", "rampart-ci.sh");
+
+        var (code, log) = await ShippedRampart.RunAsync("bash", [script], project, Environment(new()
+        {
+            ["RAMPART_PATHS"] = "models",
+            ["RAMPART_SARIF"] = "out.sarif",
+            ["RAMPART_CODEQUALITY"] = "quality.json",
+        }));
+
+        code.Should().Be(1, log);
+        File.ReadAllLines(ShippedRampart.CallLog(ShippedRampart.CommandFolder(_dir.Path))).Should().ContainSingle(log);
+        ShouldBeValidSarif(Path.Combine(project, "out.sarif"), expectFinding: true);
+        using var sarif = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(project, "out.sarif")));
+        using var quality = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(project, "quality.json")));
+        quality.RootElement.GetArrayLength().Should().Be(sarif.RootElement.GetProperty("runs")[0].GetProperty("results").GetArrayLength(),
+            "the same findings, from the same scan");
+    }
+
     [Theory]
     [InlineData(true, 1)]
     [InlineData(false, 0)]
@@ -111,6 +134,8 @@ public sealed class CiTemplateTests : IDisposable
         var (code, log) = await ShippedRampart.RunAsync("bash", ["-e", "-c", string.Join("\n", lines)], project, Environment(variables));
 
         code.Should().Be(expected, log);
+        File.ReadAllLines(ShippedRampart.CallLog(ShippedRampart.CommandFolder(_dir.Path))).Should().ContainSingle("one scan writes both reports")
+            .Which.Should().Contain("--format sarif").And.Contain("--also codequality=");
         ShouldBeValidSarif(Path.Combine(project, variables["RAMPART_SARIF"]), hostile);
         using var quality = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(project, variables["RAMPART_CODEQUALITY"])));
         var issues = quality.RootElement.EnumerateArray().ToList();

@@ -13,12 +13,18 @@ internal static class ShippedRampart
 
     public static string CliDll => Path.Combine(RepositoryPaths.Root, "src", "Rampart.Cli", "bin", Configuration, "net10.0", "rampart.dll");
 
-    /// <summary>A folder holding an executable `rampart` that runs the built CLI; put it first on PATH.</summary>
+    /// <summary>
+    /// A folder holding an executable `rampart` that runs the built CLI (or the program named by RAMPART_CLI_BINARY,
+    /// e.g. the NativeAOT binary) and logs each run's arguments to <see cref="CallLog"/>; put it first on PATH.
+    /// </summary>
     public static string CommandFolder(string parent)
     {
         var folder = Directory.CreateDirectory(Path.Combine(parent, "rampart-bin")).FullName;
         var script = Path.Combine(folder, "rampart");
-        File.WriteAllText(script, $"#!/bin/sh\nexec dotnet \"{CliDll}\" \"$@\"\n");
+        var run = Environment.GetEnvironmentVariable(CliRunner.BinaryVariable) is { Length: > 0 } binary
+            ? $"exec \"{Path.GetFullPath(binary)}\" \"$@\""
+            : $"exec dotnet \"{CliDll}\" \"$@\"";
+        File.WriteAllText(script, $"#!/bin/sh\nprintf '%s\\n' \"$*\" >> \"{CallLog(folder)}\"\n{run}\n");
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
@@ -26,6 +32,9 @@ internal static class ShippedRampart
 
         return folder;
     }
+
+    /// <summary>One line per run of the `rampart` in <paramref name="commandFolder"/>: its arguments.</summary>
+    public static string CallLog(string commandFolder) => Path.Combine(commandFolder, "calls.log");
 
     /// <summary>Runs a program; its exit code and its standard output and error together.</summary>
     public static async Task<(int Code, string Output)> RunAsync(string program, IEnumerable<string> arguments, string? workingDirectory = null, IDictionary<string, string>? environment = null)

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Encodings.Web;
 using Rampart.Core.Rules;
 
 namespace Rampart.Core.Reporting.Html;
@@ -11,12 +10,11 @@ namespace Rampart.Core.Reporting.Html;
 /// facts: formats, architectures, versions, imports). No script, no external style sheet, font or image, and no
 /// network fetch: the filters are radio buttons and CSS, so the page works with JavaScript off and under a strict
 /// Content-Security-Policy (which the page declares), and prints in full. Every string that comes from a report
-/// (paths, messages, facts: all attacker-influenced) is HTML-encoded by <see cref="HtmlEncoder"/>.
+/// (paths, messages, facts: all attacker-influenced) is HTML-encoded. The shell (CSP, encoding, base and print styles)
+/// is <see cref="HtmlPage"/>, shared with the red-team and threat-model reports.
 /// </summary>
 public sealed class HtmlReporter : IReporter
 {
-    private static readonly HtmlEncoder Encoder = HtmlEncoder.Default;
-
     private static readonly Verdict[] FilterOrder = [Verdict.Malicious, Verdict.Inconclusive, Verdict.NeedsReview, Verdict.Clean];
 
     public string Format => "html";
@@ -36,12 +34,7 @@ public sealed class HtmlReporter : IReporter
     public static string Render(ScanReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var h = new StringBuilder(16 * 1024);
-        var verdict = report.Verdict.ToWire();
-        h.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-            .Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n")
-            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-            .Append("<title>Rampart report: ").Append(E(verdict)).Append("</title>\n<style>\n").Append(Style).Append("</style>\n</head>\n<body>\n");
+        var h = HtmlPage.Begin($"Rampart report: {report.Verdict.ToWire()}", Style);
 
         Header(h, report);
         Artifacts(h, report);
@@ -50,8 +43,7 @@ public sealed class HtmlReporter : IReporter
         h.Append("<footer><p>Written by ").Append(E(report.Tool.Name)).Append(' ').Append(E(report.Tool.Version))
             .Append(" (report schema ").Append(ScanReport.SchemaVersion).Append("). Rule pages: <a href=\"")
             .Append(E(report.Tool.RuleDocsBaseUri.AbsoluteUri)).Append("\">").Append(E(report.Tool.RuleDocsBaseUri.AbsoluteUri)).Append("</a>.</p></footer>\n");
-        h.Append("</body>\n</html>\n");
-        return h.ToString();
+        return HtmlPage.End(h);
     }
 
     private static void Header(StringBuilder h, ScanReport report)
@@ -239,11 +231,9 @@ public sealed class HtmlReporter : IReporter
     private static void Term(StringBuilder h, string term, string value) =>
         h.Append("<dt>").Append(E(term)).Append("</dt><dd>").Append(E(value)).Append("</dd>");
 
-    private static string E(string text) => Encoder.Encode(text);
+    private static string E(string text) => HtmlPage.Encode(text);
 
     private const string Style = """
-        :root { color-scheme: light; font-family: system-ui, sans-serif; font-size: 15px; color: #1b1f24; }
-        body { margin: 1.5rem auto; max-width: 72rem; padding: 0 1rem; }
         h1 { margin: 0 0 .25rem; } h2 { border-bottom: 2px solid #d0d7de; padding-bottom: .2rem; margin-top: 2rem; }
         h3.path { font-size: 1rem; margin: 1.2rem 0 .4rem; }
         .path { font-family: ui-monospace, monospace; word-break: break-all; }
@@ -251,7 +241,7 @@ public sealed class HtmlReporter : IReporter
         .meta { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: .6rem 0; }
         .meta dt, .facts dt { font-weight: 600; } .meta dd, .facts dd { margin: 0; word-break: break-all; }
         .facts { display: grid; grid-template-columns: max-content 1fr; gap: 0 .6rem; margin: 0; font-size: .85rem; }
-        table { border-collapse: collapse; width: 100%; } th, td { text-align: left; vertical-align: top; padding: .3rem .5rem; border-bottom: 1px solid #d0d7de; }
+        table { width: 100%; } th, td { border-bottom: 1px solid #d0d7de; }
         .counts td { border: none; } .counts .n { font-size: 1.4rem; font-weight: 700; }
         .num { text-align: right; white-space: nowrap; } .nested { color: #57606a; } .why { color: #57606a; font-size: .85rem; }
         .badge { display: inline-block; padding: 0 .45rem; border-radius: 1rem; font-size: .8rem; font-weight: 600; border: 1px solid; white-space: nowrap; }
@@ -271,9 +261,7 @@ public sealed class HtmlReporter : IReporter
         @media print {
           input[name=filter], input[name=filter] + label { display: none; }
           table .row { display: table-row !important; }
-          details > summary { display: none; } body { max-width: none; margin: 0; }
-          article.finding, tr { break-inside: avoid; }
-          a { color: inherit; }
+          details > summary { display: none; }
         }
 
         """;
