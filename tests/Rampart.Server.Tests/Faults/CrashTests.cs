@@ -96,6 +96,7 @@ public sealed class CrashTests
             await WaitAsync(address);
             var approvedInLedger = (await RampartProcess.VerifiedLedgerAsync(Path.Combine(data.Path, "ledger.db"))).Where(r => r.Value.Kind.Name == "approval").Select(r => r.Key).ToHashSet();
 
+            var approvalRows = new HashSet<long>();
             for (var i = 1; i <= 6; i++)
             {
                 var detail = (await rita.GetAsync($"/api/v1/projects/p/artifacts/m/versions/{i}")).EnsureOk().Json;
@@ -106,8 +107,12 @@ public sealed class CrashTests
                 foreach (var row in rows)
                 {
                     approvedInLedger.Should().Contain(row!["ledgerSequence"]!.GetValue<long>(), "no approval without its ledger record");
+                    approvalRows.Add(row["ledgerSequence"]!.GetValue<long>());
                 }
             }
+
+            // ...and no approval record without its approval: one written just before the kill was completed at start.
+            approvalRows.Should().BeEquivalentTo(approvedInLedger);
 
             // The versions left pending can still be approved; the released one can be pulled with the real CLI.
             var released = 0;
