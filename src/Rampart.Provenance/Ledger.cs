@@ -55,11 +55,11 @@ public sealed class Ledger : IAsyncDisposable
     public static ILedgerStore OpenStore(string location, bool create = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(location);
-        return PostgresLedgerStore.IsPostgres(location) ? new PostgresLedgerStore(location) : new SqliteLedgerStore(location, create);
+        return PostgresUrl.IsPostgres(location) ? new PostgresLedgerStore(location) : new SqliteLedgerStore(location, create);
     }
 
     /// <summary>Whether <paramref name="location"/> names a PostgreSQL database (postgres://..., or Npgsql "Host=...;" text) rather than a SQLite file.</summary>
-    public static bool IsDatabaseUrl(string location) => PostgresLedgerStore.IsPostgres(location);
+    public static bool IsDatabaseUrl(string location) => PostgresUrl.IsPostgres(location);
 
     /// <summary>Creates the ledger at <paramref name="location"/> (idempotent: an existing ledger keeps its origin).</summary>
     public static async Task<Ledger> InitializeAsync(string location, string? origin = null, LedgerSigner? signer = null, TimeProvider? time = null, CancellationToken cancellationToken = default)

@@ -57,9 +57,6 @@ public sealed class ServerHost : IAsyncDisposable
         return options.Database ?? Path.Combine(Path.GetFullPath(options.DataDirectory), "ledger.db");
     }
 
-    /// <summary>A postgres:// URL as Npgsql connection text (the ledger's parser).</summary>
-    internal static string PostgresConnectionString(string location) => PostgresLedgerStore.ToKeyValue(location);
-
     public static async Task<ServerHost> StartAsync(ServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -103,6 +100,7 @@ public sealed class ServerHost : IAsyncDisposable
         services.AddSingleton<RevocationSignal>();
         services.AddSingleton(new AuditTrail(options.Time));
         services.AddScoped<RegistryService>();
+        services.AddScoped<LedgerReconciler>();
         services.AddHostedService<ScanWorker>();
         var postgres = options.Database is not null && Provenance.Ledger.IsDatabaseUrl(options.Database);
         if (options.Database is not null && !postgres)
@@ -114,7 +112,7 @@ public sealed class ServerHost : IAsyncDisposable
         {
             if (postgres)
             {
-                o.UseNpgsql(PostgresLedgerStore.ToKeyValue(options.Database!));
+                o.UseNpgsql(PostgresUrl.ToConnectionString(options.Database!));
             }
             else
             {
@@ -174,6 +172,7 @@ public sealed class ServerHost : IAsyncDisposable
 
         var app = builder.Build();
         await BootstrapAdminAsync(app.Services, options, cancellationToken).ConfigureAwait(false);
+        await LedgerReconciler.RunAtStartAsync(app.Services, app.Logger, cancellationToken).ConfigureAwait(false);
 
         app.Use((context, next) => SecurityHeaders.InvokeAsync(context, () => next(context)));
         app.Use(ErrorsAsync);

@@ -188,7 +188,7 @@ public sealed class LedgerCommandTests : IDisposable
     public async Task Record_SeparateProcessesOnPostgres_AppendWithoutForking()
     {
         var schema = "rampart_cli_" + Guid.NewGuid().ToString("N")[..12];
-        var admin = Provenance.Storage.PostgresLedgerStore.ToKeyValue(PostgresFactAttribute.ConnectionString!);
+        var admin = Provenance.Storage.PostgresUrl.ToConnectionString(PostgresFactAttribute.ConnectionString!);
         await using (var connection = new Npgsql.NpgsqlConnection(admin))
         {
             await connection.OpenAsync();

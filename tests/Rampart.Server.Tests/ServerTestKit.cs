@@ -43,7 +43,7 @@ internal sealed class PostgresDatabase : IAsyncDisposable
     public static async Task<PostgresDatabase> CreateAsync()
     {
         var baseUrl = PostgresFactAttribute.ConnectionString!;
-        var admin = ServerHost.PostgresConnectionString(baseUrl);
+        var admin = Provenance.Storage.PostgresUrl.ToConnectionString(baseUrl);
         var name = "rampart_srv_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         await using (var connection = new NpgsqlConnection(admin))
         {
@@ -83,7 +83,7 @@ internal sealed class TestServer : IAsyncDisposable
         _postgres = postgres;
     }
 
-    public ServerHost Host { get; }
+    public ServerHost Host { get; private set; }
 
     public ManualTime Time { get; }
 
@@ -110,6 +110,13 @@ internal sealed class TestServer : IAsyncDisposable
     }
 
     public ApiClient Anonymous() => new(this);
+
+    /// <summary>Stops the server and starts it again on the same data, database and address family (a new port).</summary>
+    public async Task RestartAsync()
+    {
+        await Host.DisposeAsync();
+        Host = await ServerHost.StartAsync(Options);
+    }
 
     /// <summary>The administrator, signed in with TOTP (enrolled on first use).</summary>
     public async Task<ApiClient> AdminAsync()
@@ -382,4 +389,47 @@ internal static class Models
     }
 
     public static string PublicPem(ECDsa key) => key.ExportSubjectPublicKeyInfoPem();
+}
+
+/// <summary>The real `rampart` program (built beside the tests) in a child process, and the server's ledger read back.</summary>
+internal static class RampartProcess
+{
+    /// <summary>Runs rampart with RAMPART_TOKEN set (when given) and RAMPART_SERVER unset; returns the exit code, stdout and stderr.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string? token, string workingDirectory, params string[] args)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "rampart.dll");
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet", [cli, .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory,
+        };
+        info.Environment.Remove("RAMPART_SERVER");
+        info.Environment.Remove("RAMPART_TOKEN");
+        if (token is not null)
+        {
+            info.Environment["RAMPART_TOKEN"] = token;
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await output, await error);
+    }
+
+    /// <summary>Every record of the ledger at <paramref name="location"/> by sequence number, after checking signatures and the Merkle tree.</summary>
+    public static async Task<SortedDictionary<long, Provenance.Records.ProvenanceRecord>> VerifiedLedgerAsync(string location)
+    {
+        await using var ledger = await Provenance.Ledger.OpenAsync(location);
+        var verification = await ledger.VerifyAsync();
+        verification.Problems.Should().BeEmpty("the ledger must verify");
+        var records = new SortedDictionary<long, Provenance.Records.ProvenanceRecord>();
+        await foreach (var (entry, contents) in ledger.ReadAsync())
+        {
+            records.Add(entry.Sequence, contents.Record);
+        }
+
+        return records;
+    }
 }

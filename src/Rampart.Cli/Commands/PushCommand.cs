@@ -25,7 +25,7 @@ internal static class PushCommand
 
             string? Optional(Option<string?> option) => parse.GetValue(option) is { } p ? Path.GetFullPath(p, environment.CurrentDirectory) : null;
             using var client = RegistryClient.Create(parse.GetValue(shared.Server));
-            var version = await client.PushAsync(parse.GetValue(shared.Project)!, parse.GetValue(shared.Artifact)!, parse.GetValue(shared.Version)!, parse.GetValue(kind)!, path, Optional(signature), Optional(requirements), cancellationToken).ConfigureAwait(false);
+            var version = await client.PushAsync(parse.GetValue(shared.Project)!, parse.GetValue(shared.Artifact)!, parse.GetValue(shared.Version)!, parse.GetValue(kind)!, path, Optional(signature), Optional(requirements), null, cancellationToken).ConfigureAwait(false);
             var stdout = parse.InvocationConfiguration.Output;
             await stdout.WriteLineAsync($"pushed {version["artifact"]}@{version["version"]} {version["digest"]}: {version["state"]}").ConfigureAwait(false);
             if (!parse.GetValue(wait))

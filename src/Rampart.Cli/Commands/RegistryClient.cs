@@ -105,8 +105,8 @@ internal sealed class RegistryClient : IDisposable
         }
     }
 
-    /// <summary>Uploads in 64 MiB chunks; a chunk that fails is retried once from the server's offset.</summary>
-    public async Task<JsonNode> PushAsync(string project, string artifact, string version, string kind, string file, string? signature, string? requirements, CancellationToken cancellationToken)
+    /// <summary>Uploads in 64 MiB chunks; a chunk that fails is retried once from the server's offset. <paramref name="report"/>: the client's JSON scan report of the file.</summary>
+    public async Task<JsonNode> PushAsync(string project, string artifact, string version, string kind, string file, string? signature, string? requirements, byte[]? report, CancellationToken cancellationToken)
     {
         var length = new FileInfo(file).Length;
         var projectPath = $"/api/v1/projects/{Uri.EscapeDataString(project)}";
@@ -148,6 +148,11 @@ internal sealed class RegistryClient : IDisposable
         if (requirements is not null)
         {
             await SendAsync(HttpMethod.Put, upload + "/requirements", new StreamContent(File.OpenRead(requirements)), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (report is not null)
+        {
+            await SendAsync(HttpMethod.Put, upload + "/report", new ByteArrayContent(report), cancellationToken).ConfigureAwait(false);
         }
 
         var digest = "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());

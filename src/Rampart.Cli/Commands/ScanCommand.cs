@@ -22,7 +22,15 @@ internal static class ScanCommand
             "Policy file (rampart.yaml). Without this option no policy file is read, not even ./rampart.yaml.");
         var command = new Command("scan", "Scan model files without loading them; the exit code says whether they are safe to load.");
         options.AddTo(command);
-        command.SetAction((parse, cancellationToken) => RunAsync(options.Read(parse), environment, cancellationToken));
+        var upload = new ScanUpload();
+        upload.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var scan = options.Read(parse);
+            var request = upload.Read(parse, scan.Paths, environment.CurrentDirectory);
+            var report = await ScanAsync(scan, environment, null, null, cancellationToken).ConfigureAwait(false);
+            return request is null ? report.ExitCode : await ScanUpload.RunAsync(request, report, environment, cancellationToken).ConfigureAwait(false);
+        });
         return command;
     }
 
@@ -43,6 +51,11 @@ internal static class ScanCommand
     // adjustPolicy lets another command (audit) apply its own options to the loaded policy; createScanner gives the
     // scanner to use when the environment names none (audit: the dependency scanner).
     internal static async Task<int> RunAsync(ScanOptions options, CliEnvironment environment,
+        Func<ScanPolicy, ScanPolicy>? adjustPolicy, Func<Scanner>? createScanner, CancellationToken cancellationToken) =>
+        (await ScanAsync(options, environment, adjustPolicy, createScanner, cancellationToken).ConfigureAwait(false)).ExitCode;
+
+    /// <summary>Scans and writes the report; the report is returned for what comes after (scan --upload).</summary>
+    private static async Task<Core.Reporting.ScanReport> ScanAsync(ScanOptions options, CliEnvironment environment,
         Func<ScanPolicy, ScanPolicy>? adjustPolicy, Func<Scanner>? createScanner, CancellationToken cancellationToken)
     {
         var policy = await LoadPolicyAsync(options.PolicyFile, environment.CurrentDirectory, cancellationToken).ConfigureAwait(false);
@@ -121,7 +134,7 @@ internal static class ScanCommand
             await WriteFileAsync(extra, report, path, spelled, environment, cancellationToken).ConfigureAwait(false);
         }
 
-        return report.ExitCode;
+        return report;
     }
 
     /// <summary>A report file named on the command line, resolved against the working folder; its folder must exist.</summary>

@@ -21,7 +21,7 @@ internal sealed class PostgresLedgerStore : SqlLedgerStore
         NpgsqlConnectionStringBuilder builder;
         try
         {
-            builder = new NpgsqlConnectionStringBuilder(ToKeyValue(connectionString));
+            builder = new NpgsqlConnectionStringBuilder(PostgresUrl.ToConnectionString(connectionString));
         }
         catch (ArgumentException e)
         {
@@ -35,50 +35,6 @@ internal sealed class PostgresLedgerStore : SqlLedgerStore
     public override string Description => _description;
 
     protected override string BlobType => "BYTEA";
-
-    /// <summary>Whether <paramref name="location"/> names a PostgreSQL database rather than a file.</summary>
-    public static bool IsPostgres(string location) =>
-        location.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
-        || (location.Contains("Host=", StringComparison.OrdinalIgnoreCase) && location.Contains(';', StringComparison.Ordinal));
-
-    /// <summary>postgres://user:password@host:port/database?k=v to Npgsql's Key=Value form; other text is passed through.</summary>
-    internal static string ToKeyValue(string location)
-    {
-        if (!location.Contains("://", StringComparison.Ordinal))
-        {
-            return location;
-        }
-
-        if (!Uri.TryCreate(location, UriKind.Absolute, out var uri))
-        {
-            throw new ProvenanceException($"invalid PostgreSQL URL '{location}'");
-        }
-
-        var builder = new NpgsqlConnectionStringBuilder { Host = uri.Host, Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port };
-        var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
-        if (database.Length > 0)
-        {
-            builder.Database = database;
-        }
-
-        if (uri.UserInfo.Length > 0)
-        {
-            var parts = uri.UserInfo.Split(':', 2);
-            builder.Username = Uri.UnescapeDataString(parts[0]);
-            if (parts.Length == 2)
-            {
-                builder.Password = Uri.UnescapeDataString(parts[1]);
-            }
-        }
-
-        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var kv = pair.Split('=', 2);
-            builder[Uri.UnescapeDataString(kv[0])] = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "true";
-        }
-
-        return builder.ConnectionString;
-    }
 
     protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {

@@ -41,7 +41,7 @@ internal static class AuthEndpoints
     /// Password (Identity's hasher, lockout after repeated failures), then TOTP when enrolled (a code once only).
     /// Every success issues a fresh session (new id, new CSRF token), so a session planted before login is never promoted.
     /// </summary>
-    private static async Task<IResult> LoginAsync(HttpContext context, LoginRequest request, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> LoginAsync(HttpContext context, LoginRequest request, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, ServerOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         const string Refused = "wrong user name, password or code, or the account is locked";
         var user = request.UserName is { Length: > 0 and <= 256 } name ? await users.FindByNameAsync(name).ConfigureAwait(false) : null;
@@ -51,7 +51,7 @@ internal static class AuthEndpoints
             return ApiErrors.Result(401, "invalid_credentials", Refused);
         }
 
-        if (await users.IsLockedOutAsync(user).ConfigureAwait(false))
+        if (Lockout.IsLockedOut(user, time))
         {
             await audit.WriteAsync(db, context, user.UserName!, "login.failed", detail: "locked out", cancellationToken: cancellationToken).ConfigureAwait(false);
             return ApiErrors.Result(401, "invalid_credentials", Refused);
@@ -59,7 +59,7 @@ internal static class AuthEndpoints
 
         if (!await users.CheckPasswordAsync(user, request.Password).ConfigureAwait(false))
         {
-            await users.AccessFailedAsync(user).ConfigureAwait(false);
+            await Lockout.FailedAsync(db, user, options, cancellationToken).ConfigureAwait(false);
             await audit.WriteAsync(db, context, user.UserName!, "login.failed", detail: "wrong password", cancellationToken: cancellationToken).ConfigureAwait(false);
             return ApiErrors.Result(401, "invalid_credentials", Refused);
         }
@@ -70,7 +70,7 @@ internal static class AuthEndpoints
             var step = TotpCodes.Verify(Secret(protection, user), request.Totp, user.TotpLastStep, time.GetUtcNow());
             if (step is null)
             {
-                await users.AccessFailedAsync(user).ConfigureAwait(false);
+                await Lockout.FailedAsync(db, user, options, cancellationToken).ConfigureAwait(false);
                 await audit.WriteAsync(db, context, user.UserName!, "login.failed", detail: request.Totp is null ? "code missing" : "wrong or reused code", cancellationToken: cancellationToken).ConfigureAwait(false);
                 return ApiErrors.Result(401, request.Totp is null ? "totp_required" : "invalid_credentials", request.Totp is null ? "this account needs a TOTP code" : Refused);
             }

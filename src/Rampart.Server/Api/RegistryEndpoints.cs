@@ -17,6 +17,18 @@ public sealed record DecisionRequest(string? Note);
 
 public sealed record RevokeRequest(string? Reason);
 
+/// <summary>A training run that produced a model registered in the project (clients/python: record_run).</summary>
+public sealed record RunRequest(
+    string? RunId,
+    string? Model,
+    string[]? Datasets,
+    string? BaseModel,
+    string? CodeRepository,
+    string? CodeCommit,
+    Dictionary<string, string>? Parameters,
+    Dictionary<string, double>? Metrics,
+    string? Builder);
+
 /// <summary>Artifacts, versions, resumable uploads, decisions, downloads and the revocation list gateways poll.</summary>
 internal static class RegistryEndpoints
 {
@@ -37,9 +49,11 @@ internal static class RegistryEndpoints
         api.Map("PATCH", "/projects/{project}/uploads/{upload}", Requires.In(Operation.Push), AppendAsync);
         api.Map("PUT", "/projects/{project}/uploads/{upload}/signature", Requires.In(Operation.Push), (HttpContext c, string upload, RegistryService s, CancellationToken t) => AttachAsync(c, upload, "signature", s, t));
         api.Map("PUT", "/projects/{project}/uploads/{upload}/requirements", Requires.In(Operation.Push), (HttpContext c, string upload, RegistryService s, CancellationToken t) => AttachAsync(c, upload, "requirements", s, t));
+        api.Map("PUT", "/projects/{project}/uploads/{upload}/report", Requires.In(Operation.Push), AttachReportAsync);
         api.Map("POST", "/projects/{project}/uploads/{upload}/complete", Requires.In(Operation.Push), CompleteAsync);
         api.Map("DELETE", "/projects/{project}/uploads/{upload}", Requires.In(Operation.Push), CancelAsync);
         api.Map("GET", "/projects/{project}/revocations", Requires.In(Operation.Read), RevocationsAsync);
+        api.Map("POST", "/projects/{project}/runs", Requires.In(Operation.Push), RecordRunAsync);
     }
 
     private static async Task<IResult> ArtifactsAsync(HttpContext context, ServerDb db, CancellationToken cancellationToken)
@@ -171,6 +185,14 @@ internal static class RegistryEndpoints
         return Results.Json(new { upload = session.Id, attached = what, digest });
     }
 
+    /// <summary>The client's own JSON scan report of the file (rampart scan --upload), checked for shape and kept until completion.</summary>
+    private static async Task<IResult> AttachReportAsync(HttpContext context, string upload, RegistryService registry, CancellationToken cancellationToken)
+    {
+        var session = await registry.GetUploadAsync(Http.ProjectOf(context), Http.CallerOf(context), upload, cancellationToken).ConfigureAwait(false);
+        var (digest, report) = await registry.AttachReportAsync(session, context.Request.Body, cancellationToken).ConfigureAwait(false);
+        return Results.Json(new { upload = session.Id, attached = "report", digest, verdict = report.Verdict });
+    }
+
     private static async Task<IResult> CompleteAsync(HttpContext context, string upload, CompleteRequest request, RegistryService registry, ServerDb db, CancellationToken cancellationToken)
     {
         var project = Http.ProjectOf(context);
@@ -215,6 +237,69 @@ internal static class RegistryEndpoints
             deadline = TimeSpan.Zero;
             await Task.WhenAny(next, timeout).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Records a training run in the ledger (kind training-run). The model it produced must be a version of this
+    /// project, so a token scoped to one project cannot write lineage about another's models.
+    /// </summary>
+    private static async Task<IResult> RecordRunAsync(HttpContext context, RunRequest request, ServerDb db, ServerLedger ledger, CancellationToken cancellationToken)
+    {
+        var project = Http.ProjectOf(context);
+        var caller = Http.CallerOf(context);
+        const int MaxText = 2000, MaxEntries = 200;
+        string?[] texts = [request.RunId, request.Model, request.BaseModel, request.CodeRepository, request.CodeCommit, request.Builder];
+        if (string.IsNullOrWhiteSpace(request.RunId) || string.IsNullOrWhiteSpace(request.Model)
+            || texts.Any(t => t is { Length: > MaxText } || t is not null && t.Any(char.IsControl))
+            || (request.Datasets?.Length ?? 0) > MaxEntries || (request.Parameters?.Count ?? 0) > MaxEntries || (request.Metrics?.Count ?? 0) > MaxEntries
+            || (request.Parameters ?? []).Any(p => p.Key.Length > MaxText || p.Value.Length > MaxText))
+        {
+            throw ApiException.BadRequest($"a run needs runId and model (a digest); texts hold at most {MaxText} characters and no control characters; at most {MaxEntries} datasets, parameters and metrics");
+        }
+
+        if (!await db.Versions.AnyAsync(v => v.ProjectId == project.Id && v.Digest == request.Model, cancellationToken).ConfigureAwait(false))
+        {
+            throw ApiException.NotFound("no version of this project has that model digest; push the model first");
+        }
+
+        Provenance.Records.ProvenanceRecord record;
+        try
+        {
+            var builder = Provenance.Records.ProvenanceRecord.Create(Provenance.Records.RecordKinds.TrainingRun)
+                .Set("run-id", request.RunId).Set("model", request.Model)
+                .Set("builder", string.IsNullOrWhiteSpace(request.Builder) ? $"recorded by {caller.Display}" : $"{request.Builder} (recorded by {caller.Display})");
+            foreach (var dataset in request.Datasets ?? [])
+            {
+                builder.Add("datasets", dataset);
+            }
+
+            foreach (var (field, value) in new[] { ("base-model", request.BaseModel), ("code-repository", request.CodeRepository), ("code-commit", request.CodeCommit) })
+            {
+                if (!string.IsNullOrWhiteSpace(value))
+                {
+                    builder.Set(field, value);
+                }
+            }
+
+            foreach (var (key, value) in request.Parameters ?? [])
+            {
+                builder.Pair("parameters", key, value);
+            }
+
+            foreach (var (key, value) in request.Metrics ?? [])
+            {
+                builder.Pair("metrics", key, value.ToString("R", CultureInfo.InvariantCulture));
+            }
+
+            record = builder.Build();
+        }
+        catch (Provenance.ProvenanceException e)
+        {
+            throw ApiException.BadRequest(e.Message);
+        }
+
+        var sequence = await ledger.AppendAsync(record, cancellationToken).ConfigureAwait(false);
+        return Results.Json(new { runId = request.RunId, model = request.Model, sequence }, statusCode: 201);
     }
 
     private static async Task<RegistryArtifact> FindArtifactAsync(ServerDb db, Project project, string artifact, CancellationToken cancellationToken) =>

@@ -155,21 +155,8 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
     public async Task<string> AttachAsync(UploadSession session, string what, Stream body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
-        ArgumentNullException.ThrowIfNull(body);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > options.MaxSmallBodyBytes)
-            {
-                throw new ApiException(413, "too_large", $"a {what} file may hold at most {options.MaxSmallBodyBytes} bytes");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        var digest = await blobs.PutAsync(buffer.ToArray(), cancellationToken).ConfigureAwait(false);
+        var bytes = await ReadSmallAsync(body, what, cancellationToken).ConfigureAwait(false);
+        var digest = await blobs.PutAsync(bytes, cancellationToken).ConfigureAwait(false);
         if (what == "signature")
         {
             session.SignatureDigest = digest;
@@ -183,12 +170,29 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
         return digest;
     }
 
+    /// <summary>
+    /// Attaches the client's own scan report (`rampart scan --upload`). It waits beside the upload's bytes
+    /// (uploads/{id}.report.json, replaced by a later PUT) until completion, which stores it as a blob and records the
+    /// client's verdict in the ledger; the gate scans the bytes itself either way.
+    /// </summary>
+    public async Task<(string Digest, ClientReport Report)> AttachReportAsync(UploadSession session, Stream body, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var bytes = await ReadSmallAsync(body, "report", cancellationToken).ConfigureAwait(false);
+        var report = ClientReport.Parse(bytes);
+        var temp = ReportPath(session.Id) + ".tmp";
+        await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
+        File.Move(temp, ReportPath(session.Id), overwrite: true);
+        return ("sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)), report);
+    }
+
     public async Task CancelUploadAsync(UploadSession session, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
         db.Uploads.Remove(session);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         File.Delete(PartPath(session.Id));
+        File.Delete(ReportPath(session.Id));
     }
 
     /// <summary>
@@ -227,8 +231,27 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
                 throw new ApiException(422, "digest_mismatch", $"the server received bytes with digest {actual}, not {expectedDigest}; resend the upload");
             }
 
+            var reportFile = ReportPath(session.Id);
+            (byte[] Bytes, ClientReport Parsed)? report = null;
+            if (File.Exists(reportFile))
+            {
+                var bytes = await Core.IO.BoundedFile.ReadAllBytesAsync(reportFile, options.MaxSmallBodyBytes, cancellationToken).ConfigureAwait(false);
+                report = (bytes, ClientReport.Parse(bytes));
+                if (report.Value.Parsed.Length != length)
+                {
+                    throw new ApiException(422, "report_mismatch", $"the attached scan report describes a file of {report.Value.Parsed.Length} bytes, the upload has {length}; scan the file you upload");
+                }
+            }
+
             var digest = await blobs.AdoptAsync(part, cancellationToken).ConfigureAwait(false);
             await ledger.RegistryEventAsync(digest, "uploaded", project.Name, session.ArtifactName, session.Label, caller.Display, $"quarantined for scanning ({length} bytes, {session.FileName})", cancellationToken).ConfigureAwait(false);
+            if (report is { } claim)
+            {
+                // The client's claim, kept as evidence beside the server's own scan record (tool names who reported it).
+                var reportDigest = await blobs.PutAsync(claim.Bytes, cancellationToken).ConfigureAwait(false);
+                await ledger.AppendAsync(ProvenanceRecord.Create(RecordKinds.Scan).Set("artifact", digest).Set("verdict", claim.Parsed.Verdict)
+                    .Set("tool", $"{claim.Parsed.Tool} (client report from {caller.Display})").Set("report", reportDigest).Build(), cancellationToken).ConfigureAwait(false);
+            }
 
             var artifact = await GetOrCreateArtifactAsync(project.Id, session.ArtifactName, session.Kind, cancellationToken).ConfigureAwait(false);
             var now = Time.GetUtcNow();
@@ -260,6 +283,7 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
                 throw ApiException.Conflict($"{session.ArtifactName} already has a version {session.Label}");
             }
 
+            File.Delete(reportFile);
             queue.Enqueue(version.Id);
             return version;
         }
@@ -334,8 +358,8 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
 
         var decision = approve ? "approved" : "rejected";
         var record = ProvenanceRecord.Create(RecordKinds.Approval).Set("subject", version.Digest).Set("decision", decision)
-            .Set("scope", $"{project.Name}/{artifact.Name}@{version.Label}")
-            .Set("note", $"reviewer={caller.Display}" + (string.IsNullOrWhiteSpace(note) ? "" : "; " + note));
+            .Set("scope", LedgerTexts.Scope(project.Name, artifact.Name, version.Label))
+            .Set("note", LedgerTexts.ReviewerNote(caller.Display, note));
         var sequence = await ledger.AppendAsync(record.Build(), cancellationToken).ConfigureAwait(false);
 
         var newState = approve ? VersionStates.Released : VersionStates.Rejected;
@@ -374,7 +398,7 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
             throw ApiException.Conflict("this version is already revoked");
         }
 
-        var sequence = await ledger.AppendAsync(ProvenanceRecord.Create(RecordKinds.Revocation).Set("subject", version.Digest).Set("reason", $"{reason} (by {caller.Display}, {project.Name}/{artifact.Name}@{version.Label})").Build(), cancellationToken).ConfigureAwait(false);
+        var sequence = await ledger.AppendAsync(ProvenanceRecord.Create(RecordKinds.Revocation).Set("subject", version.Digest).Set("reason", LedgerTexts.RevocationReason(reason, caller.Display, LedgerTexts.Scope(project.Name, artifact.Name, version.Label))).Build(), cancellationToken).ConfigureAwait(false);
         var now = Time.GetUtcNow();
         var previous = version.State;
         var changed = await db.Versions.Where(v => v.Id == version.Id && v.State == previous)
@@ -461,4 +485,20 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
     }
 
     private string PartPath(string id) => Path.Combine(blobs.UploadDirectory, id + ".part");
+
+    private string ReportPath(string id) => Path.Combine(blobs.UploadDirectory, id + ".report.json");
+
+    /// <summary>A small attachment read whole, refused with 413 past <see cref="ServerOptions.MaxSmallBodyBytes"/>.</summary>
+    private async Task<byte[]> ReadSmallAsync(Stream body, string what, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        try
+        {
+            return await Core.IO.BoundedFile.ReadAllAsync(body, what, options.MaxSmallBodyBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Core.IO.FileTooLargeException)
+        {
+            throw new ApiException(413, "too_large", $"a {what} file may hold at most {options.MaxSmallBodyBytes} bytes");
+        }
+    }
 }

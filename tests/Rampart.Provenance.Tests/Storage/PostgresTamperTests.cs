@@ -13,7 +13,7 @@ public sealed class PostgresTamperTests : TamperTests
     private readonly string _schema = "rampart_t_" + Guid.NewGuid().ToString("N")[..12];
 
     protected override string Location =>
-        PostgresLedgerStore.ToKeyValue(PostgresFactAttribute.ConnectionString!) + $";Search Path={_schema}";
+        PostgresUrl.ToConnectionString(PostgresFactAttribute.ConnectionString!) + $";Search Path={_schema}";
 
     public override async Task InitializeAsync()
     {
@@ -47,7 +47,7 @@ public sealed class PostgresTamperTests : TamperTests
 
     private static async Task AdminAsync(string sql)
     {
-        await using var connection = new NpgsqlConnection(PostgresLedgerStore.ToKeyValue(PostgresFactAttribute.ConnectionString!));
+        await using var connection = new NpgsqlConnection(PostgresUrl.ToConnectionString(PostgresFactAttribute.ConnectionString!));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();

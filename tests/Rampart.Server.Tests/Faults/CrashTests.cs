@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using Rampart.Provenance;
 using Rampart.TestKit;
 
 namespace Rampart.Server.Tests.Faults;
@@ -60,8 +59,8 @@ public sealed class CrashTests
             {
                 var file = data.File($"model{i}.safetensors");
                 await File.WriteAllBytesAsync(file, Models.CleanSafetensors(seed: i));
-                var push = await RunCliAsync(address, token, "push", file, "--project", "p", "--artifact", "m", "--version", i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                push.ExitCode.Should().Be(0, push.Output);
+                var push = await RampartProcess.RunAsync(token, data.Path, "push", file, "--project", "p", "--artifact", "m", "--version", i.ToString(System.Globalization.CultureInfo.InvariantCulture), "--server", address.ToString());
+                push.ExitCode.Should().Be(0, push.Output + push.Error);
                 pushes.Add(push.Output);
             }
 
@@ -95,17 +94,9 @@ public sealed class CrashTests
             }
 
             await WaitAsync(address);
-            await using var ledger = await Ledger.OpenAsync(Path.Combine(data.Path, "ledger.db"));
-            (await ledger.VerifyAsync()).Ok.Should().BeTrue();
-            var approvedInLedger = new HashSet<long>();
-            await foreach (var (entry, contents) in ledger.ReadAsync())
-            {
-                if (contents.Record.Kind.Name == "approval")
-                {
-                    approvedInLedger.Add(entry.Sequence);
-                }
-            }
+            var approvedInLedger = (await RampartProcess.VerifiedLedgerAsync(Path.Combine(data.Path, "ledger.db"))).Where(r => r.Value.Kind.Name == "approval").Select(r => r.Key).ToHashSet();
 
+            var approvalRows = new HashSet<long>();
             for (var i = 1; i <= 6; i++)
             {
                 var detail = (await rita.GetAsync($"/api/v1/projects/p/artifacts/m/versions/{i}")).EnsureOk().Json;
@@ -116,8 +107,12 @@ public sealed class CrashTests
                 foreach (var row in rows)
                 {
                     approvedInLedger.Should().Contain(row!["ledgerSequence"]!.GetValue<long>(), "no approval without its ledger record");
+                    approvalRows.Add(row["ledgerSequence"]!.GetValue<long>());
                 }
             }
+
+            // ...and no approval record without its approval: one written just before the kill was completed at start.
+            approvalRows.Should().BeEquivalentTo(approvedInLedger);
 
             // The versions left pending can still be approved; the released one can be pulled with the real CLI.
             var released = 0;
@@ -129,8 +124,8 @@ public sealed class CrashTests
 
             released.Should().Be(6);
             var pulled = data.File("pulled.safetensors");
-            var pull = await RunCliAsync(address, token, "pull", "--project", "p", "--artifact", "m", "--version", "1", "-o", pulled);
-            pull.ExitCode.Should().Be(0, pull.Output);
+            var pull = await RampartProcess.RunAsync(token, data.Path, "pull", "--project", "p", "--artifact", "m", "--version", "1", "-o", pulled, "--server", address.ToString());
+            pull.ExitCode.Should().Be(0, pull.Output + pull.Error);
             (await File.ReadAllBytesAsync(pulled)).Should().Equal(model);
             Directory.EnumerateFiles(Path.Combine(data.Path, "uploads")).Should().BeEmpty();
         }
@@ -189,18 +184,6 @@ public sealed class CrashTests
 
             await Task.Delay(100);
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunCliAsync(Uri server, string token, params string[] args)
-    {
-        var cli = Path.Combine(AppContext.BaseDirectory, "rampart.dll");
-        var info = new ProcessStartInfo("dotnet", [cli, .. args, "--server", server.ToString()]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.Environment["RAMPART_TOKEN"] = token;
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, output + error);
     }
 
     private static int FreePort()

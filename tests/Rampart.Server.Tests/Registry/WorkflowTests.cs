@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using Rampart.Provenance;
-using Rampart.Provenance.Records;
 using Rampart.TestKit;
 
 namespace Rampart.Server.Tests.Registry;
@@ -50,13 +48,7 @@ public sealed class WorkflowTests
         (await scientist.DownloadAsync("/api/v1/projects/fraud/artifacts/scorer/versions/2.0/content")).Should().Equal(clean);
 
         // Every state change is a signed ledger record, and the ledger verifies.
-        await using var ledger = await Ledger.OpenAsync(Server.ServerHost.LedgerLocation(server.Options));
-        (await ledger.VerifyAsync()).Ok.Should().BeTrue();
-        var records = new List<ProvenanceRecord>();
-        await foreach (var (_, contents) in ledger.ReadAsync())
-        {
-            records.Add(contents.Record);
-        }
+        var records = (await RampartProcess.VerifiedLedgerAsync(Server.ServerHost.LedgerLocation(server.Options))).Values;
 
         var cleanDigest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(clean));
         records.Where(r => r.References().Any(x => x.Digest == cleanDigest)).Select(r => r.Kind.Name + ":" + (r.Text("event") ?? r.Text("decision") ?? r.Text("verdict")))

@@ -108,6 +108,26 @@ public sealed class SecurityTests
     }
 
     [Fact]
+    public async Task Lockout_EndsOnTheServerClock_NotBefore()
+    {
+        await using var server = await TestServer.StartAsync(configure: o => o with { MaxFailedLogins = 2, LockoutDuration = TimeSpan.FromMinutes(15) });
+        await server.CreateProjectAsync("p");
+        using var user = await server.UserAsync("dana", "p", "viewer");
+        using var attacker = new ApiClient(server) { UserName = "dana" };
+        (await attacker.LoginAsync("guess-1")).Code.Should().Be(401);
+        (await attacker.LoginAsync("guess-2")).Code.Should().Be(401);
+
+        server.Time.Advance(TimeSpan.FromMinutes(14));
+        (await attacker.LoginAsync(TestServer.Password)).Code.Should().Be(401, "14 of 15 minutes have passed on the server's clock");
+        server.Time.Advance(TimeSpan.FromMinutes(2));
+        (await attacker.LoginAsync(TestServer.Password)).EnsureOk();
+
+        // The count started again: one wrong guess after the lock does not lock the account anew.
+        (await attacker.LoginAsync("guess-3")).Code.Should().Be(401);
+        (await attacker.LoginAsync(TestServer.Password)).EnsureOk();
+    }
+
+    [Fact]
     public async Task TotpCode_IsAcceptedOnce_AndReviewerWithoutMfaCannotReview()
     {
         await using var server = await TestServer.StartAsync();
