@@ -166,6 +166,7 @@ public sealed class ServerHost : IAsyncDisposable
             })
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);
         services.AddOpenApi("v1");
+        Dashboard.DashboardSetup.AddDashboard(services);
 
         // The strict encoder escapes < > & ' " and non-ASCII: names, titles and notes echoed in JSON can never become markup.
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default);
@@ -187,6 +188,7 @@ public sealed class ServerHost : IAsyncDisposable
         RegistryEndpoints.Map(api);
         IncidentEndpoints.Map(api);
         app.MapOpenApi("/api/v1/openapi.json").WithMetadata(Requires.User);
+        Dashboard.DashboardSetup.MapDashboard(app);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -17,6 +17,9 @@ public sealed record LoginRequest(string? UserName, string? Password, string? To
 
 public sealed record CodeRequest(string? Code);
 
+/// <summary>A sign-in attempt's result: the user and the new session's CSRF token, or the refusal's code and message.</summary>
+internal sealed record LoginOutcome(ServerUser? User, string? Csrf, bool Mfa, string Code, string Message);
+
 public sealed record TokenRequest(string? Name, string? Project, string[]? Operations, int? ExpiresInDays);
 
 /// <summary>Login, logout, TOTP enrolment and API tokens.</summary>
@@ -37,31 +40,41 @@ internal static class AuthEndpoints
         api.Map("DELETE", "/tokens/{token}", Requires.Session, RevokeTokenAsync);
     }
 
+    private static async Task<IResult> LoginAsync(HttpContext context, LoginRequest request, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, ServerOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var outcome = await PasswordSignInAsync(context, request, users, db, audit, protection, options, time, cancellationToken).ConfigureAwait(false);
+        return outcome.User is not { } user
+            ? ApiErrors.Result(401, outcome.Code, outcome.Message)
+            : Results.Json(new { user = user.UserName, csrfToken = outcome.Csrf, mfa = outcome.Mfa, mfaEnrolled = user.TotpEnabled, serverAdmin = user.IsServerAdmin });
+    }
+
     /// <summary>
     /// Password (Identity's hasher, lockout after repeated failures), then TOTP when enrolled (a code once only).
     /// Every success issues a fresh session (new id, new CSRF token), so a session planted before login is never promoted.
+    /// The API's login and the dashboard's sign-in page both come here.
     /// </summary>
-    private static async Task<IResult> LoginAsync(HttpContext context, LoginRequest request, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, ServerOptions options, TimeProvider time, CancellationToken cancellationToken)
+    internal static async Task<LoginOutcome> PasswordSignInAsync(HttpContext context, LoginRequest request, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, ServerOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         const string Refused = "wrong user name, password or code, or the account is locked";
+        var refused = new LoginOutcome(null, null, false, "invalid_credentials", Refused);
         var user = request.UserName is { Length: > 0 and <= 256 } name ? await users.FindByNameAsync(name).ConfigureAwait(false) : null;
         if (user is null || request.Password is null)
         {
             await audit.WriteAsync(db, context, request.UserName ?? "", "login.failed", detail: "unknown user", cancellationToken: cancellationToken).ConfigureAwait(false);
-            return ApiErrors.Result(401, "invalid_credentials", Refused);
+            return refused;
         }
 
         if (Lockout.IsLockedOut(user, time))
         {
             await audit.WriteAsync(db, context, user.UserName!, "login.failed", detail: "locked out", cancellationToken: cancellationToken).ConfigureAwait(false);
-            return ApiErrors.Result(401, "invalid_credentials", Refused);
+            return refused;
         }
 
         if (!await users.CheckPasswordAsync(user, request.Password).ConfigureAwait(false))
         {
             await Lockout.FailedAsync(db, user, options, cancellationToken).ConfigureAwait(false);
             await audit.WriteAsync(db, context, user.UserName!, "login.failed", detail: "wrong password", cancellationToken: cancellationToken).ConfigureAwait(false);
-            return ApiErrors.Result(401, "invalid_credentials", Refused);
+            return refused;
         }
 
         var mfa = false;
@@ -72,7 +85,7 @@ internal static class AuthEndpoints
             {
                 await Lockout.FailedAsync(db, user, options, cancellationToken).ConfigureAwait(false);
                 await audit.WriteAsync(db, context, user.UserName!, "login.failed", detail: request.Totp is null ? "code missing" : "wrong or reused code", cancellationToken: cancellationToken).ConfigureAwait(false);
-                return ApiErrors.Result(401, request.Totp is null ? "totp_required" : "invalid_credentials", request.Totp is null ? "this account needs a TOTP code" : Refused);
+                return request.Totp is null ? new LoginOutcome(null, null, false, "totp_required", "this account needs a TOTP code") : refused;
             }
 
             user.TotpLastStep = step.Value;
@@ -80,7 +93,7 @@ internal static class AuthEndpoints
             if (!saved.Succeeded)
             {
                 // A concurrent login changed the account (e.g. used the same code): refuse rather than accept a code twice.
-                return ApiErrors.Result(401, "invalid_credentials", Refused);
+                return refused;
             }
 
             mfa = true;
@@ -89,7 +102,7 @@ internal static class AuthEndpoints
         await users.ResetAccessFailedCountAsync(user).ConfigureAwait(false);
         var csrf = await SignInAsync(context, user, mfa).ConfigureAwait(false);
         await audit.WriteAsync(db, context, user.UserName!, "login", detail: mfa ? "password+totp" : "password", cancellationToken: cancellationToken).ConfigureAwait(false);
-        return Results.Json(new { user = user.UserName, csrfToken = csrf, mfa, mfaEnrolled = user.TotpEnabled, serverAdmin = user.IsServerAdmin });
+        return new LoginOutcome(user, csrf, mfa, "", "");
     }
 
     internal static async Task<string> SignInAsync(HttpContext context, ServerUser user, bool mfa)
@@ -111,6 +124,13 @@ internal static class AuthEndpoints
     /// <summary>Ends every session of the account (the security stamp changes), not only this cookie.</summary>
     private static async Task<IResult> LogoutAsync(HttpContext context, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, CancellationToken cancellationToken)
     {
+        await SignOutEverywhereAsync(context, users, db, audit, cancellationToken).ConfigureAwait(false);
+        return Results.NoContent();
+    }
+
+    /// <summary>Ends every session of the account (the API's logout and the dashboard's sign-out).</summary>
+    internal static async Task SignOutEverywhereAsync(HttpContext context, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, CancellationToken cancellationToken)
+    {
         var caller = Http.CallerOf(context);
         if (await users.FindByIdAsync(caller.UserId).ConfigureAwait(false) is { } user)
         {
@@ -119,7 +139,6 @@ internal static class AuthEndpoints
 
         await context.SignOutAsync(CookieScheme).ConfigureAwait(false);
         await audit.WriteAsync(db, context, caller.UserName, "logout", cancellationToken: cancellationToken).ConfigureAwait(false);
-        return Results.NoContent();
     }
 
     private static async Task<IResult> MeAsync(HttpContext context, ServerDb db, CancellationToken cancellationToken)
@@ -132,6 +151,13 @@ internal static class AuthEndpoints
 
     private static async Task<IResult> EnrollAsync(HttpContext context, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, CancellationToken cancellationToken)
     {
+        var (secret, uri) = await StartEnrolmentAsync(context, users, db, audit, protection, cancellationToken).ConfigureAwait(false);
+        return Results.Json(new { secret, uri });
+    }
+
+    /// <summary>Starts TOTP enrolment: a new secret, kept protected; returns it as Base32 and as an otpauth:// URI.</summary>
+    internal static async Task<(string Secret, string Uri)> StartEnrolmentAsync(HttpContext context, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, CancellationToken cancellationToken)
+    {
         var caller = Http.CallerOf(context);
         var user = await users.FindByIdAsync(caller.UserId).ConfigureAwait(false) ?? throw new ApiException(401, "unauthenticated", "sign in again");
         if (user.TotpEnabled)
@@ -143,11 +169,18 @@ internal static class AuthEndpoints
         user.TotpSecretProtected = Convert.ToBase64String(protection.CreateProtector(TotpPurpose).Protect(secret));
         await users.UpdateAsync(user).ConfigureAwait(false);
         await audit.WriteAsync(db, context, caller.UserName, "mfa.enrol-started", cancellationToken: cancellationToken).ConfigureAwait(false);
-        return Results.Json(new { secret = TotpCodes.ToBase32(secret), uri = TotpCodes.OtpAuthUri("Rampart", user.UserName!, secret) });
+        return (TotpCodes.ToBase32(secret), TotpCodes.OtpAuthUri("Rampart", user.UserName!, secret));
     }
 
     /// <summary>Confirms enrolment with a first code; the session is re-issued as one that passed MFA.</summary>
     private static async Task<IResult> ConfirmAsync(HttpContext context, CodeRequest request, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var csrf = await ConfirmEnrolmentAsync(context, request.Code, users, db, audit, protection, time, cancellationToken).ConfigureAwait(false);
+        return csrf is null ? ApiErrors.Result(400, "invalid_code", "that code is not valid now") : Results.Json(new { mfa = true, csrfToken = csrf });
+    }
+
+    /// <summary>The new session's CSRF token when <paramref name="code"/> confirms enrolment; null when the code is not valid now.</summary>
+    internal static async Task<string?> ConfirmEnrolmentAsync(HttpContext context, string? code, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = Http.CallerOf(context);
         var user = await users.FindByIdAsync(caller.UserId).ConfigureAwait(false) ?? throw new ApiException(401, "unauthenticated", "sign in again");
@@ -156,11 +189,11 @@ internal static class AuthEndpoints
             throw ApiException.Conflict(user.TotpEnabled ? "TOTP is already enrolled" : "start enrolment first (POST /api/v1/account/mfa/enroll)");
         }
 
-        var step = TotpCodes.Verify(Secret(protection, user), request.Code, user.TotpLastStep, time.GetUtcNow());
+        var step = TotpCodes.Verify(Secret(protection, user), code, user.TotpLastStep, time.GetUtcNow());
         if (step is null)
         {
             await audit.WriteAsync(db, context, caller.UserName, "mfa.enrol-failed", cancellationToken: cancellationToken).ConfigureAwait(false);
-            return ApiErrors.Result(400, "invalid_code", "that code is not valid now");
+            return null;
         }
 
         user.TotpEnabled = true;
@@ -169,7 +202,7 @@ internal static class AuthEndpoints
         await users.UpdateSecurityStampAsync(user).ConfigureAwait(false);
         var csrf = await SignInAsync(context, user, mfa: true).ConfigureAwait(false);
         await audit.WriteAsync(db, context, caller.UserName, "mfa.enabled", cancellationToken: cancellationToken).ConfigureAwait(false);
-        return Results.Json(new { mfa = true, csrfToken = csrf });
+        return csrf;
     }
 
     private static byte[] Secret(IDataProtectionProvider protection, ServerUser user) =>

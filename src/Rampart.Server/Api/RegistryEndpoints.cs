@@ -306,7 +306,7 @@ internal static class RegistryEndpoints
         await db.Artifacts.FirstOrDefaultAsync(a => a.ProjectId == project.Id && a.Name == artifact, cancellationToken).ConfigureAwait(false)
         ?? throw ApiException.NotFound("no such artifact in this project");
 
-    private static async Task<(RegistryArtifact Artifact, ArtifactVersion Version)> FindVersionAsync(ServerDb db, Project project, string artifact, string version, CancellationToken cancellationToken)
+    internal static async Task<(RegistryArtifact Artifact, ArtifactVersion Version)> FindVersionAsync(ServerDb db, Project project, string artifact, string version, CancellationToken cancellationToken)
     {
         var row = await FindArtifactAsync(db, project, artifact, cancellationToken).ConfigureAwait(false);
         var v = await db.Versions.FirstOrDefaultAsync(x => x.ArtifactId == row.Id && x.Label == version, cancellationToken).ConfigureAwait(false)

@@ -30,6 +30,14 @@ public static class AccessMiddleware
             return;
         }
 
+        if (endpoint.Metadata.GetMetadata<Dashboard.DashboardEndpoint>() is not null)
+        {
+            // Dashboard pages answer in HTML: their filter applies CheckAsync below per page and per form handler, and
+            // form posts carry an antiforgery token instead of the CSRF header (Dashboard/DashboardAccess.cs).
+            await next().ConfigureAwait(false);
+            return;
+        }
+
         var requires = endpoint.Metadata.GetMetadata<Requires>();
         if (requires is null)
         {
@@ -73,7 +81,8 @@ public static class AccessMiddleware
             && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(expected), Encoding.UTF8.GetBytes(presented));
     }
 
-    private static async Task<(int Status, string Code, string Message)?> CheckAsync(HttpContext context, Requires requires, Caller caller)
+    /// <summary>The access rule for <paramref name="requires"/> (no CSRF check): null when allowed, else the refusal. The API and the dashboard both decide here.</summary>
+    internal static async Task<(int Status, string Code, string Message)?> CheckAsync(HttpContext context, Requires requires, Caller caller)
     {
         var db = context.RequestServices.GetService(typeof(ServerDb)) as ServerDb ?? throw new InvalidOperationException("no database");
         switch (requires.Level)

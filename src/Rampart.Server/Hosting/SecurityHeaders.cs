@@ -14,6 +14,12 @@ public static class SecurityHeaders
         context.Response.OnStarting(() =>
         {
             Apply(context.Response.Headers);
+            if (context.Request.Path.StartsWithSegments(Dashboard.DashboardSetup.PathBase, StringComparison.Ordinal))
+            {
+                // Dashboard pages load their own stylesheet and post forms to themselves; still no script, no framing.
+                context.Response.Headers.ContentSecurityPolicy = Dashboard.DashboardSetup.ContentSecurityPolicy;
+            }
+
             return Task.CompletedTask;
         });
         return next();

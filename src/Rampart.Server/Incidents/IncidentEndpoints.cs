@@ -79,6 +79,13 @@ internal static class IncidentEndpoints
 
     private static async Task<IResult> OpenIncidentAsync(HttpContext context, NewIncidentRequest request, string source, ServerDb db, ServerLedger ledger, BlobStore blobs, TimeProvider time, CancellationToken cancellationToken)
     {
+        var incident = await StartIncidentAsync(context, request, source, db, ledger, blobs, time, cancellationToken).ConfigureAwait(false);
+        return Results.Json(await ViewAsync(db, incident, cancellationToken).ConfigureAwait(false), statusCode: 201);
+    }
+
+    /// <summary>Opens an incident in the access-checked project of <paramref name="context"/> (the API and the dashboard).</summary>
+    internal static async Task<Incident> StartIncidentAsync(HttpContext context, NewIncidentRequest request, string source, ServerDb db, ServerLedger ledger, BlobStore blobs, TimeProvider time, CancellationToken cancellationToken)
+    {
         var project = Http.ProjectOf(context);
         var caller = Http.CallerOf(context);
         if (request.Type is null || !Playbooks.All.TryGetValue(request.Type, out var playbook))
@@ -132,7 +139,7 @@ internal static class IncidentEndpoints
 
         var sequence = await ledger.AppendAsync(record.Build(), cancellationToken).ConfigureAwait(false);
         await AddEventAsync(db, incident, caller.Display, "opened", $"opened ({source}) with playbook {playbook.Type}", sequence, time, cancellationToken).ConfigureAwait(false);
-        return Results.Json(await ViewAsync(db, incident, cancellationToken).ConfigureAwait(false), statusCode: 201);
+        return incident;
     }
 
     private static async Task<IResult> GetAsync(HttpContext context, long incident, ServerDb db, CancellationToken cancellationToken)
@@ -142,6 +149,13 @@ internal static class IncidentEndpoints
     }
 
     private static async Task<IResult> ActAsync(HttpContext context, long incident, IncidentActionRequest request, ServerDb db, ServerLedger ledger, RegistryService registry, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var row = await ActOnAsync(context, incident, request, db, ledger, registry, audit, time, cancellationToken).ConfigureAwait(false);
+        return Results.Json(await ViewAsync(db, row, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Takes an action from an incident (the API and the dashboard): checklist step, note, assignment, quarantine, revocation, key rotation.</summary>
+    internal static async Task<Incident> ActOnAsync(HttpContext context, long incident, IncidentActionRequest request, ServerDb db, ServerLedger ledger, RegistryService registry, AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
     {
         var project = Http.ProjectOf(context);
         var caller = Http.CallerOf(context);
@@ -225,7 +239,7 @@ internal static class IncidentEndpoints
         row.ChecklistJson = JsonSerializer.Serialize(checklist, Json);
         var sequence = await ledger.RegistryEventAsync(digest ?? row.RecordSubject, "incident-action", project.Name, null, null, caller.Display, $"incident {row.Id}: {text}", cancellationToken).ConfigureAwait(false);
         await AddEventAsync(db, row, caller.Display, request.Action!, text, sequence, time, cancellationToken).ConfigureAwait(false);
-        return Results.Json(await ViewAsync(db, row, cancellationToken).ConfigureAwait(false));
+        return row;
     }
 
     private static async Task<IResult> CloseAsync(HttpContext context, long incident, CloseRequest request, ServerDb db, ServerLedger ledger, TimeProvider time, CancellationToken cancellationToken)
@@ -282,6 +296,9 @@ internal static class IncidentEndpoints
             timeline,
         };
     }
+
+    /// <summary>The incident's playbook checklist with what was done, by whom and when.</summary>
+    internal static List<ChecklistItem> ChecklistOf(Incident incident) => JsonSerializer.Deserialize<List<ChecklistItem>>(incident.ChecklistJson, Json) ?? [];
 
     private static async Task<Incident> FindAsync(HttpContext context, ServerDb db, long id, CancellationToken cancellationToken)
     {
