@@ -48,7 +48,7 @@ public sealed class AlarmAndAnchorTests
     {
         var sink = new ListSink();
         await using var rig = await GatewayRig.StartAsync(Config, options: new GatewayHostOptions { AlarmSinks = [sink] });
-        foreach (var row in DetectorGatewayTests.JacobianAttack(1).Take(40))
+        foreach (var row in DetectorGatewayTests.JacobianAttack(1).Take(DetectorGatewayTests.AttackQueries))
         {
             if ((await rig.PostAsync("mallory", "/v1/models/iris:predict", JsonSerializer.Serialize(new { instances = new[] { row } }))).Status == HttpStatusCode.Forbidden)
             {

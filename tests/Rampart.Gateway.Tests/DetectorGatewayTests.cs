@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Rampart.Guard.Audit;
 using Rampart.Guard.Detectors.Drift;
+using Rampart.Guard.Detectors.Extraction;
 
 namespace Rampart.Gateway.Tests;
 
@@ -38,6 +39,17 @@ public sealed class DetectorGatewayTests
     /// <summary>Features per query: in a handful of dimensions even independent benign draws have minimum distances
     /// too skewed for PRADA's normality test (a simulation with scipy gave W down to 0.79 at 4 features, 0.94 at 16).</summary>
     internal const int Features = 16;
+
+    /// <summary>The routes below set <c>minQueries: 30</c>: PRADA's first test comes with the 30th minimum distance, and a
+    /// query's distance counts only once <see cref="ExtractionOptions.MinEarlierQueries"/> earlier queries are known.</summary>
+    internal static readonly int PradaFirstTest = new ExtractionOptions().MinEarlierQueries + 30;
+
+    /// <summary>The attacker must be refused within this many queries: PRADA's first test plus a few (on a short prefix
+    /// of the walk its Shapiro-Wilk W can sit just above delta for a query or two).</summary>
+    internal static readonly int PradaBlocksBy = PradaFirstTest + 5;
+
+    /// <summary>Enough attack queries for PRADA to test with some to spare.</summary>
+    internal static readonly int AttackQueries = PradaFirstTest + 40;
 
     /// <summary>
     /// A PRADA-style (Papernot/Jacobian augmentation) query sequence: a few seed points, then each new query is an
@@ -75,8 +87,9 @@ public sealed class DetectorGatewayTests
     }
 
     /// <summary>
-    /// The attacker is refused with RAMP-GUARD-101 once PRADA can test (31 queries), and stays refused; another
-    /// principal on the same route is unaffected (state is per principal). The benign client stays under 30 queries:
+    /// The attacker is refused with RAMP-GUARD-101 once PRADA can test (<see cref="PradaFirstTest"/> queries), and stays
+    /// refused; another principal on the same route is unaffected (state is per principal). The benign client sends one
+    /// query for every two of the attacker's, so it stays under PRADA's first test:
     /// PRADA's false-alarm rate is the detector's business (its tests replay real held-out data; on independent
     /// Gaussian queries a scipy simulation of delta 0.87 alarmed on 7-10% of 60-query clients).
     /// </summary>
@@ -90,7 +103,7 @@ public sealed class DetectorGatewayTests
         using var benign = Benign(seed).GetEnumerator();
         int? blockedAt = null;
         var i = 0;
-        foreach (var row in JacobianAttack(seed, step: step).Take(40))
+        foreach (var row in JacobianAttack(seed, step: step).Take(AttackQueries))
         {
             i++;
             if (i % 2 == 0)
@@ -110,7 +123,7 @@ public sealed class DetectorGatewayTests
             status.Should().Be(HttpStatusCode.OK, $"attack query {i} before PRADA fires");
         }
 
-        blockedAt.Should().NotBeNull().And.BeLessThanOrEqualTo(31, "PRADA tests from 30 minimum distances on");
+        blockedAt.Should().NotBeNull().And.BeLessThanOrEqualTo(PradaBlocksBy, "PRADA tests from 30 minimum distances on");
         (await rig.PostAsync("mallory", PredictPath, Rows(JacobianAttack(seed + 50).First()))).Status.Should().Be(HttpStatusCode.Forbidden, "the attacker stays refused");
         benign.MoveNext();
         (await rig.PostAsync("alice", PredictPath, Rows(benign.Current))).Status.Should().Be(HttpStatusCode.OK, "another principal is not affected");
@@ -125,7 +138,7 @@ public sealed class DetectorGatewayTests
     public async Task Prada_AnnotateAction_LetsTheQueriesThrough_AndAuditsTheAlarm()
     {
         await using var rig = await GatewayRig.StartAsync(Config("{ extraction: { minQueries: 30, action: annotate } }"));
-        foreach (var row in JacobianAttack(7).Take(40))
+        foreach (var row in JacobianAttack(7).Take(AttackQueries))
         {
             (await rig.PostAsync("mallory", PredictPath, Rows(row))).Status.Should().Be(HttpStatusCode.OK);
         }

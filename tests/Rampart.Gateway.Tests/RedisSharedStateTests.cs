@@ -86,7 +86,7 @@ public sealed class RedisSharedStateTests
         await using var rig = await GatewayRig.StartAsync(Config("{}", "{ extraction: { minQueries: 30 } }"), replicas: 2);
         int? blockedAt = null;
         var i = 0;
-        foreach (var row in DetectorGatewayTests.JacobianAttack(5).Take(40))
+        foreach (var row in DetectorGatewayTests.JacobianAttack(5).Take(DetectorGatewayTests.AttackQueries))
         {
             i++;
             var (status, json, _) = await rig.PostAsync("mallory", "/v1/models/iris:predict", JsonSerializer.Serialize(new { instances = new[] { row } }), replica: i % 2);
@@ -100,12 +100,12 @@ public sealed class RedisSharedStateTests
             status.Should().Be(HttpStatusCode.OK);
         }
 
-        blockedAt.Should().NotBeNull("each replica saw only half of the queries, Redis holds all of them").And.BeLessThanOrEqualTo(31);
+        blockedAt.Should().NotBeNull("each replica saw only half of the queries, Redis holds all of them").And.BeLessThanOrEqualTo(DetectorGatewayTests.PradaBlocksBy);
 
         // Both replicas keep refusing the client; the alarm is raised once between them (shared quiet time in Redis).
         foreach (var replica in new[] { 0, 1, 0, 1 })
         {
-            var row = DetectorGatewayTests.JacobianAttack(5).Skip(40 + replica).First();
+            var row = DetectorGatewayTests.JacobianAttack(5).Skip(DetectorGatewayTests.AttackQueries + replica).First();
             (await rig.PostAsync("mallory", "/v1/models/iris:predict", JsonSerializer.Serialize(new { instances = new[] { row } }), replica)).Status.Should().Be(HttpStatusCode.Forbidden);
         }
 
