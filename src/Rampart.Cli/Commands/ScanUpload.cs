@@ -50,7 +50,7 @@ internal sealed class ScanUpload
         ArgumentNullException.ThrowIfNull(parse);
         if (!parse.GetValue(Upload))
         {
-            var stray = new Option[] { Server, Project, Artifact, Version, Signature, Requirements, Wait }.FirstOrDefault(o => parse.GetResult(o) is not null);
+            var stray = new Option[] { Server, Project, Artifact, Version, Signature, Requirements, Wait }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
             return stray is null ? null : throw new UsageException($"{stray.Name} only goes with --upload");
         }
 
