@@ -256,7 +256,7 @@ public sealed class FuzzRunner(Scanner scanner, IReadOnlyList<FuzzSeed> seeds, F
             if (options.DumpDirectory is { } dump)
             {
                 Directory.CreateDirectory(dump);
-                File.WriteAllBytes(Path.Combine(dump, string.Create(CultureInfo.InvariantCulture, $"{options.MasterSeed}-{input.Index}-{input.Seed.FileName}")), input.Bytes);
+                File.WriteAllBytes(Path.Combine(dump, string.Create(CultureInfo.InvariantCulture, $"{options.MasterSeed}-{input.Index}-{input.Seed.FileName.Replace('/', '_')}")), input.Bytes);
             }
         }
 

@@ -182,6 +182,10 @@ public static class FuzzSeedCorpus
         var appended = new List<byte>(stateDict);
         appended.AddRange(TorchZip(evil, CompressionLevel.NoCompression, 8));
         yield return new FuzzSeed("polyglot/pickle-then-zip", "model.pkl", [.. appended]);
+
+        // The Streamlit config analyzer judges a file by its place (.streamlit/config.toml), so the seed carries that path.
+        yield return new FuzzSeed("toml/streamlit-config", ".streamlit/config.toml",
+            Encoding.UTF8.GetBytes("[server]\naddress = \"0.0.0.0\"\nport = 8501\nheadless = true\n\n[browser]\ngatherUsageStats = false\n"));
     }
 
     public static IEnumerable<FuzzSeed> Extremes()
