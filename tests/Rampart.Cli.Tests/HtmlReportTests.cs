@@ -33,6 +33,11 @@ public sealed partial class HtmlReportTests : IDisposable
     [GeneratedRegex(@"<[^>]*\s(src|srcset|data|action|formaction|background|poster|on[a-z]+)\s*=", RegexOptions.IgnoreCase)]
     private static partial Regex FetchingAttribute();
 
+    /// <summary>A CSS or SVG <c>url(...)</c> that is not a reference inside the page (the threat diagram's arrow heads are
+    /// <c>marker-end="url(#arrow)"</c>, which fetches nothing).</summary>
+    [GeneratedRegex(@"url\(\s*(?!['""]?#)", RegexOptions.IgnoreCase)]
+    private static partial Regex OutsideUrl();
+
     private static void ShouldBeInert(string html)
     {
         ActiveTag().Matches(html).Should().BeEmpty("no markup from the report may become an element");
@@ -195,6 +200,9 @@ public sealed partial class HtmlReportTests : IDisposable
             html.Should().StartWith("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n" + policy, name);
             Regex.Count(html, "Content-Security-Policy").Should().Be(1, $"{name}: one policy, in the head");
             html.Should().Contain("@media print", name).And.EndWith("</body>\n</html>\n", name);
+            html.Should().NotContain("<script", name).And.NotContain("@import", name);
+            OutsideUrl().Matches(html).Should().BeEmpty($"{name} fetches nothing through url()");
+            FetchingAttribute().Matches(html).Should().BeEmpty($"{name} fetches nothing");
         }
 
         pages["scan"].Should().Contain("&lt;script&gt;alert(1)&lt;/script&gt;");
