@@ -42,4 +42,54 @@ public sealed class MlCapabilityTests
         merged.Capable["mllib.io.load"].ChainText.Should().Be("mllib.io.load -> pickle.load");
         merged.Safe.Should().Contain(["acme.helpers.double", "mllib.io.shape"]).And.NotContain("acme.helpers.maybe");
     }
+
+    [DebianMlFact]
+    public void Generator_RederivesASampleOfTheShippedMapsMlLibrariesFromDebiansInstallation()
+    {
+        var shipped = CapabilityMap.Shipped;
+        var label = shipped.Sources.Should().ContainSingle(s => s.StartsWith(DebianLabelStart, StringComparison.Ordinal)).Subject;
+        var versions = label[DebianLabelStart.Length..^1].Split(", ").Select(p => p.Split(' ', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+        foreach (var (package, version) in versions)
+        {
+            CapabilityMapGenerator.InstalledVersion(DebianMlFactAttribute.Site, package).Should().Be(version, $"the map was generated from {package} {version}; regenerate it when the installation changes (tools/capabilities/README.md)");
+        }
+
+        var graph = new CapabilityGraph();
+        graph.AddTree(DebianMlFactAttribute.Library, null, CancellationToken.None);
+        graph.AddTree(DebianMlFactAttribute.Site, versions.Keys, CancellationToken.None);
+        var reach = graph.Solve(CancellationToken.None);
+        bool InLibraries(string name) => versions.Keys.Any(p => name.StartsWith(p + ".", StringComparison.Ordinal));
+
+        var capable = shipped.Capable.Where(e => InLibraries(e.Key)).OrderBy(e => e.Key, StringComparer.Ordinal).Where((_, i) => i % 4 == 0).ToList();
+        capable.Should().HaveCountGreaterThan(10);
+        foreach (var (name, entry) in capable)
+        {
+            entry.From.Should().Be(label);
+            reach.Should().ContainKey(name);
+            reach[name].Chains.Values.Should().ContainEquivalentOf(entry.Chain, $"{name} re-derived gives the committed chain");
+        }
+
+        var safe = shipped.Safe.Where(InLibraries).Order(StringComparer.Ordinal).Where((_, i) => i % 4 == 0).ToList();
+        safe.Should().HaveCountGreaterThan(10);
+        safe.Should().OnlyContain(n => reach.ContainsKey(n) && reach[n].IsSafe);
+    }
+
+    private const string DebianLabelStart = "debian python3.11 + dist-packages (";
+}
+
+/// <summary>A fact over Debian's python3.11 and its ML libraries in dist-packages, skipped with the reason where absent.</summary>
+public sealed class DebianMlFactAttribute : FactAttribute
+{
+    public const string Library = "/usr/lib/python3.11";
+
+    public const string Site = "/usr/lib/python3/dist-packages";
+
+    public DebianMlFactAttribute()
+    {
+        var missing = new[] { Path.Combine(Library, "os.py"), Path.Combine(Site, "joblib"), Path.Combine(Site, "dill") }.FirstOrDefault(p => !Path.Exists(p));
+        if (missing is not null)
+        {
+            Skip = $"{missing} is not on this machine (Debian's python3.11 with python3-joblib and python3-dill, which the shipped map was generated from)";
+        }
+    }
 }
