@@ -34,6 +34,31 @@ public sealed class ExamplesTests
         Directory.GetDirectories(Root).Select(Path.GetFileName).Should().BeEquivalentTo(["fraud-model-api", "rag-chatbot", "fine-tuning-pipeline"]);
     }
 
+    /// <summary>
+    /// Reports (here, in the CLI's HTML test and in the red-team example test) read the example ledgers in place while
+    /// the CLI's golden test scans examples/. A ledger in WAL mode gets -wal and -shm files beside it on every read, which
+    /// changed the golden scan in a CI run; in rollback-journal mode a read writes nothing. (A ledger Rampart creates is in
+    /// WAL mode; this one was converted with sqlite3's PRAGMA journal_mode = DELETE.)
+    /// </summary>
+    [Fact]
+    public void ExampleLedgers_UseARollbackJournal_SoReadingThemWritesNothingBeside()
+    {
+        var ledgers = Directory.GetFiles(Root, "*.db", SearchOption.AllDirectories);
+        ledgers.Should().NotBeEmpty();
+        var header = new byte[20];
+        foreach (var ledger in ledgers)
+        {
+            using (var stream = File.OpenRead(ledger))
+            {
+                stream.ReadExactly(header);
+            }
+
+            // SQLite file header: bytes 18 and 19 are the write and read format versions, 1 = rollback journal, 2 = WAL.
+            header[18].Should().Be(1, $"{ledger} must not be in WAL mode");
+            header[19].Should().Be(1, $"{ledger} must not be in WAL mode");
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Reports))]
     public async Task Regenerating_GivesTheCommittedReport(string example, string format, string file)
