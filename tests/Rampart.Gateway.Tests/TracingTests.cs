@@ -12,14 +12,19 @@ public sealed class TracingTests
     public async Task Request_IsOneTrace_ServerSpanTagged_GuardSpans_AndTheUpstreamCall()
     {
         var spans = new List<Activity>();
+
+        // The exporter hears every gateway of the test process, and other tests run gateways at the same time: this
+        // request is told apart by a model name of its own.
+        var model = $"trace-{Guid.NewGuid():N}";
         var config = DetectorGatewayTests.Config("{}", "{ secrets: redact }");
         await using (var rig = await GatewayRig.StartAsync(config, options: new GatewayHostOptions { ConfigureTracing = t => t.AddInMemoryExporter(spans) }))
         {
-            var body = JsonSerializer.Serialize(new { model = "m", messages = new[] { new { role = "user", content = "my token is hf_abcdefghijklmnopqrstuvwxyz0123456789" } } });
+            var body = JsonSerializer.Serialize(new { model, messages = new[] { new { role = "user", content = "my token is hf_abcdefghijklmnopqrstuvwxyz0123456789" } } });
             (await rig.PostAsync("alice", "/v1/chat/completions", body)).Status.Should().Be(HttpStatusCode.OK);
         }
 
-        var server = spans.Where(s => s.Kind == ActivityKind.Server && (s.GetTagItem("rampart.route") as string) == "chat").Should().ContainSingle().Subject;
+        var server = spans.Where(s => s.Kind == ActivityKind.Server && (s.GetTagItem("rampart.model") as string) == model).Should().ContainSingle().Subject;
+        server.GetTagItem("rampart.route").Should().Be("chat");
         server.GetTagItem("rampart.principal").Should().Be("alice");
         server.GetTagItem("rampart.decision").Should().Be("redact");
         (server.GetTagItem("rampart.rules") as string).Should().Contain("RAMP-GUARD-001");
