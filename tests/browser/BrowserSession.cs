@@ -75,7 +75,44 @@ internal sealed class BrowserSession : IDisposable
         element.SendKeys(text);
     }
 
-    public void Click(string css) => Find(css).Click();
+    /// <summary>
+    /// Clicks; where the element is a link or a form button (the dashboard has no script, so those always load a page),
+    /// waits until the old page is gone. Without the wait, the next Find could return an element of the old page, which
+    /// goes stale under the test's hands (seen in CI).
+    /// </summary>
+    public void Click(string css)
+    {
+        var element = Find(css);
+        var navigates = element.TagName is "a" or "button" || element.GetAttribute("type") == "submit";
+        var page = navigates ? Find("html") : null;
+        element.Click();
+        if (page is not null)
+        {
+            WaitUntilStale(page, css);
+        }
+    }
+
+    private static readonly TimeSpan NavigationTimeout = TimeSpan.FromSeconds(30);
+
+    private static void WaitUntilStale(IWebElement page, string clicked)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (waited.Elapsed < NavigationTimeout)
+        {
+            try
+            {
+                _ = page.Enabled;
+            }
+            catch (StaleElementReferenceException)
+            {
+                return;
+            }
+
+            Thread.Sleep(50);
+        }
+
+        throw new TimeoutException($"clicking '{clicked}' loaded no new page within {NavigationTimeout.TotalSeconds} s");
+    }
 
     public string Title => _driver.Title;
 
