@@ -16,10 +16,21 @@ public sealed record DuplicateGroup(IReadOnlyList<long> Rows, IReadOnlyList<long
 /// of the label. Memory is one small entry per distinct row up to a limit; past it, only copies of rows already
 /// tracked are recognised (and the result says so). A group whose rows carry different labels is a conflict.
 /// </summary>
+/// <remarks>
+/// Most rows of a real dataset are distinct, so a distinct row costs one struct in the dictionary (first row, line,
+/// count, label) and nothing else; the lists of a group are made when its first copy arrives. Label strings are
+/// shared through a small table, so a million rows labelled "0" hold one "0". At the default limit of 2 million
+/// distinct rows this keeps the table near 100 MB instead of the ~680 MB that an object with three lists per row took
+/// (measured by bench/data/run.sh on a 1 GB CSV).
+/// </remarks>
 public sealed class ExactDuplicates(int trackingLimit, int labelColumn)
 {
     private const int KeepRows = 24;
-    private readonly Dictionary<ulong, Entry> _entries = [];
+    private const int KeepLabels = 8;
+    private const int MaxSharedLabels = 4096;
+    private readonly Dictionary<ulong, Slot> _entries = [];
+    private readonly List<Copies> _copies = [];
+    private readonly Dictionary<string, string> _labels = new(StringComparer.Ordinal);
 
     /// <summary>Whether rows went untracked because the limit was reached.</summary>
     public bool Saturated { get; private set; }
@@ -28,6 +39,7 @@ public sealed class ExactDuplicates(int trackingLimit, int labelColumn)
 
     public void Add(string?[] values, long row, long line)
     {
+        ArgumentNullException.ThrowIfNull(values);
         var inputs = new XxHash64();
         var separator = "\u001f"u8;
         for (var i = 0; i < values.Length; i++)
@@ -47,9 +59,9 @@ public sealed class ExactDuplicates(int trackingLimit, int labelColumn)
         }
 
         var key = inputs.GetCurrentHashAsUInt64();
-        var label = labelColumn >= 0 ? values[labelColumn] ?? string.Empty : null;
-        ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, key);
-        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
+        var label = labelColumn >= 0 ? Shared(labelColumn < values.Length ? values[labelColumn] ?? string.Empty : string.Empty) : null;
+        ref var slot = ref CollectionsMarshal.GetValueRefOrNullRef(_entries, key);
+        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref slot))
         {
             if (_entries.Count >= trackingLimit)
             {
@@ -57,33 +69,67 @@ public sealed class ExactDuplicates(int trackingLimit, int labelColumn)
                 return;
             }
 
-            _entries[key] = new Entry(row, line, label);
+            _entries[key] = new Slot { Row = row, Line = line, Count = 1, Label = label, Copies = -1 };
             return;
         }
 
         DuplicateRows++;
-        entry.Add(row, line, label);
+        slot.Count++;
+        if (slot.Copies < 0)
+        {
+            slot.Copies = _copies.Count;
+            _copies.Add(new Copies(slot.Row, slot.Line, slot.Label));
+        }
+
+        _copies[slot.Copies].Add(row, line, label);
     }
 
     /// <summary>Groups with at least two rows, largest first.</summary>
     public IReadOnlyList<DuplicateGroup> Groups() =>
-        [.. _entries.Values.Where(e => e.Count > 1).OrderByDescending(e => e.Count).ThenBy(e => e.Rows[0])
-            .Select(e => new DuplicateGroup(e.Rows, e.Lines, e.Count, e.Labels ?? []))];
+        [.. _entries.Values.Where(e => e.Copies >= 0).OrderByDescending(e => e.Count).ThenBy(e => e.Row)
+            .Select(e =>
+            {
+                var group = _copies[e.Copies];
+                return new DuplicateGroup(group.Rows, group.Lines, e.Count, group.Labels ?? []);
+            })];
 
-    private sealed class Entry
+    private string Shared(string label)
     {
-        public Entry(long row, long line, string? label)
+        if (_labels.TryGetValue(label, out var shared))
+        {
+            return shared;
+        }
+
+        if (_labels.Count < MaxSharedLabels)
+        {
+            _labels[label] = label;
+        }
+
+        return label;
+    }
+
+    /// <summary>One distinct row: where it was first seen, how often, and (once copied) its group's lists.</summary>
+    private struct Slot
+    {
+        public long Row;
+        public long Line;
+        public long Count;
+        public string? Label;
+        public int Copies;
+    }
+
+    /// <summary>The rows and labels of a group that has copies: the first rows, and the first distinct labels.</summary>
+    private sealed class Copies
+    {
+        public Copies(long row, long line, string? label)
         {
             Rows.Add(row);
             Lines.Add(line);
-            Count = 1;
             if (label is not null)
             {
                 Labels = [label];
             }
         }
-
-        public long Count { get; private set; }
 
         public List<long> Rows { get; } = [];
 
@@ -93,18 +139,16 @@ public sealed class ExactDuplicates(int trackingLimit, int labelColumn)
 
         public void Add(long row, long line, string? label)
         {
-            Count++;
             if (Rows.Count < KeepRows)
             {
                 Rows.Add(row);
                 Lines.Add(line);
             }
 
-            if (label is not null && Labels is not null && Labels.Count < 8 && !Labels.Contains(label, StringComparer.Ordinal))
+            if (label is not null && Labels is not null && Labels.Count < KeepLabels && !Labels.Contains(label, StringComparer.Ordinal))
             {
                 Labels.Add(label);
             }
         }
     }
-
 }
