@@ -229,6 +229,16 @@ public sealed class SingleSignOnTests
         FluentActions.Invoking(() => OidcOptions.Load(typo, _ => null)).Should().Throw<ArgumentException>();
     }
 
+    [Fact]
+    public async Task TheServerCommand_RefusesABadOidcFile_WithAUsageError_BeforeListening()
+    {
+        using var temp = new Rampart.TestKit.TempDirectory();
+        File.WriteAllText(temp.File("oidc.json"), """{"authority":"http://idp.example","clientId":"c"}""");
+        var (exit, _, error) = await RampartProcess.RunAsync(null, temp.Path, "server", "--data", "data", "--listen", "http://127.0.0.1:0", "--oidc", "oidc.json");
+        exit.Should().Be(3, error);
+        error.Should().Contain("https").And.NotContain("   at ");
+    }
+
     private static Task<TestServer> StartAsync(TestIdentityProvider idp, bool trustIdpMfa = false) =>
         TestServer.StartAsync(configure: o => o with { Oidc = idp.Options(Mappings, trustIdpMfa) });
 
