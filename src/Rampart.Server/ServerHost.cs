@@ -147,7 +147,7 @@ public sealed class ServerHost : IAsyncDisposable
             o.Password.RequireDigit = false;
             o.User.RequireUniqueEmail = false;
         }).AddEntityFrameworkStores<ServerDb>();
-        services.AddAuthentication(PolicyScheme)
+        var authentication = services.AddAuthentication(PolicyScheme)
             .AddPolicyScheme(PolicyScheme, null, o => o.ForwardDefaultSelector = context =>
                 context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? TokenAuthenticationHandler.SchemeName : AuthEndpoints.CookieScheme)
             .AddCookie(AuthEndpoints.CookieScheme, o =>
@@ -165,6 +165,11 @@ public sealed class ServerHost : IAsyncDisposable
                 o.Events.OnValidatePrincipal = ValidateSessionAsync;
             })
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);
+        if (options.Oidc is { } sso)
+        {
+            AuthEndpoints.AddSingleSignOn(authentication, sso);
+        }
+
         services.AddOpenApi("v1");
         Dashboard.DashboardSetup.AddDashboard(services);
 

@@ -14,9 +14,10 @@ internal static class ServerCommand
         var db = new Option<string?>("--db") { Description = "PostgreSQL for metadata and ledger (postgres://user@host:port/db); default SQLite in the data folder.", HelpName = "URL" };
         var advisories = new Option<string?>("--advisories") { Description = "OSV database for the audit of attached requirement files.", HelpName = "FILE" };
         var maxUpload = new Option<long>("--max-upload-bytes") { Description = "Largest version accepted.", DefaultValueFactory = _ => 16L << 30 };
+        var oidc = new Option<string?>("--oidc") { Description = "OpenID Connect single sign-on configuration (JSON, docs/server.md); the client secret comes from the file or variable it names.", HelpName = "FILE" };
         var command = new Command("server", "Run the shared platform: model and dataset registry with quarantine and approvals, accounts with MFA and RBAC, incidents, REST API.")
         {
-            data, listen, db, advisories, maxUpload,
+            data, listen, db, advisories, maxUpload, oidc,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -33,6 +34,11 @@ internal static class ServerCommand
             ServerHost host;
             try
             {
+                if (parse.GetValue(oidc) is { } oidcFile)
+                {
+                    options = options with { Oidc = Rampart.Server.Identity.OidcOptions.Load(Path.GetFullPath(oidcFile, environment.CurrentDirectory), Environment.GetEnvironmentVariable) };
+                }
+
                 host = await ServerHost.StartAsync(options, cancellationToken).ConfigureAwait(false);
             }
             catch (ArgumentException e)

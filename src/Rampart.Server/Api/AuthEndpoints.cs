@@ -2,11 +2,14 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Rampart.Server.Data;
 using Rampart.Server.Hosting;
 using Rampart.Server.Identity;
@@ -38,6 +41,155 @@ internal static class AuthEndpoints
         api.Map("GET", "/tokens", Requires.Session, ListTokensAsync);
         api.Map("POST", "/tokens", Requires.Session, CreateTokenAsync);
         api.Map("DELETE", "/tokens/{token}", Requires.Session, RevokeTokenAsync);
+        if (api.ServiceProvider.GetRequiredService<ServerOptions>().Oidc is not null)
+        {
+            // Only with single sign-on configured: without it the server answers strangers on health and login alone.
+            api.Map("GET", "/auth/sso", Requires.Anonymous, StartSso);
+            api.Map("POST", "/account/mfa/verify", Requires.Session, VerifyAsync);
+        }
+    }
+
+    /// <summary>Where the dashboard's sign-in page lives (SSO failures and the TOTP step go there).</summary>
+    internal const string SignInPage = "/ui/sign-in";
+
+    /// <summary>Only a path inside the dashboard: never another site, never "//host" or "/\host".</summary>
+    internal static bool IsLocalReturn(string? next) =>
+        next is { Length: > 1 and <= 2000 } && next.StartsWith("/ui/", StringComparison.Ordinal) && !next.Contains('\\', StringComparison.Ordinal) && !next.Any(char.IsControl);
+
+    /// <summary>
+    /// The OpenID Connect handler for <paramref name="sso"/>: authorization code flow with PKCE; state, nonce,
+    /// signature, issuer, audience and lifetime are the handler's own checks at their defaults. Its callback never
+    /// signs anyone in by itself: <see cref="CompleteSsoAsync"/> maps the identity to a local account and issues the
+    /// same session a password login gets.
+    /// </summary>
+    internal static void AddSingleSignOn(AuthenticationBuilder authentication, OidcOptions sso)
+    {
+        sso.Validate();
+        authentication.AddOpenIdConnect(SingleSignOn.Scheme, sso.DisplayName, o =>
+        {
+            o.Authority = sso.Authority;
+            o.ClientId = sso.ClientId;
+            o.ClientSecret = sso.ClientSecret;
+            o.ResponseType = OpenIdConnectResponseType.Code;
+            o.ResponseMode = OpenIdConnectResponseMode.Query;
+            o.UsePkce = true;
+            o.CallbackPath = OidcOptions.CallbackPath;
+            o.SignInScheme = CookieScheme;
+            o.SaveTokens = false;
+            o.MapInboundClaims = false;
+            o.GetClaimsFromUserInfoEndpoint = false;
+            o.DisableTelemetry = true;
+
+            // Validate() allows an http authority only for a loopback IdP with the test switch on.
+            o.RequireHttpsMetadata = !sso.AllowInsecureLoopback;
+            o.Scope.Clear();
+            foreach (var scope in sso.Scopes)
+            {
+                o.Scope.Add(scope);
+            }
+
+            o.TokenValidationParameters.NameClaimType = sso.UserNameClaim;
+
+            // The handler drops "iss" and "acr" from the principal by default; the account key needs the issuer and the MFA rule may read acr.
+            o.ClaimActions.Remove("iss");
+            o.ClaimActions.Remove("acr");
+            o.Events.OnRedirectToIdentityProvider = context =>
+            {
+                if (sso.PublicUrl is { } origin)
+                {
+                    context.ProtocolMessage.RedirectUri = origin.TrimEnd('/') + OidcOptions.CallbackPath;
+                }
+
+                return Task.CompletedTask;
+            };
+            o.Events.OnTicketReceived = context => CompleteSsoAsync(context, sso);
+            o.Events.OnRemoteFailure = SsoFailedAsync;
+        });
+    }
+
+    private static IResult StartSso(string? next) =>
+        Results.Challenge(new AuthenticationProperties { RedirectUri = IsLocalReturn(next) ? next : "/ui/" }, [SingleSignOn.Scheme]);
+
+    private static async Task CompleteSsoAsync(TicketReceivedContext context, OidcOptions sso)
+    {
+        context.HandleResponse();
+        var http = context.HttpContext;
+        var services = http.RequestServices;
+        var db = services.GetRequiredService<ServerDb>();
+        var audit = services.GetRequiredService<AuditTrail>();
+        var outcome = await SingleSignOn.ProvisionAsync(http, context.Principal!, sso, services.GetRequiredService<UserManager<ServerUser>>(), db, audit, services.GetRequiredService<TimeProvider>(), http.RequestAborted).ConfigureAwait(false);
+        if (outcome.User is not { } user)
+        {
+            var who = context.Principal?.FindFirstValue(sso.UserNameClaim) ?? context.Principal?.FindFirstValue("sub") ?? "";
+            await audit.WriteAsync(db, http, who, "login.failed", detail: "sso: " + outcome.Detail, cancellationToken: http.RequestAborted).ConfigureAwait(false);
+            http.Response.Redirect(SignInPage + "?sso=refused");
+            return;
+        }
+
+        await SignInAsync(http, user, outcome.Mfa).ConfigureAwait(false);
+        await audit.WriteAsync(db, http, user.UserName!, "login", detail: outcome.Mfa ? "sso+idp-mfa" : "sso", cancellationToken: http.RequestAborted).ConfigureAwait(false);
+        var next = IsLocalReturn(context.ReturnUri) ? context.ReturnUri! : "/ui/";
+        if (!outcome.Mfa && user.TotpEnabled)
+        {
+            next = SignInPage + "?step=totp&next=" + Uri.EscapeDataString(next);
+        }
+
+        // A page that moves on by itself rather than a redirect: the session cookie is SameSite=Strict, and a browser
+        // does not send it on a redirect chain that began at the IdP, but does on a navigation this page starts.
+        var encoded = System.Text.Encodings.Web.HtmlEncoder.Default.Encode(next);
+        http.Response.StatusCode = 200;
+        http.Response.ContentType = "text/html; charset=utf-8";
+        await http.Response.WriteAsync($"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={encoded}\"><title>Signed in</title></head><body><p>Signed in. <a href=\"{encoded}\">Continue</a></p></body></html>", http.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>A refused callback (bad signature, issuer, audience, nonce, state, expired token, IdP error): audited like a failed login.</summary>
+    private static async Task SsoFailedAsync(RemoteFailureContext context)
+    {
+        context.HandleResponse();
+        var http = context.HttpContext;
+        var db = http.RequestServices.GetRequiredService<ServerDb>();
+        var audit = http.RequestServices.GetRequiredService<AuditTrail>();
+        var reason = context.Failure?.Message ?? "unknown";
+        await audit.WriteAsync(db, http, "", "login.failed", detail: "sso: " + (reason.Length > 500 ? reason[..500] : reason), cancellationToken: http.RequestAborted).ConfigureAwait(false);
+        http.Response.Redirect(SignInPage + "?sso=failed");
+    }
+
+    private static async Task<IResult> VerifyAsync(HttpContext context, CodeRequest request, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, ServerOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var csrf = await VerifySessionTotpAsync(context, request.Code, users, db, audit, protection, options, time, cancellationToken).ConfigureAwait(false);
+        return csrf is null ? ApiErrors.Result(400, "invalid_code", "that code is not valid now") : Results.Json(new { mfa = true, csrfToken = csrf });
+    }
+
+    /// <summary>
+    /// The TOTP step of a session that signed in without one (single sign-on whose MFA claim is not trusted): a valid
+    /// code, once only, re-issues the session as one that passed MFA. Failures count towards lockout.
+    /// </summary>
+    internal static async Task<string?> VerifySessionTotpAsync(HttpContext context, string? code, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, ServerOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = Http.CallerOf(context);
+        var user = await users.FindByIdAsync(caller.UserId).ConfigureAwait(false) ?? throw new ApiException(401, "unauthenticated", "sign in again");
+        if (!user.TotpEnabled)
+        {
+            throw ApiException.Conflict("this account has no TOTP enrolled; enrol it (POST /api/v1/account/mfa/enroll)");
+        }
+
+        var step = TotpCodes.Verify(Secret(protection, user), code, user.TotpLastStep, time.GetUtcNow());
+        if (step is null)
+        {
+            await Lockout.FailedAsync(db, user, options, cancellationToken).ConfigureAwait(false);
+            await audit.WriteAsync(db, context, caller.UserName, "login.failed", detail: "wrong or reused code (session step-up)", cancellationToken: cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        user.TotpLastStep = step.Value;
+        if (!(await users.UpdateAsync(user).ConfigureAwait(false)).Succeeded)
+        {
+            return null;
+        }
+
+        var csrf = await SignInAsync(context, user, mfa: true).ConfigureAwait(false);
+        await audit.WriteAsync(db, context, caller.UserName, "login.mfa", detail: "totp step-up", cancellationToken: cancellationToken).ConfigureAwait(false);
+        return csrf;
     }
 
     private static async Task<IResult> LoginAsync(HttpContext context, LoginRequest request, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, ServerOptions options, TimeProvider time, CancellationToken cancellationToken)
@@ -146,7 +298,11 @@ internal static class AuthEndpoints
         var caller = Http.CallerOf(context);
         var user = await db.Users.FirstAsync(u => u.Id == caller.UserId, cancellationToken).ConfigureAwait(false);
         var roles = await (from m in db.Memberships join p in db.Projects on m.ProjectId equals p.Id where m.UserId == caller.UserId orderby p.Name select new { project = p.Name, role = m.Role }).ToListAsync(cancellationToken).ConfigureAwait(false);
-        return Results.Json(new { user = user.UserName, serverAdmin = user.IsServerAdmin, mfaEnrolled = user.TotpEnabled, mfa = caller.MfaPassed, token = caller.TokenId, roles });
+        var sso = await SingleSignOn.IsSsoManagedAsync(db, user.Id, cancellationToken).ConfigureAwait(false);
+
+        // The session's CSRF token, for sessions that did not come from the JSON login (single sign-on); not readable cross-origin (no CORS).
+        var csrf = caller.IsToken ? null : context.User.FindFirst(ServerClaims.Csrf)?.Value;
+        return Results.Json(new { user = user.UserName, serverAdmin = user.IsServerAdmin, mfaEnrolled = user.TotpEnabled, mfa = caller.MfaPassed, token = caller.TokenId, ssoManaged = sso, csrfToken = csrf, roles });
     }
 
     private static async Task<IResult> EnrollAsync(HttpContext context, UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, CancellationToken cancellationToken)

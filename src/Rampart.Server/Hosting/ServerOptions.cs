@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Rampart.Server.Identity;
 
 namespace Rampart.Server.Hosting;
-
-/// <summary>Optional OpenID Connect single sign-on (docs/server.md): accounts are matched by e-mail, then by user name.</summary>
-public sealed record OidcOptions(string Authority, string ClientId, string? ClientSecret);
 
 /// <summary>How `rampart server` runs: where it keeps its data, which database, limits.</summary>
 public sealed record ServerOptions
@@ -41,6 +39,7 @@ public sealed record ServerOptions
     /// <summary>OSV database for the audit of attached requirement files; null skips advisories (the verdict says so).</summary>
     public string? AdvisoryDatabase { get; init; }
 
+    /// <summary>Optional OpenID Connect single sign-on (docs/server.md, "Single sign-on"); null: local accounts only.</summary>
     public OidcOptions? Oidc { get; init; }
 
     public TimeProvider Time { get; init; } = TimeProvider.System;

@@ -8,19 +8,41 @@ using Rampart.Server.Identity;
 
 namespace Rampart.Server.Dashboard.Pages;
 
-/// <summary>Password and TOTP code, checked by the API's own sign-in (lockout, replay, audit, a fresh session).</summary>
+/// <summary>
+/// Password and TOTP code, checked by the API's own sign-in (lockout, replay, audit, a fresh session); with single
+/// sign-on configured also a "Sign in with ..." button, the IdP's refusals, and the TOTP step of an SSO session
+/// whose MFA claim is not trusted.
+/// </summary>
 [DashboardAccess(AccessLevel.Anonymous)]
 public sealed class SignInModel(UserManager<ServerUser> users, ServerDb db, AuditTrail audit, IDataProtectionProvider protection, ServerOptions options, TimeProvider time) : DashboardPage
 {
     [BindProperty(SupportsGet = true)]
     public string? Next { get; set; }
 
+    /// <summary>"failed" (the IdP's answer did not pass the checks) or "refused" (no account could be given).</summary>
+    [BindProperty(SupportsGet = true, Name = "sso")]
+    public string? SsoResult { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? Step { get; set; }
+
     public string? Error { get; private set; }
 
     public string? UserName { get; private set; }
 
+    public string? SsoName => options.Oidc?.DisplayName;
+
+    /// <summary>A signed-in session that still needs its TOTP code (single sign-on without a trusted MFA claim).</summary>
+    public bool TotpStep => Step == "totp" && Caller.From(User) is { MfaPassed: false, IsToken: false };
+
     public void OnGet()
     {
+        Error = SsoResult switch
+        {
+            "failed" => "Single sign-on failed: the identity provider's answer did not pass the checks.",
+            "refused" => "Single sign-on gave no account here (see the audit log, or ask an administrator).",
+            _ => null,
+        };
     }
 
     public async Task<IActionResult> OnPostAsync(string? userName, string? password, string? code, CancellationToken cancellationToken)
@@ -35,10 +57,37 @@ public sealed class SignInModel(UserManager<ServerUser> users, ServerDb db, Audi
             return Page();
         }
 
-        return LocalRedirect(IsLocal(Next) ? Next! : DashboardSetup.PathBase + "/");
+        return LocalRedirect(AuthEndpoints.IsLocalReturn(Next) ? Next! : DashboardSetup.PathBase + "/");
     }
 
-    /// <summary>Only a path inside the dashboard: never another site, never "//host" or "/\host".</summary>
-    private static bool IsLocal(string? next) =>
-        next is { Length: > 1 and <= 2000 } && next.StartsWith(DashboardSetup.PathBase + "/", StringComparison.Ordinal) && !next.Contains('\\', StringComparison.Ordinal) && !next.Any(char.IsControl);
+    /// <summary>The TOTP step of a session that signed in through the IdP (the API's own step-up: replay and lockout apply).</summary>
+    public async Task<IActionResult> OnPostTotpAsync(string? code, CancellationToken cancellationToken)
+    {
+        Step = "totp";
+        if (Caller.From(User) is not { IsToken: false })
+        {
+            return Redirect(DashboardSetup.PathBase + "/sign-in");
+        }
+
+        string? csrf;
+        try
+        {
+            csrf = await AuthEndpoints.VerifySessionTotpAsync(HttpContext, code?.Trim(), users, db, audit, protection, options, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ApiException e)
+        {
+            Error = e.Message;
+            Response.StatusCode = e.Status;
+            return Page();
+        }
+
+        if (csrf is null)
+        {
+            Error = "That code is not valid now.";
+            Response.StatusCode = 401;
+            return Page();
+        }
+
+        return LocalRedirect(AuthEndpoints.IsLocalReturn(Next) ? Next! : DashboardSetup.PathBase + "/");
+    }
 }
