@@ -16,7 +16,7 @@ public sealed class RealDataTests(ITestOutputHelper output)
     public void LabelNoise_DigitsWithFlippedLabels_FindsMostFlipsWithFewFalseAlarms()
     {
         using var temp = new TempDirectory();
-        var clean = DebianPython.ExportSklearn("load_digits", temp.File("digits.csv"));
+        var clean = SklearnDatasets.Export("load_digits", temp.File("digits.csv"));
         foreach (var (rate, minPrecision, minRecall) in new[] { (0.02, 0.3, 0.6), (0.05, 0.5, 0.6), (0.10, 0.6, 0.6) })
         {
             var table = new CsvTable(clean);
@@ -41,7 +41,7 @@ public sealed class RealDataTests(ITestOutputHelper output)
         using var temp = new TempDirectory();
         foreach (var name in new[] { "load_wine", "load_breast_cancer", "load_iris" })
         {
-            var table = new CsvTable(DebianPython.ExportSklearn(name, temp.File(name + ".csv")));
+            var table = new CsvTable(SklearnDatasets.Export(name, temp.File(name + ".csv")));
             var flipped = table.FlipLabels(0.05, seed: 3);
             var result = DatasetScanner.Scan(table.Write(temp.File(name + "-noisy.csv")));
             var found = result.LabelIssues.Select(i => i.Row).ToHashSet();
@@ -56,7 +56,7 @@ public sealed class RealDataTests(ITestOutputHelper output)
     public void Trigger_DigitsWithStampedCornerPixels_IsFoundAsOnePattern()
     {
         using var temp = new TempDirectory();
-        var table = new CsvTable(DebianPython.ExportSklearn("load_digits", temp.File("digits.csv")));
+        var table = new CsvTable(SklearnDatasets.Export("load_digits", temp.File("digits.csv")));
         var label = table.Column("label");
         var corners = new[] { "pixel_0_0", "pixel_0_7", "pixel_7_0", "pixel_7_7" }.Select(table.Column).ToArray();
         corners.Should().NotContain(-1);
@@ -92,7 +92,7 @@ public sealed class RealDataTests(ITestOutputHelper output)
     public void Clean_Iris_HasNoTriggerNoPersonalData()
     {
         using var temp = new TempDirectory();
-        var result = DatasetScanner.Scan(DebianPython.ExportSklearn("load_iris", temp.File("iris.csv")));
+        var result = DatasetScanner.Scan(SklearnDatasets.Export("load_iris", temp.File("iris.csv")));
         result.Triggers.Should().BeEmpty();
         result.PersonalData.Should().BeEmpty();
         result.Findings.Should().NotContain(f => f.RuleId == DataRules.BackdoorTrigger || f.RuleId == DataRules.PersonalData);
@@ -102,7 +102,7 @@ public sealed class RealDataTests(ITestOutputHelper output)
     public void PersonalData_PlantedInWine_ColumnsFoundWithRows()
     {
         using var temp = new TempDirectory();
-        var table = new CsvTable(DebianPython.ExportSklearn("load_wine", temp.File("wine.csv")));
+        var table = new CsvTable(SklearnDatasets.Export("load_wine", temp.File("wine.csv")));
         table.Columns.Insert(0, "contact");
         table.Columns.Insert(1, "owner");
         table.Columns.Insert(2, "note");

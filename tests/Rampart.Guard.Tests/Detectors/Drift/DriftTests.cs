@@ -74,7 +74,7 @@ public sealed class DriftTests
             shifted["worst texture"] = shifted["worst texture"] + shifted["worst texture"].std()
             shifted.to_csv(out + "/shifted.csv", index=False)
             """;
-        var (code, _, stderr) = DebianPython.Run($"- {temp.Path}", Script);
+        var (code, _, stderr) = DebianPython.Run(["-", temp.Path], Script);
         code.Should().Be(0, stderr);
         var reference = DataProfile.Build(TableReader.Read(Path.Combine(temp.Path, "train.csv")), "target");
         reference.Features.Should().HaveCount(31);

@@ -1,49 +1,16 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Rampart.Guard.Detectors.Drift;
 using Rampart.Guard.Detectors.Extraction;
 using Rampart.Guard.Pipeline;
 using Rampart.Text.Statistics;
+using Rampart.TestKit;
 
 namespace Rampart.Guard.Tests.Detectors.Extraction;
 
 /// <summary>Runs only where Debian's /usr/bin/python3 with numpy, scipy and scikit-learn exists; otherwise skipped with the reason.</summary>
-public sealed class DebianSklearnFactAttribute : FactAttribute
-{
-    public DebianSklearnFactAttribute()
-    {
-        if (!DebianPython.Available.Value)
-        {
-            Skip = "Debian's /usr/bin/python3 with numpy, scipy and scikit-learn is not available on this machine";
-        }
-    }
-}
-
-internal static class DebianPython
-{
-    public const string Path = "/usr/bin/python3";
-
-    public static readonly Lazy<bool> Available = new(() => File.Exists(Path) && Run("-c \"import numpy, scipy, sklearn\"", "").Code == 0);
-
-    public static (int Code, string Stdout, string Stderr) Run(string arguments, string stdin)
-    {
-        using var process = Process.Start(new ProcessStartInfo(Path, arguments)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        process.StandardInput.Write(stdin);
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr);
-    }
-}
+public sealed class DebianSklearnFactAttribute() : DebianPythonFactAttribute("numpy", "scipy", "sklearn");
 
 public sealed class ExtractionCheckTests
 {
@@ -65,7 +32,7 @@ public sealed class ExtractionCheckTests
     public async Task Prada_ScriptedJacobianAttackOnSklearnModel_IsBlockedWithin66Queries_And200BenignClientsAreNot()
     {
         var script = File.ReadAllText(Path.Combine(Rampart.TestKit.RepositoryPaths.Root, "tests", "Rampart.Guard.Tests", "Detectors", "Extraction", "extraction_attack.py"));
-        var (code, stdout, stderr) = DebianPython.Run("-", script);
+        var (code, stdout, stderr) = DebianPython.Run(["-"], script);
         code.Should().Be(0, stderr);
         using var doc = JsonDocument.Parse(stdout);
         var root = doc.RootElement;
@@ -198,7 +165,7 @@ public sealed class ExtractionCheckTests
             new double[] { 5, 1, 9 },
         };
         var json = JsonSerializer.Serialize(samples);
-        var (code, stdout, stderr) = DebianPython.Run("-c \"import json,sys; from scipy.stats import shapiro; print(json.dumps([float(shapiro(s).statistic) for s in json.load(sys.stdin)]))\"", json);
+        var (code, stdout, stderr) = DebianPython.Run(["-c", "import json,sys; from scipy.stats import shapiro; print(json.dumps([float(shapiro(s).statistic) for s in json.load(sys.stdin)]))"], json);
         code.Should().Be(0, stderr);
         var expected = JsonSerializer.Deserialize<double[]>(stdout)!;
         for (var i = 0; i < samples.Count; i++)
