@@ -153,4 +153,75 @@ public sealed class AuditCommandTests : IDisposable
         var run = await CliRunner.RunAsync(["audit", Project("numpy\n"), "--no-advisories", "--db", "x.db"]);
         run.ExitCode.Should().Be(ExitCodes.UsageError);
     }
+
+    private const string MarkedRequirements = "accesscontrol==5.1 ; sys_platform == \"win32\"\nevil-ml-helper==0.1 ; python_version < \"3.9\"\nnumpy==1.26.4\n";
+
+    [Theory]
+    [InlineData(null, true, true)]
+    [InlineData("sys_platform=linux", false, true)]
+    [InlineData("sys_platform=win32", true, true)]
+    [InlineData("python_version=3.11,sys_platform=linux", false, false)]
+    [InlineData("python_full_version=3.8.10,sys_platform=win32", true, true)]
+    [InlineData("python_version=3.12 sys_platform=linux", false, false)]
+    public async Task Audit_TargetOnTheCommandLine_DecidesWhichMarkedPinsAreChecked(string? target, bool accessControlChecked, bool evilChecked)
+    {
+        string[] args = ["audit", Project(MarkedRequirements), "--db", Database(), "--format", "json"];
+        if (target is not null)
+        {
+            // Several assignments in one --target (comma-separated) or one --target each.
+            args = [.. args, .. target.Split(' ').SelectMany(t => new[] { "--target", t })];
+        }
+
+        var run = await CliRunner.RunAsync(args);
+
+        run.Stderr.Should().BeEmpty();
+        using var report = System.Text.Json.JsonDocument.Parse(run.Stdout);
+        var findings = report.RootElement.GetProperty("findings").EnumerateArray().ToList();
+        string Rule(System.Text.Json.JsonElement f) => f.GetProperty("ruleId").GetString()!;
+        string Message(System.Text.Json.JsonElement f) => f.GetProperty("message").GetString()!;
+        findings.Any(f => Rule(f) == "RAMP-DEP-001" && Message(f).Contains("GHSA-test-0001", StringComparison.Ordinal)).Should().Be(accessControlChecked, run.Stdout);
+        findings.Any(f => Rule(f) == "RAMP-DEP-002").Should().Be(evilChecked, run.Stdout);
+        var notForTarget = findings.Where(f => Rule(f) == "RAMP-DEP-012").Select(Message).ToList();
+        if (!accessControlChecked)
+        {
+            notForTarget.Should().ContainSingle(m => m.Contains("accesscontrol", StringComparison.OrdinalIgnoreCase), "a pin ruled out is listed, not skipped silently");
+        }
+
+        run.ExitCode.Should().Be(accessControlChecked || evilChecked ? ExitCodes.Findings : ExitCodes.Clean, "a pin ruled out is listed at severity info");
+    }
+
+    [Fact]
+    public async Task Audit_TargetOnTheCommandLine_ReplacesThePolicysTarget()
+    {
+        var policy = Path.Combine(_temp.Path, "rampart.yaml");
+        await File.WriteAllTextAsync(policy, "version: 1\ndependencies:\n  target:\n    sys_platform: win32\n    python_version: \"3.8\"\n");
+        var project = Project(MarkedRequirements);
+        var db = Database();
+
+        var byPolicy = await CliRunner.RunAsync(["audit", project, "--db", db, "--format", "json", "--policy", policy]);
+        var byCli = await CliRunner.RunAsync(["audit", project, "--db", db, "--format", "json", "--policy", policy, "--target", "sys_platform=linux"]);
+
+        byPolicy.Stdout.Should().Contain("GHSA-test-0001").And.Contain("MAL-2026-0001");
+        byCli.Stdout.Should().NotContain("GHSA-test-0001", "the command line's sys_platform wins");
+        byCli.Stdout.Should().Contain("MAL-2026-0001", "python_version is open again: the command line's target replaces the policy's as a whole");
+    }
+
+    [Theory]
+    [InlineData("python_version", "is not NAME=VALUE")]
+    [InlineData("=3.11", "is not NAME=VALUE")]
+    [InlineData("pyversion=3.11", "'pyversion' is not a PEP 508 marker variable")]
+    [InlineData("sys.platform=linux", "'sys.platform' is not a PEP 508 marker variable")]
+    [InlineData("sys_platform=", "'sys_platform' has no value")]
+    [InlineData("python_version=three", "'three' is not a version")]
+    [InlineData("python_full_version=3.11.x", "'3.11.x' is not a version")]
+    [InlineData("sys_platform=linux,,python_version=3.11", "empty assignment")]
+    [InlineData("sys_platform=linux,sys_platform=win32", "sys_platform is given twice")]
+    public async Task Audit_BadTarget_UsageErrorWithAClearMessage(string target, string message)
+    {
+        var run = await CliRunner.RunAsync(["audit", Project(MarkedRequirements), "--no-advisories", "--target", target]);
+
+        run.ExitCode.Should().Be(ExitCodes.UsageError);
+        run.Stderr.Should().Contain("--target").And.Contain(message).And.NotContain("   at ").And.NotContain("Exception");
+        run.Stdout.Should().BeEmpty("nothing is audited with a target that could not be read");
+    }
 }

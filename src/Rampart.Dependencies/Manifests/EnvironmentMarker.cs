@@ -359,6 +359,70 @@ public sealed class MarkerEnvironment
         return new MarkerEnvironment(builder.ToImmutable());
     }
 
+    /// <summary>The marker variables whose values are versions (checked as PEP 440 versions when given on the command line).</summary>
+    private static readonly string[] VersionVariables = ["python_version", "python_full_version", "implementation_version"];
+
+    /// <summary>
+    /// Reads a target written on the command line (rampart audit --target): "name=value" assignments separated by commas,
+    /// in one or several texts ("python_version=3.11,sys_platform=linux"). The names are those of the policy's
+    /// dependencies.target (packaging's canonical marker variables); a version variable must hold a PEP 440 version.
+    /// False with a message naming the first bad assignment: no "=", an unknown variable, an empty value, a version that
+    /// does not parse, or one variable given two different values.
+    /// </summary>
+    public static bool TryParseAssignments(IEnumerable<string> texts, out ImmutableDictionary<string, string> values, out string error)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        values = ImmutableDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal);
+        var builder = values.ToBuilder();
+        foreach (var text in texts)
+        {
+            foreach (var raw in text.Split(','))
+            {
+                var assignment = raw.Trim();
+                var equals = assignment.IndexOf('=', StringComparison.Ordinal);
+                if (equals <= 0)
+                {
+                    error = assignment.Length == 0
+                        ? $"empty assignment in '{text}' (expected NAME=VALUE[,NAME=VALUE...], e.g. python_version=3.11,sys_platform=linux)"
+                        : $"'{assignment}' is not NAME=VALUE (e.g. python_version=3.11)";
+                    return false;
+                }
+
+                var name = assignment[..equals].Trim();
+                var value = assignment[(equals + 1)..].Trim();
+                if (!ScanPolicy.MarkerVariables.Contains(name))
+                {
+                    error = $"'{name}' is not a PEP 508 marker variable (one of {string.Join(", ", ScanPolicy.MarkerVariables.Order(StringComparer.Ordinal))})";
+                    return false;
+                }
+
+                if (value.Length == 0)
+                {
+                    error = $"'{name}' has no value";
+                    return false;
+                }
+
+                if (VersionVariables.Contains(name) && !PythonVersion.TryParse(value, out _))
+                {
+                    error = $"{name}={value}: '{value}' is not a version";
+                    return false;
+                }
+
+                if (builder.TryGetValue(name, out var before) && before != value)
+                {
+                    error = $"{name} is given twice ({before} and {value})";
+                    return false;
+                }
+
+                builder[name] = value;
+            }
+        }
+
+        values = builder.ToImmutable();
+        error = string.Empty;
+        return true;
+    }
+
     /// <summary>The value of a variable, or null when the target leaves it open.</summary>
     public string? Get(string variable) => _values.GetValueOrDefault(variable);
 

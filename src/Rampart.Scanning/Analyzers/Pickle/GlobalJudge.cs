@@ -39,8 +39,20 @@ internal sealed record GlobalProfile(string Id, string Description, IReadOnlyLis
 }
 
 /// <summary>
-/// Decides what a pickle global means, allow-list first: deny rules (matched on every dotted suffix) win, then
-/// the policy's and the profiles' clean names, then their review names; anything else is not known to be safe.
+/// Decides what a pickle global means. The precedence, gravest evidence first:
+/// <list type="number">
+/// <item>Deny rules, matched on every dotted suffix of the name and on every name the capability map resolves it to
+/// through aliases ("from os import system as run" makes "lib.run" os.system): malicious, whatever any list says.</item>
+/// <item>An EXACT name in the policy (allowedGlobals, then reviewGlobals) or in a profile's clean list: clean or
+/// needs-review as listed. An exact entry is a decision about that very callable, and a user's stays theirs.</item>
+/// <item>A name the capability map proves can reach a capability (itself or through its aliases): malicious,
+/// RAMP-PKL-112 with the chain. No glob ("sklearn.*", a policy's "mylib.*") and no exact entry of a profile's
+/// review list overrides this proof: a glob covers a whole library without judging its callables one by one
+/// (sklearn.utils._show_versions.show_versions runs a process), and "review" says code runs on load, not that the
+/// code is harmless.</item>
+/// <item>Otherwise the old allow-list order: policy then profile clean (exact or glob), policy then profile review,
+/// then the map's safe names (RAMP-PKL-113 needs-review); anything else is not known to be safe (RAMP-PKL-001).</item>
+/// </list>
 /// Glob entries only accept a plain identifier after the module ("torch.nn.modules.linear.Linear"), never a
 /// dotted or dunder attribute path, because protocol 4 resolves "a.b.c" by getattr and can walk into any module
 /// the allowed one imports ("torch.nn.modules.module" + "os.system" is os.system).
@@ -110,25 +122,51 @@ internal sealed class GlobalJudge
             return new GlobalJudgement(GlobalClass.Malicious, deny.Id, deny.Name);
         }
 
+        // What the map knows, through the aliases a module binds (a pickle names where a callable is looked up, not
+        // where it is defined). A name an alias resolves to is checked against the deny rules as the name itself is.
+        var known = _capabilities.Look(full);
+        foreach (var target in known.Targets)
+        {
+            if (DenyRule(target) is { } aliasDeny)
+            {
+                return new GlobalJudgement(GlobalClass.Malicious, aliasDeny.Id, $"{aliasDeny.Name} (as {target}, which {full} is bound to)");
+            }
+        }
+
         var plain = IsPlainAttribute(normalizedModule, normalizedName);
-        if ((_policyClean.Match(full, plain) ?? _clean.Match(full, plain)) is { } clean)
+        var clean = _policyClean.Match(full, plain) ?? _clean.Match(full, plain);
+        var review = _policyReview.Match(full, plain) ?? _review.Match(full, plain);
+
+        // The order is documented on the class: exact entries of the policy and exact clean names of the profiles, then
+        // the map's proof of a capability, then every other entry.
+        if (clean is { Exact: true })
         {
-            return new GlobalJudgement(GlobalClass.Clean, null, clean);
+            return new GlobalJudgement(GlobalClass.Clean, null, clean.Value.Source);
         }
 
-        if ((_policyReview.Match(full, plain) ?? _review.Match(full, plain)) is { } review)
+        if (_policyReview.Match(full, plain) is { Exact: true } userReview)
         {
-            return new GlobalJudgement(GlobalClass.Review, ReviewGlobalRule, review);
+            return new GlobalJudgement(GlobalClass.Review, ReviewGlobalRule, userReview.Source);
         }
 
-        // No profile knows it: judge it by what its source can reach, where the capability map read it. A name the map
-        // does not know (or could not resolve completely) stays "not known to be safe".
-        if (_capabilities.Capable.TryGetValue(full, out var reach))
+        if (known.Capable is { } reach)
         {
-            return new GlobalJudgement(GlobalClass.Malicious, CapabilityRule, $"{CapabilityMapSource} ({reach.From})", reach);
+            var overridden = (clean ?? review) is { } entry ? $"; {entry.Source} lists it by a glob or for review only, which does not override the chain" : string.Empty;
+            return new GlobalJudgement(GlobalClass.Malicious, CapabilityRule, $"{CapabilityMapSource} ({reach.From}){overridden}", reach);
         }
 
-        if (_capabilities.Safe.Contains(full))
+        if (clean is { } cleanEntry)
+        {
+            return new GlobalJudgement(GlobalClass.Clean, null, cleanEntry.Source);
+        }
+
+        if (review is { } reviewEntry)
+        {
+            return new GlobalJudgement(GlobalClass.Review, ReviewGlobalRule, reviewEntry.Source);
+        }
+
+        // No profile knows it: a name the map does not know (or could not resolve completely) stays "not known to be safe".
+        if (known.Safe)
         {
             return new GlobalJudgement(GlobalClass.Review, NoCapabilityRule, $"{CapabilityMapSource} ({string.Join("; ", _capabilities.Sources)})");
         }
@@ -319,11 +357,12 @@ internal sealed class GlobalJudge
             _globs = [.. globs];
         }
 
-        public string? Match(string fullName, bool plainAttribute)
+        /// <summary>Where the entry matching the name came from, and whether it names it exactly (not by a glob); null if none.</summary>
+        public (string Source, bool Exact)? Match(string fullName, bool plainAttribute)
         {
             if (_exact.TryGetValue(fullName, out var source))
             {
-                return source;
+                return (source, true);
             }
 
             if (!plainAttribute)
@@ -335,7 +374,7 @@ internal sealed class GlobalJudge
             {
                 if (pattern.IsMatch(fullName))
                 {
-                    return globSource;
+                    return (globSource, false);
                 }
             }
 

@@ -179,7 +179,7 @@ internal sealed class PickleAnalyzer : IArtifactAnalyzer
             var written = use.RawName == use.FullName ? string.Empty : $" (written as {use.RawName})";
             var message = judgement.RuleId switch
             {
-                GlobalJudge.CapabilityRule => $"the pickle imports {use.FullName}{written}, which no allow-list profile knows and whose source can reach "
+                GlobalJudge.CapabilityRule => $"the pickle imports {use.FullName}{written}, which no exact allow-list entry names and whose source can reach "
                     + $"{string.Join(", ", judgement.Reach!.Capabilities.Select(c => Capabilities.Capability.Words[c]))}: {judgement.Reach.ChainText} ({judgement.Reach.From})",
                 GlobalJudge.NoCapabilityRule => $"the pickle imports {use.FullName}{written}, which no allow-list profile knows; its source, read by Rampart's "
                     + "capability map, reaches no process execution, eval/exec/compile, code objects, dynamic import, file writes, network, ctypes or nested deserialization, but its code still runs on load",

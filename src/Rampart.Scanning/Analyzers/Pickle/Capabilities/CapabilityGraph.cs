@@ -6,10 +6,15 @@ namespace Rampart.Scanning.Analyzers.Pickle.Capabilities;
 /// <summary>What the map says about one callable of one Python installation.</summary>
 /// <param name="Chains">For each capability it can reach, the shortest call chain from it to the capability's sink.</param>
 /// <param name="UnknownChain">A chain to a call the map cannot resolve (null when every call resolved).</param>
-internal sealed record CallableReach(IReadOnlyDictionary<string, IReadOnlyList<string>> Chains, IReadOnlyList<string>? UnknownChain)
+/// <param name="AliasOf">
+/// For a name a module binds to a function or class defined elsewhere ("joblib.dump", bound by
+/// "from .numpy_pickle import dump"), the definition it resolves to; such an entry has no chains of its own and is
+/// judged by its target (see <see cref="CapabilityMap.Look"/>).
+/// </param>
+internal sealed record CallableReach(IReadOnlyDictionary<string, IReadOnlyList<string>> Chains, IReadOnlyList<string>? UnknownChain, string? AliasOf = null)
 {
-    /// <summary>Resolved completely and reaches no capability.</summary>
-    public bool IsSafe => Chains.Count == 0 && UnknownChain is null;
+    /// <summary>Resolved completely and reaches no capability (an alias is never safe in itself).</summary>
+    public bool IsSafe => Chains.Count == 0 && UnknownChain is null && AliasOf is null;
 }
 
 /// <summary>
@@ -155,7 +160,56 @@ internal sealed class CapabilityGraph
                 unknown.GetValueOrDefault(node.Name));
         }
 
+        AddAliases(result);
         return result;
+    }
+
+    /// <summary>
+    /// The names modules bind to what is defined elsewhere, as a pickle's GLOBAL looks them up (import the module, then
+    /// getattr): "from .numpy_pickle import dump [as d]", "import a.b as c", "name = other.name" and what a star import
+    /// brings in. A binding that resolves to a function or class of the graph is recorded as an alias of that
+    /// definition; one that resolves to a capability's sink ("from os import system as run") is capable in itself,
+    /// with the chain [binding, sink]. Bindings of modules, values, pure native functions and names that cannot be
+    /// resolved are left out (the judge treats a name the map does not know as strictly as before).
+    /// </summary>
+    private void AddAliases(Dictionary<string, CallableReach> result)
+    {
+        foreach (var module in _modules.Values.OrderBy(m => m.Name, StringComparer.Ordinal))
+        {
+            var names = new HashSet<string>(module.Imports.Keys, StringComparer.Ordinal);
+            names.UnionWith(module.Aliases.Keys);
+            foreach (var star in module.Star)
+            {
+                if (StarExports(star) is { } exports)
+                {
+                    names.UnionWith(exports.Names);
+                }
+            }
+
+            foreach (var name in names.Order(StringComparer.Ordinal))
+            {
+                var bound = module.Name + "." + name;
+                if (!IsIdentifier(name) || module.Defined.Contains(name) || _nodes.ContainsKey(bound) || result.ContainsKey(bound))
+                {
+                    continue;
+                }
+
+                var target = Classify(bound);
+                if (target.Name == bound)
+                {
+                    continue;
+                }
+
+                if (target.Kind == TargetKind.Node)
+                {
+                    result[bound] = new CallableReach(new Dictionary<string, IReadOnlyList<string>>(), null, target.Name);
+                }
+                else if (target.Kind == TargetKind.Sink)
+                {
+                    result[bound] = new CallableReach(new Dictionary<string, IReadOnlyList<string>> { [target.Capability!] = [bound, target.Name] }, null);
+                }
+            }
+        }
     }
 
     /// <summary>Multi-source breadth-first search backwards from the nodes that call an end directly.</summary>

@@ -14,11 +14,19 @@ internal sealed record CapableCallable(IReadOnlyList<string> Capabilities, IRead
     public string ChainText => string.Join(" -> ", Chain);
 }
 
+/// <summary>What the map says about one name a pickle gives, after its aliases are followed.</summary>
+/// <param name="Capable">The gravest capable definition it reaches (chain from the name given), or null.</param>
+/// <param name="Safe">Resolved completely and reaches no capability.</param>
+/// <param name="Targets">Every name an alias was followed to (checked against the deny rules too).</param>
+internal sealed record MapAnswer(CapableCallable? Capable, bool Safe, IReadOnlyList<string> Targets);
+
 /// <summary>
 /// The capability map shipped in rules/capabilities/map.json.gz: for the standard library of every CPython the
 /// generator read, and the ML libraries' pure-Python sources, the callables that can reach a capability (with a
-/// chain) and the callables that provably reach none in every version that has them. Names in neither set are not
-/// known, and stay as strict as before.
+/// chain) and the callables that provably reach none in every version that has them, and the aliases: names a module
+/// binds to a definition elsewhere ("joblib.dump" is "joblib.numpy_pickle.dump"), which a pickle's GLOBAL can name
+/// because it imports the module and then looks the name up in it. Names in none of these are not known, and stay as
+/// strict as before.
 /// </summary>
 internal sealed class CapabilityMap
 {
@@ -26,11 +34,16 @@ internal sealed class CapabilityMap
 
     private static readonly Lazy<CapabilityMap> LazyShipped = new(LoadShipped);
 
-    public CapabilityMap(IReadOnlyList<string> sources, IReadOnlyDictionary<string, CapableCallable> capable, IEnumerable<string> safe)
+    /// <summary>How many aliases <see cref="Look"/> follows from the name a pickle gives before it gives up (not known).</summary>
+    public const int MaxAliasDepth = 8;
+
+    public CapabilityMap(IReadOnlyList<string> sources, IReadOnlyDictionary<string, CapableCallable> capable, IEnumerable<string> safe,
+        IReadOnlyDictionary<string, IReadOnlyList<string>>? aliases = null)
     {
         Sources = sources;
         Capable = capable.ToFrozenDictionary(StringComparer.Ordinal);
         Safe = safe.ToFrozenSet(StringComparer.Ordinal);
+        Aliases = (aliases ?? new Dictionary<string, IReadOnlyList<string>>()).ToFrozenDictionary(StringComparer.Ordinal);
     }
 
     /// <summary>The installations the map was generated from.</summary>
@@ -39,6 +52,75 @@ internal sealed class CapabilityMap
     public FrozenDictionary<string, CapableCallable> Capable { get; }
 
     public FrozenSet<string> Safe { get; }
+
+    /// <summary>
+    /// Names bound to a definition elsewhere, with what they resolve to (one target per installation that disagrees).
+    /// A name is only an alias where no installation read it as a definition the map could not decide.
+    /// </summary>
+    public FrozenDictionary<string, IReadOnlyList<string>> Aliases { get; }
+
+    /// <summary>
+    /// What the map says about <paramref name="name"/>, following aliases (at most <see cref="MaxAliasDepth"/> deep; a
+    /// cycle or a deeper chain is not known). Capable when the name or any target it resolves to is capable (the chain
+    /// then starts with the aliases followed: "joblib.dump -> joblib.numpy_pickle.dump -> ..."); safe when the name is
+    /// safe or an alias, and every target it resolves to is safe; otherwise not known.
+    /// </summary>
+    public MapAnswer Look(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var targets = new List<string>();
+        var (capable, safe) = Follow(name, [], targets);
+        return new MapAnswer(capable, capable is null && safe, targets);
+    }
+
+    private (CapableCallable? Capable, bool Safe) Follow(string name, List<string> path, List<string> targets)
+    {
+        if (Capable.TryGetValue(name, out var reach))
+        {
+            return (path.Count == 0 ? reach : reach with { Chain = [.. path, .. reach.Chain] }, false);
+        }
+
+        if (!Aliases.TryGetValue(name, out var aliasOf))
+        {
+            return (null, Safe.Contains(name));
+        }
+
+        if (path.Count >= MaxAliasDepth)
+        {
+            return (null, false);
+        }
+
+        path.Add(name);
+        CapableCallable? gravest = null;
+        var allSafe = true;
+        foreach (var target in aliasOf)
+        {
+            targets.Add(target);
+            if (path.Contains(target, StringComparer.Ordinal))
+            {
+                // An alias cycle resolves to nothing: not known.
+                allSafe = false;
+                continue;
+            }
+
+            var (capable, safe) = Follow(target, path, targets);
+            if (capable is not null && (gravest is null || Graver(capable, gravest)))
+            {
+                gravest = capable;
+            }
+
+            allSafe &= safe;
+        }
+
+        path.RemoveAt(path.Count - 1);
+        return (gravest, gravest is null && allSafe);
+    }
+
+    private static bool Graver(CapableCallable a, CapableCallable b)
+    {
+        var (rankA, rankB) = (a.Capabilities.Min(Rank), b.Capabilities.Min(Rank));
+        return rankA < rankB || (rankA == rankB && a.Chain.Count < b.Chain.Count);
+    }
 
     /// <summary>The map embedded in Rampart (empty when the build has none).</summary>
     public static CapabilityMap Shipped => LazyShipped.Value;
@@ -57,13 +139,27 @@ internal sealed class CapabilityMap
         var capable = onto is null ? new Dictionary<string, CapableCallable>(StringComparer.Ordinal) : new Dictionary<string, CapableCallable>(onto.Capable, StringComparer.Ordinal);
         var safe = onto is null ? new HashSet<string>(StringComparer.Ordinal) : new HashSet<string>(onto.Safe, StringComparer.Ordinal);
         var unknown = new HashSet<string>(StringComparer.Ordinal);
+        var aliases = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (name, targets) in onto?.Aliases ?? FrozenDictionary<string, IReadOnlyList<string>>.Empty)
+        {
+            aliases[name] = [.. targets];
+        }
+
         installations = added;
         foreach (var (label, reach) in installations)
         {
             sources.Add(label);
             foreach (var (name, result) in reach)
             {
-                if (result.Chains.Count > 0)
+                if (result.AliasOf is { } target)
+                {
+                    var targets = aliases.TryGetValue(name, out var list) ? list : aliases[name] = [];
+                    if (!targets.Contains(target, StringComparer.Ordinal))
+                    {
+                        targets.Add(target);
+                    }
+                }
+                else if (result.Chains.Count > 0)
                 {
                     // The chain shown is that of the gravest capability (Capability.All order), then the shortest.
                     var shortest = result.Chains.OrderBy(c => Rank(c.Key)).ThenBy(c => c.Value.Count).First().Value;
@@ -95,7 +191,15 @@ internal sealed class CapabilityMap
 
         safe.ExceptWith(unknown);
         safe.ExceptWith(capable.Keys);
-        return new CapabilityMap(sources, capable, safe);
+
+        // A name some installation defines in a way the map could not decide stays not known, even where another binds it
+        // as an alias; a capable name is judged by its own chain.
+        foreach (var name in aliases.Keys.Where(n => unknown.Contains(n) || capable.ContainsKey(n)).ToList())
+        {
+            aliases.Remove(name);
+        }
+
+        return new CapabilityMap(sources, capable, safe, aliases.ToDictionary(a => a.Key, a => (IReadOnlyList<string>)[.. a.Value.Order(StringComparer.Ordinal)], StringComparer.Ordinal));
     }
 
     private static int Rank(string capability) => Capability.All.ToList().IndexOf(capability);
@@ -139,6 +243,19 @@ internal sealed class CapabilityMap
         }
 
         writer.WriteEndArray();
+        writer.WriteStartObject("aliases");
+        foreach (var (name, targets) in Aliases.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            writer.WriteStartArray(name);
+            foreach (var target in targets)
+            {
+                writer.WriteStringValue(target);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
         writer.WriteEndObject();
     }
 
@@ -162,7 +279,16 @@ internal sealed class CapabilityMap
         }
 
         var safe = root.GetProperty("safe").EnumerateArray().Select(e => e.GetString() ?? string.Empty);
-        return new CapabilityMap(sources, capable, safe);
+        var aliases = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        if (root.TryGetProperty("aliases", out var aliasObject))
+        {
+            foreach (var entry in aliasObject.EnumerateObject())
+            {
+                aliases[entry.Name] = [.. entry.Value.EnumerateArray().Select(e => e.GetString() ?? string.Empty)];
+            }
+        }
+
+        return new CapabilityMap(sources, capable, safe, aliases);
     }
 
     private static CapabilityMap LoadShipped()
