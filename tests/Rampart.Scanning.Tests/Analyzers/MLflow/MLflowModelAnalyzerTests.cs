@@ -140,7 +140,7 @@ public sealed class MLflowModelAnalyzerTests : IDisposable
     /// the copy joblib vendors), in the folder layout mlflow.sklearn.save_model writes; and a hostile PythonModel whose
     /// pickle touches a marker file, never loaded here.
     /// </summary>
-    [DebianPythonFact]
+    [MlPythonFact]
     public async Task Analyze_RealCloudpickledModels_CleanEstimatorNeedsReviewHostileOneIsMalicious()
     {
         const string script = """
@@ -162,7 +162,7 @@ public sealed class MLflowModelAnalyzerTests : IDisposable
             """;
         var scriptPath = _temp.File("make.py");
         await File.WriteAllTextAsync(scriptPath, script);
-        var (code, output) = await DebianPython.RunAsync(scriptPath, _temp.File("clean.pkl"), _temp.File("hostile.pkl"), _temp.File("marker"));
+        var (code, output) = await DebianPython.RunAsync([scriptPath, _temp.File("clean.pkl"), _temp.File("hostile.pkl"), _temp.File("marker")]);
         code.Should().Be(0, output);
 
         var clean = new MLflowModelBuilder().Sklearn(await File.ReadAllBytesAsync(_temp.File("clean.pkl"))).Write(_temp.Path, "clean-model");

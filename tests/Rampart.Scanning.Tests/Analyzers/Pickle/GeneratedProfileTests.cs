@@ -94,14 +94,14 @@ public sealed class GeneratedProfileTests
         judgement.Source.Should().Be("pytorch");
     }
 
-    [DebianPythonFact]
+    [MlPythonFact]
     public async Task Generator_RederivesEntriesForOneModule_AndEverySampledEntryExistsInTheInstalledLibrary()
     {
         using var temp = new TempDirectory();
         foreach (var (target, file) in new[] { ("pytz", "pytz.json"), ("sklearn.tree._tree", "sklearn.json") })
         {
             var committed = ReadProfile(Path.Combine(GeneratedFolder, file));
-            var (code, output) = await DebianPython.RunAsync(Generator, "--only", target, "--out", temp.Path);
+            var (code, output) = await DebianPython.RunAsync([Generator, "--only", target, "--out", temp.Path]);
             code.Should().Be(0, output);
             var rederived = ReadProfile(Path.Combine(temp.Path, target + ".json"));
 
@@ -115,19 +115,19 @@ public sealed class GeneratedProfileTests
             .ToList();
         var samplePath = temp.File("sample.json");
         await File.WriteAllTextAsync(samplePath, JsonSerializer.Serialize(new { review = sample }));
-        var (checkCode, checkOutput) = await DebianPython.RunAsync(Generator, "--check", samplePath);
+        var (checkCode, checkOutput) = await DebianPython.RunAsync([Generator, "--check", samplePath]);
         sample.Count.Should().BeGreaterThan(50);
         checkCode.Should().Be(0, checkOutput);
     }
 
-    [DebianPythonFact]
+    [MlPythonFact]
     public async Task GeneratorCheck_NameThatDoesNotExist_IsReported()
     {
         using var temp = new TempDirectory();
         var path = temp.File("bogus.json");
         await File.WriteAllTextAsync(path, """{"review": ["pytz._p", "pytz.no_such_reconstructor", "sklearn.tree._tree.__pyx_unpickle_Nothing"]}""");
 
-        var (code, output) = await DebianPython.RunAsync(Generator, "--check", path);
+        var (code, output) = await DebianPython.RunAsync([Generator, "--check", path]);
 
         code.Should().Be(1);
         output.Should().Contain("pytz.no_such_reconstructor").And.Contain("__pyx_unpickle_Nothing").And.NotContain("pytz._p ");

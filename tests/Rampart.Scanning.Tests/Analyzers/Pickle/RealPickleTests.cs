@@ -15,7 +15,7 @@ public sealed class RealPickles : IDisposable
             return $"{Python} is not installed";
         }
 
-        var (code, output) = DebianPython.Run("-c", "import torch, numpy, sklearn, joblib");
+        var (code, output) = DebianPython.Run(["-c", "import torch, numpy, sklearn, joblib"]);
         return code == 0 ? null : $"{Python} lacks torch, numpy, sklearn or joblib: {output.Trim()}";
     });
 
@@ -29,7 +29,7 @@ public sealed class RealPickles : IDisposable
         }
 
         var script = Path.Combine(RepositoryPaths.Root, "tests", "Rampart.Scanning.Tests", "Analyzers", "Pickle", "real_pickles.py");
-        var (code, output) = DebianPython.Run(script, _temp.Path);
+        var (code, output) = DebianPython.Run([script, _temp.Path]);
         if (code != 0)
         {
             throw new InvalidOperationException("real_pickles.py failed: " + output);
