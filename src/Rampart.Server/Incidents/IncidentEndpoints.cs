@@ -165,6 +165,12 @@ internal static class IncidentEndpoints
             throw ApiException.Conflict("this incident is closed");
         }
 
+        // The whole action is one transaction: the incident row moves from what this action read (checklist, assignee,
+        // open) to what it writes, or 409; then any registry change, the ledger record, the timeline entry; then commit.
+        // A concurrent action that won adds its record; this one adds none.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var readChecklist = row.ChecklistJson;
+        var readAssignee = row.Assignee;
         var checklist = JsonSerializer.Deserialize<List<ChecklistItem>>(row.ChecklistJson, Json) ?? [];
         string text;
         string? digest = null;
@@ -195,6 +201,7 @@ internal static class IncidentEndpoints
             case "quarantine":
             case "revoke":
             {
+                await ClaimAsync(db, row, readChecklist, readAssignee, cancellationToken).ConfigureAwait(false);
                 var (artifact, version) = await FindVersionAsync(db, project, request.Artifact, request.Version, cancellationToken).ConfigureAwait(false);
                 if (request.Action == "revoke")
                 {
@@ -237,9 +244,31 @@ internal static class IncidentEndpoints
         }
 
         row.ChecklistJson = JsonSerializer.Serialize(checklist, Json);
+        if (request.Action is not ("quarantine" or "revoke"))
+        {
+            await ClaimAsync(db, row, readChecklist, readAssignee, cancellationToken).ConfigureAwait(false);
+        }
+
         var sequence = await ledger.RegistryEventAsync(digest ?? row.RecordSubject, "incident-action", project.Name, null, null, caller.Display, $"incident {row.Id}: {text}", cancellationToken).ConfigureAwait(false);
         await AddEventAsync(db, row, caller.Display, request.Action!, text, sequence, time, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return row;
+    }
+
+    /// <summary>
+    /// Writes the incident's checklist and assignee in one conditional UPDATE from the values this action read (still
+    /// open), or throws 409: two people ticking steps at once never lose one tick, nor record an action twice.
+    /// </summary>
+    private static async Task ClaimAsync(ServerDb db, Incident row, string readChecklist, string? readAssignee, CancellationToken cancellationToken)
+    {
+        var checklist = row.ChecklistJson;
+        var assignee = row.Assignee;
+        var changed = await db.Incidents.Where(i => i.Id == row.Id && i.State == "open" && i.ChecklistJson == readChecklist && i.Assignee == readAssignee)
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.ChecklistJson, checklist).SetProperty(i => i.Assignee, assignee), cancellationToken).ConfigureAwait(false);
+        if (changed == 0)
+        {
+            throw ApiException.Conflict("the incident changed meanwhile (another action or its closing); reload it");
+        }
     }
 
     private static async Task<IResult> CloseAsync(HttpContext context, long incident, CloseRequest request, ServerDb db, ServerLedger ledger, TimeProvider time, CancellationToken cancellationToken)
@@ -259,12 +288,26 @@ internal static class IncidentEndpoints
 
         var checklist = JsonSerializer.Deserialize<List<ChecklistItem>>(row.ChecklistJson, Json) ?? [];
         var open = checklist.Where(s => !s.Done).Select(s => s.Id).ToList();
+        var closedAt = time.GetUtcNow();
+        var lessons = request.Lessons;
+        var readChecklist = row.ChecklistJson;
+
+        // Closed from the checklist this review read, in one transaction with its record (a concurrent close or step gets 409 and adds none).
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var changed = await db.Incidents.Where(i => i.Id == row.Id && i.State == "open" && i.ChecklistJson == readChecklist)
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, "closed").SetProperty(i => i.ClosedAt, closedAt).SetProperty(i => i.LessonsLearned, lessons), cancellationToken).ConfigureAwait(false);
+        if (changed == 0)
+        {
+            throw ApiException.Conflict("the incident changed meanwhile (closed, or a step was ticked); reload it");
+        }
+
         row.State = "closed";
-        row.ClosedAt = time.GetUtcNow();
-        row.LessonsLearned = request.Lessons;
+        row.ClosedAt = closedAt;
+        row.LessonsLearned = lessons;
         var sequence = await ledger.RegistryEventAsync(row.RecordSubject, "incident-closed", project.Name, null, null, caller.Display,
             $"incident {row.Id} closed; steps not done: {(open.Count == 0 ? "none" : string.Join(", ", open))}", cancellationToken).ConfigureAwait(false);
         await AddEventAsync(db, row, caller.Display, "closed", "closed with review" + (open.Count == 0 ? "" : $" (steps not done: {string.Join(", ", open)})"), sequence, time, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return Results.Json(await ViewAsync(db, row, cancellationToken).ConfigureAwait(false));
     }
 
