@@ -124,6 +124,14 @@ internal static class IncidentEndpoints
             ChecklistJson = JsonSerializer.Serialize(playbook.Steps.Select(s => new ChecklistItem { Id = s.Id, Text = s.Text, Action = s.Action }), Json),
             OpenedAt = now,
         };
+
+        // An incident about a running tabletop exercise's version belongs to that exercise (scored there, marked in the ledger).
+        incident.TabletopRunId = subjects.Length == 0 ? null : await (
+            from v in db.Versions
+            join a in db.Artifacts on v.ArtifactId equals a.Id
+            join r in db.TabletopRuns on a.Id equals r.ArtifactId
+            where v.ProjectId == project.Id && a.Exercise && r.State == "running" && subjects.Contains(v.Digest)
+            select (long?)r.Id).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
         db.Incidents.Add(incident);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
 
@@ -131,7 +139,7 @@ internal static class IncidentEndpoints
         var ledgerSubjects = subjects.Length > 0 ? subjects
             : [await blobs.PutAsync(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { project = project.Name, incident = incident.Id, incident.Type, incident.Title, openedBy = caller.Display, at = now }, Json)), cancellationToken).ConfigureAwait(false)];
         incident.RecordSubject = ledgerSubjects[0];
-        var record = ProvenanceRecord.Create(RecordKinds.Incident).Set("summary", $"{project.Name} incident {incident.Id} ({playbook.Type}, {source}): {incident.Title}").Set("severity", severity);
+        var record = ProvenanceRecord.Create(RecordKinds.Incident).Set("summary", $"{ExercisePrefix(incident)}{project.Name} incident {incident.Id} ({playbook.Type}, {source}): {incident.Title}").Set("severity", severity);
         foreach (var subject in ledgerSubjects)
         {
             record.Add("subjects", subject);
@@ -203,6 +211,11 @@ internal static class IncidentEndpoints
             {
                 await ClaimAsync(db, row, readChecklist, readAssignee, cancellationToken).ConfigureAwait(false);
                 var (artifact, version) = await FindVersionAsync(db, project, request.Artifact, request.Version, cancellationToken).ConfigureAwait(false);
+                if (artifact.Exercise != row.TabletopRunId.HasValue)
+                {
+                    throw ApiException.Conflict("an exercise incident acts on exercise versions only, and a real incident on real versions only");
+                }
+
                 if (request.Action == "revoke")
                 {
                     await registry.RevokeAsync(project, artifact, version, caller, $"incident {row.Id}: {Clip(request.Text ?? row.Title)}", cancellationToken).ConfigureAwait(false);
@@ -221,15 +234,22 @@ internal static class IncidentEndpoints
             {
                 var key = await db.TrustedKeys.FirstOrDefaultAsync(k => k.Id == request.Key && k.ProjectId == project.Id, cancellationToken).ConfigureAwait(false)
                     ?? throw ApiException.BadRequest("name the trusted key to retire (key: its id)");
+                if (request.NewKeyPem is not null && (!Names.IsName(request.NewKeyName) || !Http.IsEcPublicKey(request.NewKeyPem)))
+                {
+                    throw ApiException.BadRequest("the new key needs a name and an ECDSA public key in PEM");
+                }
+
+                if (row.TabletopRunId is not null)
+                {
+                    // An exercise rehearses the rotation: recorded and scored, but the project's real keys stay as they are.
+                    text = $"rotation rehearsed: would retire key '{key.Name}'" + (request.NewKeyPem is null ? "" : $" and trust new key '{request.NewKeyName}'");
+                    break;
+                }
+
                 key.RetiredAt ??= time.GetUtcNow();
                 text = $"retired key '{key.Name}'";
                 if (request.NewKeyPem is not null)
                 {
-                    if (!Names.IsName(request.NewKeyName) || !Http.IsEcPublicKey(request.NewKeyPem))
-                    {
-                        throw ApiException.BadRequest("the new key needs a name and an ECDSA public key in PEM");
-                    }
-
                     db.TrustedKeys.Add(new TrustedKey { ProjectId = project.Id, Name = request.NewKeyName!, Pem = request.NewKeyPem, AddedAt = time.GetUtcNow() });
                     text += $", trusted new key '{request.NewKeyName}'";
                 }
@@ -249,7 +269,7 @@ internal static class IncidentEndpoints
             await ClaimAsync(db, row, readChecklist, readAssignee, cancellationToken).ConfigureAwait(false);
         }
 
-        var sequence = await ledger.RegistryEventAsync(digest ?? row.RecordSubject, "incident-action", project.Name, null, null, caller.Display, $"incident {row.Id}: {text}", cancellationToken).ConfigureAwait(false);
+        var sequence = await ledger.RegistryEventAsync(digest ?? row.RecordSubject, "incident-action", project.Name, null, null, caller.Display, $"{ExercisePrefix(row)}incident {row.Id}: {text}", cancellationToken).ConfigureAwait(false);
         await AddEventAsync(db, row, caller.Display, request.Action!, text, sequence, time, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return row;
@@ -305,7 +325,7 @@ internal static class IncidentEndpoints
         row.ClosedAt = closedAt;
         row.LessonsLearned = lessons;
         var sequence = await ledger.RegistryEventAsync(row.RecordSubject, "incident-closed", project.Name, null, null, caller.Display,
-            $"incident {row.Id} closed; steps not done: {(open.Count == 0 ? "none" : string.Join(", ", open))}", cancellationToken).ConfigureAwait(false);
+            $"{ExercisePrefix(row)}incident {row.Id} closed; steps not done: {(open.Count == 0 ? "none" : string.Join(", ", open))}", cancellationToken).ConfigureAwait(false);
         await AddEventAsync(db, row, caller.Display, "closed", "closed with review" + (open.Count == 0 ? "" : $" (steps not done: {string.Join(", ", open)})"), sequence, time, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return Results.Json(await ViewAsync(db, row, cancellationToken).ConfigureAwait(false));
@@ -336,6 +356,7 @@ internal static class IncidentEndpoints
             incident.LessonsLearned,
             incident.OpenedAt,
             incident.ClosedAt,
+            exerciseRun = incident.TabletopRunId,
             timeline,
         };
     }
@@ -356,6 +377,9 @@ internal static class IncidentEndpoints
         var v = await db.Versions.FirstOrDefaultAsync(x => x.ArtifactId == a.Id && x.Label == version, cancellationToken).ConfigureAwait(false) ?? throw ApiException.BadRequest("name a version of that artifact");
         return (a, v);
     }
+
+    /// <summary>How an exercise incident's ledger records begin ("exercise run 4: "), so they never read as real ones.</summary>
+    private static string ExercisePrefix(Incident incident) => incident.TabletopRunId is { } run ? $"exercise run {run}: " : "";
 
     private static string Clip(string text) => text.Length <= 2000 ? text : text[..2000];
 }

@@ -51,6 +51,11 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
             throw ApiException.BadRequest("artifact and version must be names (letters, digits, '.', '_', '-'; at most 100), fileName a plain file name (no path, no control characters)");
         }
 
+        if (request.Artifact!.StartsWith(Incidents.TabletopEndpoints.ArtifactPrefix, StringComparison.Ordinal))
+        {
+            throw ApiException.BadRequest($"artifact names beginning with '{Incidents.TabletopEndpoints.ArtifactPrefix}' are reserved for tabletop exercises");
+        }
+
         var kind = request.Kind ?? "model";
         if (!Names.IsKind(kind))
         {
