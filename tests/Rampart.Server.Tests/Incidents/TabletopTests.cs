@@ -77,7 +77,6 @@ public sealed class TabletopTests
         (await viewer.GetAsync("/api/v1/projects/p/revocations")).EnsureOk().Json["revocations"]!.AsArray().Should().BeEmpty();
         var keys = (await viewer.GetAsync("/api/v1/projects/p/keys")).EnsureOk().Body;
         keys.Should().Contain("\"ci\"");
-        using var clean = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var model = Models.CleanSafetensors(seed: 3);
         (await scientist.UploadAsync("p", "real", "1", "model.safetensors", model, Models.Sign(model, "model.safetensors", signing))).EnsureCreated();
         (await rita.WaitForGateAsync("p", "real", "1"))["signature"]!.GetValue<string>().Should().Be("verified", "an exercise must not retire a real key");
