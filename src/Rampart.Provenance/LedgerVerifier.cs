@@ -30,6 +30,17 @@ internal static class LedgerVerifier
 
     public static async Task<LedgerVerification> VerifyAsync(Ledger ledger, VerifyOptions options, CancellationToken cancellationToken)
     {
+        // Entries, nodes and checkpoints are read in one snapshot: read one after the other on a live ledger, the nodes
+        // and checkpoints of later appends looked like leftovers of deleted entries.
+        var snapshot = await ledger.Store.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        await using (snapshot.ConfigureAwait(false))
+        {
+            return await VerifyAsync(ledger, snapshot, options, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<LedgerVerification> VerifyAsync(Ledger ledger, Storage.ILedgerSnapshot snapshot, VerifyOptions options, CancellationToken cancellationToken)
+    {
         var problems = new List<string>();
         // The first bad entry is the lowest-numbered entry a problem of the entries table names; only when every
         // entry row is sound does a bad node or checkpoint name one (a node over a bad entry covers sound ones too).
@@ -61,7 +72,7 @@ internal static class LedgerVerifier
             }
         }
 
-        await foreach (var row in ledger.Store.ReadEntryRowsAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var row in snapshot.ReadEntryRowsAsync(cancellationToken).ConfigureAwait(false))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (row.Sequence is not { } sequence)
@@ -131,7 +142,7 @@ internal static class LedgerVerifier
         var root = MerkleProofs.Root(size, tree.Get);
         var seen = new HashSet<NodeId>();
         NodeId? previous = null;
-        await foreach (var row in ledger.Store.ReadNodeRowsAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var row in snapshot.ReadNodeRowsAsync(cancellationToken).ConfigureAwait(false))
         {
             if (row.Id is not { } id)
             {
@@ -165,7 +176,7 @@ internal static class LedgerVerifier
             Bad($"Merkle node {first.Level}/{first.Index} is missing from the store" + (missing.Count > 1 ? $" ({missing.Count} nodes are missing)" : string.Empty), first.Index << first.Level);
         }
 
-        var checkpoints = await ledger.Store.GetCheckpointsAsync(cancellationToken).ConfigureAwait(false);
+        var checkpoints = await snapshot.GetCheckpointsAsync(cancellationToken).ConfigureAwait(false);
         long? previousSize = null;
         foreach (var row in checkpoints)
         {

@@ -192,6 +192,7 @@ public sealed class ServerHost : IAsyncDisposable
         AdminEndpoints.Map(api);
         RegistryEndpoints.Map(api);
         IncidentEndpoints.Map(api);
+        TabletopEndpoints.Map(api);
         app.MapOpenApi("/api/v1/openapi.json").WithMetadata(Requires.User);
         Dashboard.DashboardSetup.MapDashboard(app);
 

@@ -51,4 +51,24 @@ public interface ILedgerStore : IAsyncDisposable
 
     /// <summary>Every row of the checkpoints table, smallest first, each saying what is wrong with it, if anything.</summary>
     Task<IReadOnlyList<CheckpointRow>> GetCheckpointsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A read-only view of the log at one moment: entries, nodes and checkpoints read through it all belong to the
+    /// same state, however many appends happen meanwhile (one read transaction: a WAL snapshot in SQLite, REPEATABLE
+    /// READ in PostgreSQL). Verification reads through one, so a live ledger is checked as it was when reading began.
+    /// </summary>
+    Task<ILedgerSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The rows of one consistent state of the log (see <see cref="ILedgerStore.OpenSnapshotAsync"/>); read its parts one after the other, not interleaved.</summary>
+public interface ILedgerSnapshot : IAsyncDisposable
+{
+    /// <inheritdoc cref="ILedgerStore.ReadEntryRowsAsync"/>
+    IAsyncEnumerable<EntryRow> ReadEntryRowsAsync(CancellationToken cancellationToken);
+
+    /// <inheritdoc cref="ILedgerStore.ReadNodeRowsAsync"/>
+    IAsyncEnumerable<NodeRow> ReadNodeRowsAsync(CancellationToken cancellationToken);
+
+    /// <inheritdoc cref="ILedgerStore.GetCheckpointsAsync"/>
+    Task<IReadOnlyList<CheckpointRow>> GetCheckpointsAsync(CancellationToken cancellationToken);
 }

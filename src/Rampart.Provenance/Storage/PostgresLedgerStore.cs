@@ -48,6 +48,14 @@ internal sealed class PostgresLedgerStore : SqlLedgerStore
         }
     }
 
+    /// <summary>REPEATABLE READ, read only: every statement sees the snapshot taken at the first one (an append's entry and nodes commit together).</summary>
+    protected override async ValueTask<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var transaction = await ((NpgsqlConnection)connection).BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "SET TRANSACTION READ ONLY", cancellationToken).ConfigureAwait(false);
+        return transaction;
+    }
+
     protected override async ValueTask<DbTransaction> BeginAppendAsync(DbConnection connection, CancellationToken cancellationToken)
     {
         var transaction = await ((NpgsqlConnection)connection).BeginTransactionAsync(cancellationToken).ConfigureAwait(false);

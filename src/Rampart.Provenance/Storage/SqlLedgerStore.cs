@@ -21,6 +21,9 @@ internal abstract class SqlLedgerStore : ILedgerStore
     /// <summary>Begins a transaction in which this connection is the only writer of the log.</summary>
     protected abstract ValueTask<DbTransaction> BeginAppendAsync(DbConnection connection, CancellationToken cancellationToken);
 
+    /// <summary>Begins a read-only transaction whose reads all see the log as it was at its first read.</summary>
+    protected abstract ValueTask<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken cancellationToken);
+
     /// <summary>Runs <paramref name="append"/>, retrying when the database reports a transient conflict.</summary>
     protected virtual Task<T> WithRetryAsync<T>(Func<Task<T>> append, CancellationToken cancellationToken) => append();
 
@@ -141,7 +144,7 @@ internal abstract class SqlLedgerStore : ILedgerStore
     }
 
     public IAsyncEnumerable<EntryRow> ReadEntryRowsAsync(CancellationToken cancellationToken) =>
-        RowsAsync("SELECT seq, record, signature, leaf_hash FROM ledger_entries ORDER BY seq", EntryRow, cancellationToken);
+        RowsAsync(EntryRowsSql, EntryRow, cancellationToken);
 
     public async Task<LedgerEntry?> GetEntryAsync(long sequence, CancellationToken cancellationToken)
     {
@@ -184,7 +187,26 @@ internal abstract class SqlLedgerStore : ILedgerStore
     }
 
     public IAsyncEnumerable<NodeRow> ReadNodeRowsAsync(CancellationToken cancellationToken) =>
-        RowsAsync("SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx", NodeRow, cancellationToken);
+        RowsAsync(NodeRowsSql, NodeRow, cancellationToken);
+
+    public async Task<ILedgerSnapshot> OpenSnapshotAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return new Snapshot(this, connection, await BeginSnapshotAsync(connection, cancellationToken).ConfigureAwait(false));
+        }
+        catch (DbException e)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw Unreadable(e);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
 
     public async Task AddCheckpointAsync(StoredCheckpoint checkpoint, CancellationToken cancellationToken)
     {
@@ -198,15 +220,40 @@ internal abstract class SqlLedgerStore : ILedgerStore
         }
     }
 
-    public async Task<IReadOnlyList<CheckpointRow>> GetCheckpointsAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<CheckpointRow>> GetCheckpointsAsync(CancellationToken cancellationToken) => CheckpointsAsync(null, cancellationToken);
+
+    private const string EntryRowsSql = "SELECT seq, record, signature, leaf_hash FROM ledger_entries ORDER BY seq";
+
+    private const string NodeRowsSql = "SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx";
+
+    private async Task<IReadOnlyList<CheckpointRow>> CheckpointsAsync((DbConnection, DbTransaction)? shared, CancellationToken cancellationToken)
     {
         var list = new List<CheckpointRow>();
-        await foreach (var row in RowsAsync("SELECT size, root, note, public_key FROM ledger_checkpoints ORDER BY size", CheckpointRow, cancellationToken).ConfigureAwait(false))
+        await foreach (var row in RowsAsync(shared, "SELECT size, root, note, public_key FROM ledger_checkpoints ORDER BY size", CheckpointRow, cancellationToken).ConfigureAwait(false))
         {
             list.Add(row);
         }
 
         return list;
+    }
+
+    /// <summary>One connection in one read transaction; disposing it ends the transaction (nothing was written).</summary>
+    private sealed class Snapshot(SqlLedgerStore store, DbConnection connection, DbTransaction transaction) : ILedgerSnapshot
+    {
+        public IAsyncEnumerable<EntryRow> ReadEntryRowsAsync(CancellationToken cancellationToken) =>
+            store.RowsAsync((connection, transaction), EntryRowsSql, EntryRow, cancellationToken);
+
+        public IAsyncEnumerable<NodeRow> ReadNodeRowsAsync(CancellationToken cancellationToken) =>
+            store.RowsAsync((connection, transaction), NodeRowsSql, NodeRow, cancellationToken);
+
+        public Task<IReadOnlyList<CheckpointRow>> GetCheckpointsAsync(CancellationToken cancellationToken) =>
+            store.CheckpointsAsync((connection, transaction), cancellationToken);
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private static EntryRow EntryRow(DbDataReader reader) => StoredValue.Entry(Value(reader, 0), Value(reader, 1), Value(reader, 2), Value(reader, 3));
@@ -244,12 +291,16 @@ internal abstract class SqlLedgerStore : ILedgerStore
     }
 
     /// <summary>Every row a query returns, decoded by <paramref name="decode"/>; a database error becomes a <see cref="LedgerDamagedException"/>.</summary>
-    private async IAsyncEnumerable<T> RowsAsync<T>(string sql, Func<DbDataReader, T> decode, [EnumeratorCancellation] CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
+    private IAsyncEnumerable<T> RowsAsync<T>(string sql, Func<DbDataReader, T> decode, CancellationToken cancellationToken, params (string Name, object Value)[] parameters) =>
+        RowsAsync(null, sql, decode, cancellationToken, parameters);
+
+    /// <summary>As above, on <paramref name="shared"/> (a snapshot's connection and transaction, left open) or else on a connection of its own.</summary>
+    private async IAsyncEnumerable<T> RowsAsync<T>((DbConnection Connection, DbTransaction Transaction)? shared, string sql, Func<DbDataReader, T> decode, [EnumeratorCancellation] CancellationToken cancellationToken, params (string Name, object Value)[] parameters)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
+        var connection = shared?.Connection ?? await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            var command = Command(connection, null, sql, parameters);
+            var command = Command(connection, shared?.Transaction, sql, parameters);
             await using (command.ConfigureAwait(false))
             {
                 DbDataReader reader;
@@ -281,6 +332,13 @@ internal abstract class SqlLedgerStore : ILedgerStore
                         yield return decode(reader);
                     }
                 }
+            }
+        }
+        finally
+        {
+            if (shared is null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

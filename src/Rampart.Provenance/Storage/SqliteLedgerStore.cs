@@ -56,6 +56,11 @@ internal sealed class SqliteLedgerStore : SqlLedgerStore
         }
     }
 
+    protected override ValueTask<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        // deferred: true = plain BEGIN: no lock until the first SELECT, which fixes the snapshot every later read of the
+        // transaction sees (in WAL mode writers go on meanwhile; in rollback-journal mode they wait for it to end).
+        ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true));
+
     protected override ValueTask<DbTransaction> BeginAppendAsync(DbConnection connection, CancellationToken cancellationToken) =>
         // deferred: false = BEGIN IMMEDIATE: the write lock is taken before the size is read.
         ValueTask.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: false));

@@ -99,7 +99,12 @@ internal static class RegistryEndpoints
     private static async Task DownloadAsync(HttpContext context, string artifact, string version, ServerDb db, BlobStore blobs, CancellationToken cancellationToken)
     {
         var project = Http.ProjectOf(context);
-        var (_, v) = await FindVersionAsync(db, project, artifact, version, cancellationToken).ConfigureAwait(false);
+        var (a, v) = await FindVersionAsync(db, project, artifact, version, cancellationToken).ConfigureAwait(false);
+        if (a.Exercise)
+        {
+            throw ApiException.Conflict("this version belongs to a tabletop exercise; exercise versions are never downloadable");
+        }
+
         if (v.State != VersionStates.Released)
         {
             throw ApiException.Conflict($"only released versions can be downloaded; this one is {v.State}");
@@ -224,7 +229,7 @@ internal static class RegistryEndpoints
             var next = signal.Next;
             var rows = await (from v in db.Versions
                               join a in db.Artifacts on v.ArtifactId equals a.Id
-                              where v.ProjectId == project.Id && v.RevokedSequence != null && v.RevokedSequence > start
+                              where v.ProjectId == project.Id && v.RevokedSequence != null && v.RevokedSequence > start && !a.Exercise
                               orderby v.RevokedSequence
                               select new { sequence = v.RevokedSequence, digest = v.Digest, artifact = a.Name, version = v.Label, reason = v.RevokeReason, at = v.UpdatedAt })
                              .Take(1000).ToListAsync(cancellationToken).ConfigureAwait(false);

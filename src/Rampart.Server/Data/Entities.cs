@@ -69,6 +69,9 @@ public sealed class RegistryArtifact
 
     /// <summary>model or dataset.</summary>
     public string Kind { get; set; } = "";
+
+    /// <summary>Made by a tabletop exercise (docs/server.md#tabletop-exercises): never downloadable, never on the revocation list.</summary>
+    public bool Exercise { get; set; }
 }
 
 public sealed class ArtifactVersion
@@ -253,6 +256,45 @@ public sealed class Incident
     public DateTimeOffset OpenedAt { get; set; }
 
     public DateTimeOffset? ClosedAt { get; set; }
+
+    /// <summary>The tabletop run this incident belongs to (an exercise), or null for a real incident.</summary>
+    public long? TabletopRunId { get; set; }
+}
+
+/// <summary>A tabletop exercise: a scripted scenario played against the registry and scored (Incidents/Tabletop.cs).</summary>
+public sealed class TabletopRun
+{
+    public long Id { get; set; }
+
+    public long ProjectId { get; set; }
+
+    public string Scenario { get; set; } = "";
+
+    public string StartedBy { get; set; } = "";
+
+    /// <summary>The exercise artifact its injected versions belong to.</summary>
+    public long ArtifactId { get; set; }
+
+    /// <summary>The subject of the run's ledger records: the digest of its opening statement (kept as a blob).</summary>
+    public string RecordSubject { get; set; } = "";
+
+    /// <summary>The last step injected (1-based).</summary>
+    public int Step { get; set; }
+
+    /// <summary>Ledger sequence of each step's "exercise-step" record, comma-separated, step 1 first.</summary>
+    public string StepSequences { get; set; } = "";
+
+    /// <summary>running or finished.</summary>
+    public string State { get; set; } = "";
+
+    public int? Score { get; set; }
+
+    /// <summary>The final scoring as JSON, kept when the run finishes.</summary>
+    public string? ResultJson { get; set; }
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
 }
 
 public sealed class IncidentEvent

@@ -28,6 +28,8 @@ public sealed class ServerDb(DbContextOptions<ServerDb> options) : IdentityDbCon
 
     public DbSet<IncidentEvent> IncidentEvents => Set<IncidentEvent>();
 
+    public DbSet<TabletopRun> TabletopRuns => Set<TabletopRun>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -45,5 +47,7 @@ public sealed class ServerDb(DbContextOptions<ServerDb> options) : IdentityDbCon
         builder.Entity<UploadSession>().HasKey(u => u.Id);
         builder.Entity<IncidentEvent>().HasIndex(e => e.IncidentId);
         builder.Entity<Incident>().HasIndex(i => i.ProjectId);
+        builder.Entity<Incident>().HasIndex(i => i.TabletopRunId);
+        builder.Entity<TabletopRun>().HasIndex(r => r.ProjectId);
     }
 }

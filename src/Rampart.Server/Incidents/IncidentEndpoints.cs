@@ -124,6 +124,14 @@ internal static class IncidentEndpoints
             ChecklistJson = JsonSerializer.Serialize(playbook.Steps.Select(s => new ChecklistItem { Id = s.Id, Text = s.Text, Action = s.Action }), Json),
             OpenedAt = now,
         };
+
+        // An incident about a running tabletop exercise's version belongs to that exercise (scored there, marked in the ledger).
+        incident.TabletopRunId = subjects.Length == 0 ? null : await (
+            from v in db.Versions
+            join a in db.Artifacts on v.ArtifactId equals a.Id
+            join r in db.TabletopRuns on a.Id equals r.ArtifactId
+            where v.ProjectId == project.Id && a.Exercise && r.State == "running" && subjects.Contains(v.Digest)
+            select (long?)r.Id).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
         db.Incidents.Add(incident);
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
 
@@ -131,7 +139,7 @@ internal static class IncidentEndpoints
         var ledgerSubjects = subjects.Length > 0 ? subjects
             : [await blobs.PutAsync(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { project = project.Name, incident = incident.Id, incident.Type, incident.Title, openedBy = caller.Display, at = now }, Json)), cancellationToken).ConfigureAwait(false)];
         incident.RecordSubject = ledgerSubjects[0];
-        var record = ProvenanceRecord.Create(RecordKinds.Incident).Set("summary", $"{project.Name} incident {incident.Id} ({playbook.Type}, {source}): {incident.Title}").Set("severity", severity);
+        var record = ProvenanceRecord.Create(RecordKinds.Incident).Set("summary", $"{ExercisePrefix(incident)}{project.Name} incident {incident.Id} ({playbook.Type}, {source}): {incident.Title}").Set("severity", severity);
         foreach (var subject in ledgerSubjects)
         {
             record.Add("subjects", subject);
@@ -165,6 +173,12 @@ internal static class IncidentEndpoints
             throw ApiException.Conflict("this incident is closed");
         }
 
+        // The whole action is one transaction: the incident row moves from what this action read (checklist, assignee,
+        // open) to what it writes, or 409; then any registry change, the ledger record, the timeline entry; then commit.
+        // A concurrent action that won adds its record; this one adds none.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var readChecklist = row.ChecklistJson;
+        var readAssignee = row.Assignee;
         var checklist = JsonSerializer.Deserialize<List<ChecklistItem>>(row.ChecklistJson, Json) ?? [];
         string text;
         string? digest = null;
@@ -195,7 +209,13 @@ internal static class IncidentEndpoints
             case "quarantine":
             case "revoke":
             {
+                await ClaimAsync(db, row, readChecklist, readAssignee, cancellationToken).ConfigureAwait(false);
                 var (artifact, version) = await FindVersionAsync(db, project, request.Artifact, request.Version, cancellationToken).ConfigureAwait(false);
+                if (artifact.Exercise != row.TabletopRunId.HasValue)
+                {
+                    throw ApiException.Conflict("an exercise incident acts on exercise versions only, and a real incident on real versions only");
+                }
+
                 if (request.Action == "revoke")
                 {
                     await registry.RevokeAsync(project, artifact, version, caller, $"incident {row.Id}: {Clip(request.Text ?? row.Title)}", cancellationToken).ConfigureAwait(false);
@@ -214,15 +234,22 @@ internal static class IncidentEndpoints
             {
                 var key = await db.TrustedKeys.FirstOrDefaultAsync(k => k.Id == request.Key && k.ProjectId == project.Id, cancellationToken).ConfigureAwait(false)
                     ?? throw ApiException.BadRequest("name the trusted key to retire (key: its id)");
+                if (request.NewKeyPem is not null && (!Names.IsName(request.NewKeyName) || !Http.IsEcPublicKey(request.NewKeyPem)))
+                {
+                    throw ApiException.BadRequest("the new key needs a name and an ECDSA public key in PEM");
+                }
+
+                if (row.TabletopRunId is not null)
+                {
+                    // An exercise rehearses the rotation: recorded and scored, but the project's real keys stay as they are.
+                    text = $"rotation rehearsed: would retire key '{key.Name}'" + (request.NewKeyPem is null ? "" : $" and trust new key '{request.NewKeyName}'");
+                    break;
+                }
+
                 key.RetiredAt ??= time.GetUtcNow();
                 text = $"retired key '{key.Name}'";
                 if (request.NewKeyPem is not null)
                 {
-                    if (!Names.IsName(request.NewKeyName) || !Http.IsEcPublicKey(request.NewKeyPem))
-                    {
-                        throw ApiException.BadRequest("the new key needs a name and an ECDSA public key in PEM");
-                    }
-
                     db.TrustedKeys.Add(new TrustedKey { ProjectId = project.Id, Name = request.NewKeyName!, Pem = request.NewKeyPem, AddedAt = time.GetUtcNow() });
                     text += $", trusted new key '{request.NewKeyName}'";
                 }
@@ -237,9 +264,31 @@ internal static class IncidentEndpoints
         }
 
         row.ChecklistJson = JsonSerializer.Serialize(checklist, Json);
-        var sequence = await ledger.RegistryEventAsync(digest ?? row.RecordSubject, "incident-action", project.Name, null, null, caller.Display, $"incident {row.Id}: {text}", cancellationToken).ConfigureAwait(false);
+        if (request.Action is not ("quarantine" or "revoke"))
+        {
+            await ClaimAsync(db, row, readChecklist, readAssignee, cancellationToken).ConfigureAwait(false);
+        }
+
+        var sequence = await ledger.RegistryEventAsync(digest ?? row.RecordSubject, "incident-action", project.Name, null, null, caller.Display, $"{ExercisePrefix(row)}incident {row.Id}: {text}", cancellationToken).ConfigureAwait(false);
         await AddEventAsync(db, row, caller.Display, request.Action!, text, sequence, time, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return row;
+    }
+
+    /// <summary>
+    /// Writes the incident's checklist and assignee in one conditional UPDATE from the values this action read (still
+    /// open), or throws 409: two people ticking steps at once never lose one tick, nor record an action twice.
+    /// </summary>
+    private static async Task ClaimAsync(ServerDb db, Incident row, string readChecklist, string? readAssignee, CancellationToken cancellationToken)
+    {
+        var checklist = row.ChecklistJson;
+        var assignee = row.Assignee;
+        var changed = await db.Incidents.Where(i => i.Id == row.Id && i.State == "open" && i.ChecklistJson == readChecklist && i.Assignee == readAssignee)
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.ChecklistJson, checklist).SetProperty(i => i.Assignee, assignee), cancellationToken).ConfigureAwait(false);
+        if (changed == 0)
+        {
+            throw ApiException.Conflict("the incident changed meanwhile (another action or its closing); reload it");
+        }
     }
 
     private static async Task<IResult> CloseAsync(HttpContext context, long incident, CloseRequest request, ServerDb db, ServerLedger ledger, TimeProvider time, CancellationToken cancellationToken)
@@ -259,12 +308,26 @@ internal static class IncidentEndpoints
 
         var checklist = JsonSerializer.Deserialize<List<ChecklistItem>>(row.ChecklistJson, Json) ?? [];
         var open = checklist.Where(s => !s.Done).Select(s => s.Id).ToList();
+        var closedAt = time.GetUtcNow();
+        var lessons = request.Lessons;
+        var readChecklist = row.ChecklistJson;
+
+        // Closed from the checklist this review read, in one transaction with its record (a concurrent close or step gets 409 and adds none).
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var changed = await db.Incidents.Where(i => i.Id == row.Id && i.State == "open" && i.ChecklistJson == readChecklist)
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.State, "closed").SetProperty(i => i.ClosedAt, closedAt).SetProperty(i => i.LessonsLearned, lessons), cancellationToken).ConfigureAwait(false);
+        if (changed == 0)
+        {
+            throw ApiException.Conflict("the incident changed meanwhile (closed, or a step was ticked); reload it");
+        }
+
         row.State = "closed";
-        row.ClosedAt = time.GetUtcNow();
-        row.LessonsLearned = request.Lessons;
+        row.ClosedAt = closedAt;
+        row.LessonsLearned = lessons;
         var sequence = await ledger.RegistryEventAsync(row.RecordSubject, "incident-closed", project.Name, null, null, caller.Display,
-            $"incident {row.Id} closed; steps not done: {(open.Count == 0 ? "none" : string.Join(", ", open))}", cancellationToken).ConfigureAwait(false);
+            $"{ExercisePrefix(row)}incident {row.Id} closed; steps not done: {(open.Count == 0 ? "none" : string.Join(", ", open))}", cancellationToken).ConfigureAwait(false);
         await AddEventAsync(db, row, caller.Display, "closed", "closed with review" + (open.Count == 0 ? "" : $" (steps not done: {string.Join(", ", open)})"), sequence, time, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return Results.Json(await ViewAsync(db, row, cancellationToken).ConfigureAwait(false));
     }
 
@@ -293,6 +356,7 @@ internal static class IncidentEndpoints
             incident.LessonsLearned,
             incident.OpenedAt,
             incident.ClosedAt,
+            exerciseRun = incident.TabletopRunId,
             timeline,
         };
     }
@@ -313,6 +377,9 @@ internal static class IncidentEndpoints
         var v = await db.Versions.FirstOrDefaultAsync(x => x.ArtifactId == a.Id && x.Label == version, cancellationToken).ConfigureAwait(false) ?? throw ApiException.BadRequest("name a version of that artifact");
         return (a, v);
     }
+
+    /// <summary>How an exercise incident's ledger records begin ("exercise run 4: "), so they never read as real ones.</summary>
+    private static string ExercisePrefix(Incident incident) => incident.TabletopRunId is { } run ? $"exercise run {run}: " : "";
 
     private static string Clip(string text) => text.Length <= 2000 ? text : text[..2000];
 }

@@ -31,8 +31,9 @@ public sealed class UploadLocks
 
 /// <summary>
 /// The registry's state machine: uploads into quarantine, the gate, approvals under the two-person rule, revocation.
-/// Each change appends its ledger record first and then changes the database, so after a crash the database never
-/// holds a state without its record; a version is marked scanned only by the gate's own update.
+/// A decision (approve, reject, revoke, quarantine) changes the state in a database transaction, appends its ledger
+/// record and then commits, so a lost race adds no record and after a crash the database never holds a state without
+/// its record; a version is marked scanned only by the gate's own update.
 /// </summary>
 public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger ledger, GateInbox queue, ArtifactGate gate, UploadLocks locks, RevocationSignal revocations, ServerOptions options)
 {
@@ -48,6 +49,11 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
         if (!Names.IsName(request.Artifact) || !Names.IsName(request.Version) || !Names.IsFileName(request.FileName))
         {
             throw ApiException.BadRequest("artifact and version must be names (letters, digits, '.', '_', '-'; at most 100), fileName a plain file name (no path, no control characters)");
+        }
+
+        if (request.Artifact!.StartsWith(Incidents.TabletopEndpoints.ArtifactPrefix, StringComparison.Ordinal))
+        {
+            throw ApiException.BadRequest($"artifact names beginning with '{Incidents.TabletopEndpoints.ArtifactPrefix}' are reserved for tabletop exercises");
         }
 
         var kind = request.Kind ?? "model";
@@ -330,7 +336,7 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
 
     /// <summary>
     /// Approves (releases) or rejects a version. Approval needs a version that passed the gate and a reviewer who
-    /// did not upload it (two-person rule); the approval record is in the ledger before the database says released.
+    /// did not upload it (two-person rule); the state change, its ledger record and the Approval row commit together (<see cref="InChangeAsync"/>).
     /// </summary>
     public async Task<ArtifactVersion> DecideAsync(Project project, RegistryArtifact artifact, ArtifactVersion version, Caller caller, bool approve, string? note, CancellationToken cancellationToken)
     {
@@ -357,25 +363,21 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
         }
 
         var decision = approve ? "approved" : "rejected";
-        var record = ProvenanceRecord.Create(RecordKinds.Approval).Set("subject", version.Digest).Set("decision", decision)
-            .Set("scope", LedgerTexts.Scope(project.Name, artifact.Name, version.Label))
-            .Set("note", LedgerTexts.ReviewerNote(caller.Display, note));
-        var sequence = await ledger.AppendAsync(record.Build(), cancellationToken).ConfigureAwait(false);
-
         var newState = approve ? VersionStates.Released : VersionStates.Rejected;
-        var now = Time.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var previous = version.State;
-        var changed = await db.Versions.Where(v => v.Id == version.Id && v.State == previous)
-            .ExecuteUpdateAsync(s => s.SetProperty(v => v.State, newState).SetProperty(v => v.UpdatedAt, now), cancellationToken).ConfigureAwait(false);
-        if (changed == 0)
+        var now = Time.GetUtcNow();
+        await InChangeAsync(async () =>
         {
-            throw ApiException.Conflict("the version changed state meanwhile; reload it");
-        }
-
-        db.Approvals.Add(new Approval { VersionId = version.Id, ReviewerId = caller.UserId, ReviewerName = caller.Display, Decision = decision, Note = note, LedgerSequence = sequence, At = now });
-        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            // The state moves first, inside the transaction, only from the state this decision was made on: a
+            // concurrent decision that won leaves 0 rows and this one ends with 409 before any record is written.
+            await MoveAsync(version.Id, previous, newState, now, cancellationToken).ConfigureAwait(false);
+            var record = ProvenanceRecord.Create(RecordKinds.Approval).Set("subject", version.Digest).Set("decision", decision)
+                .Set("scope", LedgerTexts.Scope(project.Name, artifact.Name, version.Label))
+                .Set("note", LedgerTexts.ReviewerNote(caller.Display, note));
+            var sequence = await ledger.AppendAsync(record.Build(), cancellationToken).ConfigureAwait(false);
+            db.Approvals.Add(new Approval { VersionId = version.Id, ReviewerId = caller.UserId, ReviewerName = caller.Display, Decision = decision, Note = note, LedgerSequence = sequence, At = now });
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
         version.State = newState;
         version.UpdatedAt = now;
         return version;
@@ -398,19 +400,21 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
             throw ApiException.Conflict("this version is already revoked");
         }
 
-        var sequence = await ledger.AppendAsync(ProvenanceRecord.Create(RecordKinds.Revocation).Set("subject", version.Digest).Set("reason", LedgerTexts.RevocationReason(reason, caller.Display, LedgerTexts.Scope(project.Name, artifact.Name, version.Label))).Build(), cancellationToken).ConfigureAwait(false);
         var now = Time.GetUtcNow();
         var previous = version.State;
-        var changed = await db.Versions.Where(v => v.Id == version.Id && v.State == previous)
-            .ExecuteUpdateAsync(s => s.SetProperty(v => v.State, VersionStates.Revoked).SetProperty(v => v.RevokeReason, reason).SetProperty(v => v.RevokedSequence, sequence).SetProperty(v => v.UpdatedAt, now), cancellationToken).ConfigureAwait(false);
-        if (changed == 0)
+        var sequence = 0L;
+        await InChangeAsync(async () =>
         {
-            throw ApiException.Conflict("the version changed state meanwhile; reload it");
-        }
+            await MoveAsync(version.Id, previous, VersionStates.Revoked, now, cancellationToken).ConfigureAwait(false);
+            sequence = await ledger.AppendAsync(ProvenanceRecord.Create(RecordKinds.Revocation).Set("subject", version.Digest).Set("reason", LedgerTexts.RevocationReason(reason, caller.Display, LedgerTexts.Scope(project.Name, artifact.Name, version.Label))).Build(), cancellationToken).ConfigureAwait(false);
+            await db.Versions.Where(v => v.Id == version.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(v => v.RevokeReason, reason).SetProperty(v => v.RevokedSequence, sequence), cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
 
         version.State = VersionStates.Revoked;
         version.RevokeReason = reason;
         version.RevokedSequence = sequence;
+        version.UpdatedAt = now;
         revocations.Pulse();
         return version;
     }
@@ -427,17 +431,50 @@ public sealed class RegistryService(ServerDb db, BlobStore blobs, ServerLedger l
             throw ApiException.Conflict($"a version in state {version.State} cannot be quarantined");
         }
 
-        await ledger.RegistryEventAsync(version.Digest, "quarantined", project.Name, artifact.Name, version.Label, caller.Display, reason, cancellationToken).ConfigureAwait(false);
         var now = Time.GetUtcNow();
         var previous = version.State;
-        var changed = await db.Versions.Where(v => v.Id == version.Id && v.State == previous)
-            .ExecuteUpdateAsync(s => s.SetProperty(v => v.State, VersionStates.Quarantined).SetProperty(v => v.UpdatedAt, now), cancellationToken).ConfigureAwait(false);
+        await InChangeAsync(async () =>
+        {
+            await MoveAsync(version.Id, previous, VersionStates.Quarantined, now, cancellationToken).ConfigureAwait(false);
+            await ledger.RegistryEventAsync(version.Digest, "quarantined", project.Name, artifact.Name, version.Label, caller.Display, reason, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        version.State = VersionStates.Quarantined;
+        version.UpdatedAt = now;
+    }
+
+    /// <summary>
+    /// Runs a state change in one database transaction (or in the caller's, when one is open: an incident action
+    /// that revokes commits both together). The change does its conditional UPDATE first, appends its ledger record
+    /// second and commits last, so a lost race ends before anything reaches the ledger; a crash between the append
+    /// and the commit leaves a record without its change, which <see cref="LedgerReconciler"/> completes at start.
+    /// </summary>
+    internal async Task InChangeAsync(Func<Task> change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        if (db.Database.CurrentTransaction is not null)
+        {
+            await change().ConfigureAwait(false);
+            return;
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await change().ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Moves a version from <paramref name="from"/> to <paramref name="to"/> in one conditional UPDATE, or throws 409
+    /// when it is no longer in <paramref name="from"/>. In PostgreSQL a second mover waits for the first one's row lock
+    /// and then matches 0 rows; in SQLite the transaction holds the write lock (BEGIN IMMEDIATE) from its start.
+    /// </summary>
+    private async Task MoveAsync(long versionId, string from, string to, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var changed = await db.Versions.Where(v => v.Id == versionId && v.State == from)
+            .ExecuteUpdateAsync(s => s.SetProperty(v => v.State, to).SetProperty(v => v.UpdatedAt, now), cancellationToken).ConfigureAwait(false);
         if (changed == 0)
         {
             throw ApiException.Conflict("the version changed state meanwhile; reload it");
         }
-
-        version.State = VersionStates.Quarantined;
     }
 
     /// <summary>The artifact row, created on first upload; a concurrent creator winning the unique index is read back.</summary>

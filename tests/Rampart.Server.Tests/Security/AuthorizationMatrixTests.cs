@@ -93,6 +93,11 @@ public sealed class AuthorizationMatrixTests
         ["GET " + I] = Reviewers,
         ["POST " + I + "/actions"] = Reviewers,
         ["POST " + I + "/close"] = Reviewers,
+        ["GET /api/v1/projects/{project}/tabletop"] = Reviewers,
+        ["POST /api/v1/projects/{project}/tabletop"] = Reviewers,
+        ["GET /api/v1/projects/{project}/tabletop/{run}"] = Reviewers,
+        ["POST /api/v1/projects/{project}/tabletop/{run}/advance"] = Reviewers,
+        ["POST /api/v1/projects/{project}/tabletop/{run}/finish"] = Reviewers,
     };
 
     private static readonly Dictionary<string, string> RouteValues = new(StringComparer.Ordinal)
@@ -105,6 +110,7 @@ public sealed class AuthorizationMatrixTests
         ["{key}"] = "999999",
         ["{token}"] = "rmp_000000000000",
         ["{incident}"] = "999999",
+        ["{run}"] = "999999",
     };
 
     private static readonly string[] Refusals = ["unauthenticated", "forbidden", "mfa_required", "session_required", "csrf"];
