@@ -66,6 +66,16 @@ internal static class CliRunner
             : null;
     });
 
+    /// <summary>
+    /// Whether the program under test is a NativeAOT build, which also leaves ML.NET and Parquet.Net out of the verbs
+    /// it keeps (docs/install.md): asked of the program itself, the same way as <see cref="SkipReasonAsync"/>
+    /// (it answers `gateway` with "not in this build"), so no list of what the build lacks is kept here.
+    /// </summary>
+    public static async Task<bool> IsNativeAotAsync() => await SkipReasonAsync("gateway") is not null;
+
+    /// <summary>The words every "left out of the NativeAOT build" answer inside a verb carries.</summary>
+    public const string LeftOutOfNativeAot = "which the NativeAOT build leaves out";
+
     private static async Task<CliRun> RunBinaryAsync(string binary, string[] args, CliEnvironment environment)
     {
         var start = new System.Diagnostics.ProcessStartInfo(Path.GetFullPath(binary))

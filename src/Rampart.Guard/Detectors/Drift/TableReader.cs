@@ -60,6 +60,13 @@ public static class TableReader
     private static List<IReadOnlyDictionary<string, string?>> Parquet(string path)
     {
         var name = Path.GetFileName(path);
+#if RAMPART_AOT
+        throw new InvalidDataException($"{name}: {ParquetNotInThisBuild}");
+    }
+
+    /// <summary>Why the NativeAOT build reads no Parquet.</summary>
+    public const string ParquetNotInThisBuild = "reading Parquet needs Parquet.Net, which the NativeAOT build leaves out; use the dotnet tool or the ReadyToRun build, or give CSV or JSON Lines (docs/install.md)";
+#else
         var bytes = BoundedFile.ReadAllBytes(path, MaxParquetBytes);
         try
         {
@@ -157,6 +164,7 @@ public static class TableReader
         await group.ReadAsync<T>(field, values.AsMemory()).ConfigureAwait(false);
         return [.. values.Select(v => Text(v))];
     }
+#endif
 
     private static string? Text(object? value) => value switch
     {
