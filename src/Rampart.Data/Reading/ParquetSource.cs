@@ -19,10 +19,10 @@ public sealed class ParquetSource(string path, DataLimits limits) : DatasetSourc
 {
     public override string Format => "parquet";
 
-#if RAMPART_AOT
-    /// <summary>Why the NativeAOT build reads no Parquet.</summary>
+    /// <summary>Why the NativeAOT build reads no Parquet (its failure there).</summary>
     public const string NotInThisBuild = "reading Parquet needs Parquet.Net, which the NativeAOT build leaves out; use the dotnet tool or the ReadyToRun build (docs/install.md)";
 
+#if RAMPART_AOT
     protected override IEnumerable<DataRow> ReadCore(CancellationToken cancellationToken)
     {
         // An iterator, so the failure surfaces on the first row, where ReadRows turns read failures into Failure.

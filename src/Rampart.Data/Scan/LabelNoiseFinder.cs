@@ -31,6 +31,9 @@ public sealed record LabelNoiseResult(IReadOnlyList<LabelIssue> Issues, int Exam
 /// </summary>
 public static class LabelNoiseFinder
 {
+    /// <summary>Why the NativeAOT build skips the finder (its reason for not running there).</summary>
+    public const string NotInThisBuild = "the label-noise model needs ML.NET, which the NativeAOT build leaves out; use the dotnet tool or the ReadyToRun build (docs/install.md)";
+
     public static LabelNoiseResult Find(IReadOnlyList<DataRow> rows, int labelColumn, IReadOnlyList<int> numericColumns, IReadOnlyList<int> textColumns, int folds, int seed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);
@@ -58,9 +61,6 @@ public static class LabelNoiseFinder
         _ = seed;
         return new([], labelled.Count, classes.Count, double.NaN, NotInThisBuild);
     }
-
-    /// <summary>Why the NativeAOT build skips the finder.</summary>
-    public const string NotInThisBuild = "the label-noise model needs ML.NET, which the NativeAOT build leaves out; use the dotnet tool or the ReadyToRun build (docs/install.md)";
 #else
         var width = Math.Max(1, numericColumns.Count);
         var examples = labelled.Select((r, i) => new Example
