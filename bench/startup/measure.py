@@ -51,8 +51,10 @@ with open(out, "w") as f:
     f.write("time of the process (getrusage of the waited child), which other processes on a loaded machine disturb far less. ")
     f.write("Ratios are to the JIT (framework-dependent) build in the same run. Targets (issue 19): NativeAOT start-up under ")
     f.write("30 ms, scan of one small file under 50 ms.\n\n")
-    f.write("| command | " + " | ".join(f"{n} wall (ms)" for n in names) + " | " + " | ".join(f"{n} CPU (ms)" for n in names)
-            + " | " + " | ".join(f"{n}/jit wall" for n in names if n != "jit") + " | " + " | ".join(f"{n}/jit CPU" for n in names if n != "jit") + " |\n")
+    header = [f"{n} wall (ms)" for n in names] + [f"{n} CPU (ms)" for n in names]
+    if "jit" in names:
+        header += [f"{n}/jit wall" for n in names if n != "jit"] + [f"{n}/jit CPU" for n in names if n != "jit"]
+    f.write("| command | " + " | ".join(header) + " |\n")
     columns = 1 + 2 * len(names) + (2 * (len(names) - 1) if "jit" in names else 0)
     f.write("|" + "---|" * columns + "\n")
     for label, medians in results.items():
