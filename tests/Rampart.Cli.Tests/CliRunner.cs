@@ -73,6 +73,16 @@ internal static class CliRunner
     /// </summary>
     public static async Task<bool> IsNativeAotAsync() => await SkipReasonAsync("gateway") is not null;
 
+    /// <summary>
+    /// The base address rule links point at in the program under test: the docs/rules/ folder shipped beside
+    /// RAMPART_CLI_BINARY when that is set (as the program resolves it for itself), else this process's.
+    /// </summary>
+    public static Uri RuleDocsBase =>
+        System.Environment.GetEnvironmentVariable(BinaryVariable) is { Length: > 0 } binary
+        && Path.Combine(Path.GetDirectoryName(Path.GetFullPath(binary))!, "docs", "rules") is var folder && Directory.Exists(folder)
+            ? RampartTool.ResolveDocsBase(folder)
+            : RampartTool.Info.RuleDocsBaseUri;
+
     /// <summary>The words every "left out of the NativeAOT build" answer inside a verb carries.</summary>
     public const string LeftOutOfNativeAot = "which the NativeAOT build leaves out";
 

@@ -62,7 +62,7 @@ public sealed class DataCommandTests
         }
 
         run.ExitCode.Should().Be(ExitCodes.Findings, run.Stderr);
-        run.Stdout.Should().Contain("RAMP-DATA-001").And.Contain("'email'").And.NotContain(CliRunner.LeftOutOfNativeAot);
+        run.Stdout.Should().Contain("RAMP-DATA-001").And.Contain("\"columns\": \"id:numeric,email:categorical\"").And.NotContain(CliRunner.LeftOutOfNativeAot);
     }
 
     /// <summary>The label-noise model is ML.NET: it runs in a full build; the NativeAOT binary warns that it did not.</summary>
@@ -70,8 +70,10 @@ public sealed class DataCommandTests
     public async Task Scan_LabelNoise_ModelRunsOrInTheNativeBinaryIsAWarning()
     {
         using var temp = new TempDirectory();
-        var lines = new List<string> { "x,label" };
-        lines.AddRange(Enumerable.Range(0, 120).Select(i => $"{i},{(i < 60 ? "low" : "high")}"));
+        var lines = new List<string> { "height,weight,label" };
+        lines.AddRange(Enumerable.Range(0, 120).Select(i => i % 2 == 0
+            ? $"{(i % 30) * 1.5:0.0},{(i % 17) * 2.5:0.0},low"
+            : $"{60 + ((i % 30) * 1.5):0.0},{80 + ((i % 17) * 2.5):0.0},high"));
         File.WriteAllLines(temp.File("labelled.csv"), lines);
 
         var run = await CliRunner.RunAsync(["data", "scan", temp.File("labelled.csv"), "--label", "label", "--format", "json"]);
