@@ -16,7 +16,8 @@ COPY . .
 RUN build/build.sh aot /out
 
 FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled
-COPY --from=build /out/rampart /usr/local/bin/rampart
+# SQLite (ledger, advisory database) and libsodium (signing) are native libraries beside the binary (docs/install.md).
+COPY --from=build /out/rampart /out/libe_sqlite3.so /out/libsodium.so /usr/local/bin/
 COPY --from=build /out/docs/rules /usr/local/bin/docs/rules
 USER app
 ENTRYPOINT ["/usr/local/bin/rampart"]

@@ -66,6 +66,26 @@ internal static class CliRunner
             : null;
     });
 
+    /// <summary>
+    /// Whether the program under test is a NativeAOT build, which also leaves ML.NET and Parquet.Net out of the verbs
+    /// it keeps (docs/install.md): asked of the program itself, the same way as <see cref="SkipReasonAsync"/>
+    /// (it answers `gateway` with "not in this build"), so no list of what the build lacks is kept here.
+    /// </summary>
+    public static async Task<bool> IsNativeAotAsync() => await SkipReasonAsync("gateway") is not null;
+
+    /// <summary>
+    /// The base address rule links point at in the program under test: the docs/rules/ folder shipped beside
+    /// RAMPART_CLI_BINARY when that is set (as the program resolves it for itself), else this process's.
+    /// </summary>
+    public static Uri RuleDocsBase =>
+        System.Environment.GetEnvironmentVariable(BinaryVariable) is { Length: > 0 } binary
+        && Path.Combine(Path.GetDirectoryName(Path.GetFullPath(binary))!, "docs", "rules") is var folder && Directory.Exists(folder)
+            ? RampartTool.ResolveDocsBase(folder)
+            : RampartTool.Info.RuleDocsBaseUri;
+
+    /// <summary>The words every "left out of the NativeAOT build" answer inside a verb carries.</summary>
+    public const string LeftOutOfNativeAot = "which the NativeAOT build leaves out";
+
     private static async Task<CliRun> RunBinaryAsync(string binary, string[] args, CliEnvironment environment)
     {
         var start = new System.Diagnostics.ProcessStartInfo(Path.GetFullPath(binary))

@@ -37,6 +37,57 @@ public sealed class DataCommandTests
         run.Stdout.Should().Contain("RAMP-DATA-001");
     }
 
+    /// <summary>Parquet is read by Parquet.Net; the NativeAOT binary leaves it out and the dataset is inconclusive, never clean.</summary>
+    [Fact]
+    public async Task Scan_Parquet_ReadsItOrInTheNativeBinarySaysWhyNot()
+    {
+        using var temp = new TempDirectory();
+        var id = new Parquet.Schema.DataField<double>("id");
+        var email = new Parquet.Schema.DataField<string>("email");
+        var path = temp.File("people.parquet");
+        await using (var file = File.Create(path))
+        {
+            await using var writer = await Parquet.ParquetWriter.CreateAsync(new Parquet.Schema.ParquetSchema(id, email), file);
+            using var group = writer.CreateRowGroup();
+            await group.WriteAsync<double>(id, Enumerable.Range(0, 30).Select(i => (double)i).ToArray().AsMemory());
+            await group.WriteAsync(email, Enumerable.Range(0, 30).Select(i => $"user{i}@mail.corp.test").ToArray());
+        }
+
+        var run = await CliRunner.RunAsync(["data", "scan", path, "--format", "json"]);
+        if (await CliRunner.IsNativeAotAsync())
+        {
+            run.ExitCode.Should().Be(ExitCodes.Inconclusive, run.Stderr);
+            run.Stdout.Should().Contain("RAMP-DATA-010").And.Contain("reading Parquet needs Parquet.Net, " + CliRunner.LeftOutOfNativeAot);
+            return;
+        }
+
+        run.ExitCode.Should().Be(ExitCodes.Findings, run.Stderr);
+        run.Stdout.Should().Contain("RAMP-DATA-001").And.Contain("\"columns\": \"id:numeric,email:categorical\"").And.NotContain(CliRunner.LeftOutOfNativeAot);
+    }
+
+    /// <summary>The label-noise model is ML.NET: it runs in a full build; the NativeAOT binary warns that it did not.</summary>
+    [Fact]
+    public async Task Scan_LabelNoise_ModelRunsOrInTheNativeBinaryIsAWarning()
+    {
+        using var temp = new TempDirectory();
+        var lines = new List<string> { "height,weight,label" };
+        lines.AddRange(Enumerable.Range(0, 120).Select(i => i % 2 == 0
+            ? $"{(i % 30) * 1.5:0.0},{(i % 17) * 2.5:0.0},low"
+            : $"{60 + ((i % 30) * 1.5):0.0},{80 + ((i % 17) * 2.5):0.0},high"));
+        File.WriteAllLines(temp.File("labelled.csv"), lines);
+
+        var run = await CliRunner.RunAsync(["data", "scan", temp.File("labelled.csv"), "--label", "label", "--format", "json"]);
+        run.Stderr.Should().NotContain("   at ");
+        if (await CliRunner.IsNativeAotAsync())
+        {
+            run.Stdout.Should().Contain("label noise not estimated: the label-noise model needs ML.NET, " + CliRunner.LeftOutOfNativeAot)
+                .And.NotContain("label-noise-model-accuracy");
+            return;
+        }
+
+        run.Stdout.Should().Contain("label-noise-model-accuracy").And.NotContain("label noise not estimated");
+    }
+
     [Fact]
     public async Task Scan_BadEncoding_IsInconclusiveExitTwo()
     {

@@ -110,7 +110,7 @@ public sealed class RootCommandTests
         run.ExitCode.Should().Be(ExitCodes.Clean);
         run.Stdout.Should().StartWith(page.TrimEnd(), "the page is embedded in the program, word for word")
             .And.Contain($"severity {rule.Severity.ToWire()}, verdict {rule.Verdict.ToWire()}")
-            .And.Contain($"Online: {RampartTool.Info.RuleDocsBaseUri.AbsoluteUri}{key}.md");
+            .And.Contain($"Online: {CliRunner.RuleDocsBase.AbsoluteUri}{key}.md");
     }
 
     [Fact]

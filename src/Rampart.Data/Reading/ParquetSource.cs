@@ -1,7 +1,9 @@
+#if !RAMPART_AOT
 using System.Buffers.Binary;
 using System.Globalization;
 using Parquet;
 using Parquet.Schema;
+#endif
 
 namespace Rampart.Data.Reading;
 
@@ -9,13 +11,30 @@ namespace Rampart.Data.Reading;
 /// Parquet through Parquet.Net, one row group in memory at a time. Before Parquet.Net sees the file, the trailer is
 /// checked here (magic bytes, footer length within the file and under <see cref="DataLimits.MaxParquetFooterBytes"/>),
 /// because the library would otherwise allocate whatever length a hostile footer claims. Flat columns only: a nested
-/// or repeated column is reported as an issue and left out. Corrupt pages end the read with a failure.
+/// or repeated column is reported as an issue and left out. Corrupt pages end the read with a failure. The NativeAOT
+/// build has no Parquet.Net (not trim/AOT-safe): there the read fails at once with <see cref="NotInThisBuild"/>, so the
+/// dataset is inconclusive, never clean.
 /// </summary>
 public sealed class ParquetSource(string path, DataLimits limits) : DatasetSource(path, limits)
 {
-    private static readonly byte[] Magic = "PAR1"u8.ToArray();
-
     public override string Format => "parquet";
+
+    /// <summary>Why the NativeAOT build reads no Parquet (its failure there).</summary>
+    public const string NotInThisBuild = "reading Parquet needs Parquet.Net, which the NativeAOT build leaves out; use the dotnet tool or the ReadyToRun build (docs/install.md)";
+
+#if RAMPART_AOT
+    protected override IEnumerable<DataRow> ReadCore(CancellationToken cancellationToken)
+    {
+        // An iterator, so the failure surfaces on the first row, where ReadRows turns read failures into Failure.
+        if (!cancellationToken.IsCancellationRequested)
+        {
+            throw new DataFormatException(NotInThisBuild);
+        }
+
+        yield break;
+    }
+#else
+    private static readonly byte[] Magic = "PAR1"u8.ToArray();
 
     protected override IEnumerable<DataRow> ReadCore(CancellationToken cancellationToken)
     {
@@ -188,4 +207,5 @@ public sealed class ParquetSource(string path, DataLimits limits) : DatasetSourc
             IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
             _ => value.ToString() ?? string.Empty,
         };
+#endif
 }

@@ -1,6 +1,8 @@
 using System.Globalization;
+#if !RAMPART_AOT
 using Microsoft.ML;
 using Microsoft.ML.Data;
+#endif
 using Rampart.Data.Reading;
 
 namespace Rampart.Data.Scan;
@@ -24,9 +26,14 @@ public sealed record LabelNoiseResult(IReadOnlyList<LabelIssue> Issues, int Exam
 /// threshold t_j, the mean probability of j over the rows labelled j; a row labelled i is counted in the confident
 /// joint at (i, j) for the j with the highest probability among those at or above their threshold; rows off the
 /// diagonal are the candidates, ranked by the probability of their given label (self-confidence), lowest first.
+/// The NativeAOT build has no ML.NET (not trim/AOT-safe): there the finder checks its input as usual and then answers
+/// <see cref="NotInThisBuild"/> as the reason it was skipped, which the scan reports as a warning.
 /// </summary>
 public static class LabelNoiseFinder
 {
+    /// <summary>Why the NativeAOT build skips the finder (its reason for not running there).</summary>
+    public const string NotInThisBuild = "the label-noise model needs ML.NET, which the NativeAOT build leaves out; use the dotnet tool or the ReadyToRun build (docs/install.md)";
+
     public static LabelNoiseResult Find(IReadOnlyList<DataRow> rows, int labelColumn, IReadOnlyList<int> numericColumns, IReadOnlyList<int> textColumns, int folds, int seed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);
@@ -49,6 +56,12 @@ public static class LabelNoiseFinder
             return new([], labelled.Count, classes.Count, double.NaN, $"too few labelled rows ({labelled.Count}; every class needs at least {folds})");
         }
 
+#if RAMPART_AOT
+        cancellationToken.ThrowIfCancellationRequested();
+        _ = seed;
+        return new([], labelled.Count, classes.Count, double.NaN, NotInThisBuild);
+    }
+#else
         var width = Math.Max(1, numericColumns.Count);
         var examples = labelled.Select((r, i) => new Example
         {
@@ -176,6 +189,7 @@ public static class LabelNoiseFinder
 
         public float[] Score { get; set; } = [];
     }
+#endif
 
     internal static string Describe(LabelIssue issue) => string.Create(CultureInfo.InvariantCulture, $"row {issue.Row}: '{issue.Given}' -> '{issue.Likely}' (p={issue.SelfConfidence:0.###})");
 }

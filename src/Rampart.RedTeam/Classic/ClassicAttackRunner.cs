@@ -46,6 +46,12 @@ public sealed class ClassicAttackRunner(ModelOracle oracle, SampleData data, Pro
         foreach (var id in chosen)
         {
             var before = oracle.Sent;
+            if (id is "extraction" or "membership-shadow" && Surrogate.NotInThisBuild is { } missing)
+            {
+                results.Add(new AttackResult(id, AttackPolicy.Shipped[id].RuleId, Title(id), OutcomeStatus.Inconclusive, new Dictionary<string, double>(), [], $"skipped: {missing}", 0));
+                continue;
+            }
+
             try
             {
                 var result = id switch

@@ -1,6 +1,8 @@
+#if !RAMPART_AOT
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
+#endif
 
 namespace Rampart.RedTeam.Classic;
 
@@ -17,9 +19,34 @@ public enum SurrogateKind
 /// <summary>
 /// A model trained here with ML.NET on (row, label) pairs: the surrogate of an extraction attack or the shadow model of a
 /// membership attack. Labels are class indices; scores come back indexed by class (classes never seen in training score 0).
+/// The NativeAOT build has no ML.NET (not trim/AOT-safe): there <see cref="NotInThisBuild"/> says so, and the attacks
+/// that need a surrogate answer inconclusive with that reason instead of training one.
 /// </summary>
 public sealed class Surrogate
 {
+#if RAMPART_AOT
+    /// <summary>Why no surrogate can be trained in this build.</summary>
+    public static string? NotInThisBuild => "the surrogate and shadow models need ML.NET, which the NativeAOT build leaves out; use the dotnet tool or the ReadyToRun build (docs/install.md)";
+
+    private Surrogate()
+    {
+    }
+
+    /// <summary>Not in this build: callers check <see cref="NotInThisBuild"/> first.</summary>
+    public static Surrogate Train(IReadOnlyList<double[]> rows, IReadOnlyList<int> labels, SurrogateKind kind, int seed) =>
+        throw new PlatformNotSupportedException(NotInThisBuild);
+
+    /// <summary>Not in this build.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "The same instance method as in the ML.NET build.")]
+    public IReadOnlyList<double[]> Scores(IReadOnlyList<double[]> rows) => throw new PlatformNotSupportedException(NotInThisBuild);
+
+    /// <summary>Not in this build.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "The same instance method as in the ML.NET build.")]
+    public IReadOnlyList<int> Predict(IReadOnlyList<double[]> rows) => throw new PlatformNotSupportedException(NotInThisBuild);
+#else
+    /// <summary>Null: this build trains surrogates (the NativeAOT build says why it cannot).</summary>
+    public static string? NotInThisBuild => null;
+
     private readonly MLContext _ml;
     private readonly ITransformer _model;
     private readonly int[] _classes;
@@ -105,4 +132,5 @@ public sealed class Surrogate
         schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, width);
         return schema;
     }
+#endif
 }

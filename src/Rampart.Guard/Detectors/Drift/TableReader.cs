@@ -22,6 +22,9 @@ public static class TableReader
     /// <summary>Most rows read from a Parquet file (a small file can declare millions of rows of one repeated value).</summary>
     public const long MaxParquetRows = 10_000_000;
 
+    /// <summary>Why the NativeAOT build reads no Parquet (its error there).</summary>
+    public const string ParquetNotInThisBuild = "reading Parquet needs Parquet.Net, which the NativeAOT build leaves out; use the dotnet tool or the ReadyToRun build, or give CSV or JSON Lines (docs/install.md)";
+
     public static IEnumerable<IReadOnlyDictionary<string, string?>> Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -60,6 +63,10 @@ public static class TableReader
     private static List<IReadOnlyDictionary<string, string?>> Parquet(string path)
     {
         var name = Path.GetFileName(path);
+#if RAMPART_AOT
+        throw new InvalidDataException($"{name}: {ParquetNotInThisBuild}");
+    }
+#else
         var bytes = BoundedFile.ReadAllBytes(path, MaxParquetBytes);
         try
         {
@@ -157,6 +164,7 @@ public static class TableReader
         await group.ReadAsync<T>(field, values.AsMemory()).ConfigureAwait(false);
         return [.. values.Select(v => Text(v))];
     }
+#endif
 
     private static string? Text(object? value) => value switch
     {
