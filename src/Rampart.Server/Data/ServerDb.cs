@@ -28,6 +28,10 @@ public sealed class ServerDb(DbContextOptions<ServerDb> options) : IdentityDbCon
 
     public DbSet<IncidentEvent> IncidentEvents => Set<IncidentEvent>();
 
+    public DbSet<GatewayEvent> GatewayEvents => Set<GatewayEvent>();
+
+    public DbSet<GatewayDrift> GatewayDrift => Set<GatewayDrift>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -45,5 +49,10 @@ public sealed class ServerDb(DbContextOptions<ServerDb> options) : IdentityDbCon
         builder.Entity<UploadSession>().HasKey(u => u.Id);
         builder.Entity<IncidentEvent>().HasIndex(e => e.IncidentId);
         builder.Entity<Incident>().HasIndex(i => i.ProjectId);
+        builder.Entity<GatewayEvent>().HasIndex(e => new { e.ProjectId, e.Hour, e.Principal });
+        builder.Entity<GatewayEvent>().HasIndex(e => new { e.ProjectId, e.Blocked, e.Hour });
+        builder.Entity<GatewayEvent>().HasIndex(e => e.Hour);
+        builder.Entity<GatewayDrift>().HasIndex(d => new { d.ProjectId, d.Hour });
+        builder.Entity<GatewayDrift>().HasIndex(d => d.Hour);
     }
 }
