@@ -189,6 +189,7 @@ public sealed class ServerHost : IAsyncDisposable
         RegistryEndpoints.Map(api);
         IncidentEndpoints.Map(api);
         Activity.GatewayEventEndpoints.Map(api);
+        Activity.RedTeamRunEndpoints.Map(api);
         app.MapOpenApi("/api/v1/openapi.json").WithMetadata(Requires.User);
         Dashboard.DashboardSetup.MapDashboard(app);
 

@@ -55,4 +55,40 @@ public sealed class GatewayPageTests
         (await asOutsider.GetAsync("/ui/projects/nosuch/gateway")).Code.Should().Be(403);
         (await asViewer.GetWithTokenAsync("/ui/projects/p/gateway", gateway.Token!)).Code.Should().Be(403);
     }
+
+    [Fact]
+    public async Task RedTeamPage_ShowsFamiliesAndAttacks_AndTheScorecardShowsTheLastRun()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.CreateProjectAsync("p");
+        using var dana = await server.UserAsync("dana", "p", "data-scientist");
+        using var viewer = await server.UserAsync("vera", "p", "viewer");
+        using var ci = ApiClient.WithToken(server, await dana.CreateTokenAsync("p", "report"));
+        using var asViewer = new DashboardClient(server, viewer);
+        (await asViewer.GetAsync("/ui/projects/p")).Body.Should().Contain("none recorded");
+
+        var llm = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Rampart.TestKit.RepositoryPaths.Root, "examples", "threats", "fine-tuning-pipeline", "redteam.json")))!;
+        llm["runs"]![0]!["probes"]![0]!["family"] = "<script>alert(1)</script>";
+        llm["runs"]![0]!["probes"]![0]!["status"] = "failed";
+        llm["runs"]![0]!["probes"]![0]!["failures"] = 2;
+        llm["exitCode"] = 1;
+        var first = (await ci.SendAsync(HttpMethod.Post, "/api/v1/projects/p/redteam/runs", new StringContent(llm.ToJsonString(), System.Text.Encoding.UTF8, "application/json"))).EnsureCreated().Json["id"]!.GetValue<long>();
+        var model = File.ReadAllText(Path.Combine(Rampart.TestKit.RepositoryPaths.Root, "examples", "threats", "fraud-model-api", "redteam.json"));
+        var second = (await ci.SendAsync(HttpMethod.Post, "/api/v1/projects/p/redteam/runs", new StringContent(model, System.Text.Encoding.UTF8, "application/json"))).EnsureCreated().Json["id"]!.GetValue<long>();
+
+        // The newest run is shown by default: its two classic attacks with their metrics.
+        var page = await asViewer.GetAsync("/ui/projects/p/redteam");
+        page.Code.Should().Be(200);
+        page.Body.Should().Contain("id=\"attacks\"").And.Contain("advantage 0.948").And.Contain("agreement 0.885");
+        page.Body.Should().Contain($"?run={first}").And.Contain($"?run={second}");
+
+        // The LLM run: failed probes and attack success per family, the markup in a family name shown as text.
+        var llmPage = await asViewer.GetAsync($"/ui/projects/p/redteam?run={first}");
+        llmPage.Body.Should().Contain("id=\"families\"").And.Contain("&lt;script&gt;alert(1)&lt;/script&gt;").And.NotContain("<script>alert");
+        llmPage.Body.Should().Contain("Attack success rate per family");
+        (await asViewer.GetAsync("/ui/projects/p/redteam?run=999")).Code.Should().Be(404);
+
+        var scorecard = await asViewer.GetAsync("/ui/projects/p");
+        scorecard.Body.Should().Contain($"/ui/projects/p/redteam?run={second}\">failed").And.NotContain("none recorded");
+    }
 }

@@ -62,3 +62,42 @@ public sealed class GatewayDrift
     /// <summary>The population stability index (capped at 1 by the gateway).</summary>
     public double Score { get; set; }
 }
+
+/// <summary>
+/// A red-team report (`rampart redteam ... --format json`, docs/redteam-report.schema.json) as the server keeps it: the
+/// report's facts and a summary computed when it arrived (<see cref="SummaryJson"/>: per probe family attempts,
+/// failures and statuses; per attack its status and metrics; findings by severity). The report itself is not kept.
+/// </summary>
+public sealed class RedTeamRun
+{
+    public long Id { get; set; }
+
+    public long ProjectId { get; set; }
+
+    public DateTimeOffset ReceivedAt { get; set; }
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    /// <summary>llm or model.</summary>
+    public string Kind { get; set; } = "";
+
+    public string ToolVersion { get; set; } = "";
+
+    /// <summary>The harness's exit code: 0 passed, 1 a finding at or above failOn, 2 inconclusive.</summary>
+    public int ExitCode { get; set; }
+
+    /// <summary>The runs' targets, newline-separated.</summary>
+    public string Targets { get; set; } = "";
+
+    public string SentBy { get; set; } = "";
+
+    public int Passed { get; set; }
+
+    public int Failed { get; set; }
+
+    public int Inconclusive { get; set; }
+
+    public int Findings { get; set; }
+
+    public string SummaryJson { get; set; } = "{}";
+}

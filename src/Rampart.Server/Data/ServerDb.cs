@@ -32,6 +32,8 @@ public sealed class ServerDb(DbContextOptions<ServerDb> options) : IdentityDbCon
 
     public DbSet<GatewayDrift> GatewayDrift => Set<GatewayDrift>();
 
+    public DbSet<RedTeamRun> RedTeamRuns => Set<RedTeamRun>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -54,5 +56,6 @@ public sealed class ServerDb(DbContextOptions<ServerDb> options) : IdentityDbCon
         builder.Entity<GatewayEvent>().HasIndex(e => e.Hour);
         builder.Entity<GatewayDrift>().HasIndex(d => new { d.ProjectId, d.Hour });
         builder.Entity<GatewayDrift>().HasIndex(d => d.Hour);
+        builder.Entity<RedTeamRun>().HasIndex(r => r.ProjectId);
     }
 }
