@@ -101,3 +101,28 @@ public sealed class RedTeamRun
 
     public string SummaryJson { get; set; } = "{}";
 }
+
+/// <summary>
+/// A version's gate findings counted by severity (and those from the dependency audit), so the scorecard sums numbers
+/// instead of parsing every version's findings JSON per request. Filled by the scorecard for versions whose gate has
+/// finished and that have no row yet (existing databases are backfilled on the first view); findings do not change
+/// once the gate has finished.
+/// </summary>
+public sealed class VersionFindingCounts
+{
+    public long VersionId { get; set; }
+
+    public long ProjectId { get; set; }
+
+    public int Critical { get; set; }
+
+    public int High { get; set; }
+
+    public int Medium { get; set; }
+
+    public int Low { get; set; }
+
+    public int Info { get; set; }
+
+    public int Audit { get; set; }
+}

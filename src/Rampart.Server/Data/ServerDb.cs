@@ -34,6 +34,8 @@ public sealed class ServerDb(DbContextOptions<ServerDb> options) : IdentityDbCon
 
     public DbSet<RedTeamRun> RedTeamRuns => Set<RedTeamRun>();
 
+    public DbSet<VersionFindingCounts> VersionFindingCounts => Set<VersionFindingCounts>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -57,5 +59,8 @@ public sealed class ServerDb(DbContextOptions<ServerDb> options) : IdentityDbCon
         builder.Entity<GatewayDrift>().HasIndex(d => new { d.ProjectId, d.Hour });
         builder.Entity<GatewayDrift>().HasIndex(d => d.Hour);
         builder.Entity<RedTeamRun>().HasIndex(r => r.ProjectId);
+        builder.Entity<VersionFindingCounts>().HasKey(c => c.VersionId);
+        builder.Entity<VersionFindingCounts>().Property(c => c.VersionId).ValueGeneratedNever();
+        builder.Entity<VersionFindingCounts>().HasIndex(c => c.ProjectId);
     }
 }
