@@ -87,9 +87,11 @@ public sealed record Scorecard(
                 return;
             }
 
+            var rows = new List<VersionFindingCounts>(missing.Count);
             foreach (var version in missing)
             {
                 var row = new VersionFindingCounts { VersionId = version.Id, ProjectId = projectId };
+                rows.Add(row);
                 foreach (var finding in ArtifactGate.FromJson(version.FindingsJson))
                 {
                     switch (finding.Severity.ToLowerInvariant())
@@ -115,7 +117,14 @@ public sealed record Scorecard(
             catch (DbUpdateException) when (attempt < 3)
             {
                 // Another request counted some of them first: the counts are the same; drop ours and look again.
-                db.ChangeTracker.Clear();
+            }
+            finally
+            {
+                // Written (or dropped): the context does not keep tracking them, so a later count of the same version is not a conflict.
+                foreach (var row in rows)
+                {
+                    db.Entry(row).State = EntityState.Detached;
+                }
             }
         }
     }
