@@ -68,6 +68,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
     private AuditAnchor? _anchor;
     private TlsMaterial? _tls;
     private RevocationWatcher? _revocations;
+    private EventShipper? _events;
     private int _disposed;
 
     private GatewayHost(WebApplication app, GatewayState state, InMemoryConfigProvider proxyConfig, AuditLog? audit, GatewayHostOptions options, DetectorState detectors, ConnectionMultiplexer? redis)
@@ -161,12 +162,13 @@ public sealed partial class GatewayHost : IAsyncDisposable
         var snapshot = await SnapshotAsync(config, app.Services.GetRequiredService<IProxyStateLookup>(), detectors, options.Time, cancellationToken).ConfigureAwait(false);
         var state = new GatewayState(snapshot);
         var logger = app.Services.GetRequiredService<ILogger<GuardMiddleware>>();
-        var alarms = new GatewayAlarms(audit, config.Ledger is { Alarms: true } ? ledger : null, options.AlarmSinks, logger, redis?.GetDatabase(), config.Redis?.Prefix ?? "rampart:");
+        var shipper = config.Events is { } eventsConfig ? new EventShipper(eventsConfig, logger) : null;
+        var alarms = new GatewayAlarms(audit, config.Ledger is { Alarms: true } ? ledger : null, shipper is null ? options.AlarmSinks : [.. options.AlarmSinks, shipper], logger, redis?.GetDatabase(), config.Redis?.Prefix ?? "rampart:");
         var anchor = audit is not null && ledger is not null
             ? new AuditAnchor(audit, ledger, config.Ledger!.Name, TimeSpan.FromSeconds(config.Ledger.AnchorSeconds), options.Time, logger)
             : null;
         var revocations = config.Revocations is { } revocationConfig ? new RevocationWatcher(revocationConfig, options.Time, logger) : null;
-        var middleware = new GuardMiddleware(state, app.Services.GetRequiredService<IQuotas>(), audit, alarms, app.Services.GetRequiredService<GatewayMetrics>(), options.Time, logger, revocations);
+        var middleware = new GuardMiddleware(state, app.Services.GetRequiredService<IQuotas>(), audit, alarms, app.Services.GetRequiredService<GatewayMetrics>(), options.Time, logger, revocations, shipper);
 
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
         app.MapGet("/readyz", () => Results.Json(new { status = "ready", routes = state.Current.Config.Routes.Length }));
@@ -194,7 +196,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
         });
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var host = new GatewayHost(app, state, proxyConfig, audit, options, detectors, redis) { _ledger = ledger, _anchor = anchor, _tls = tls, _revocations = revocations };
+        var host = new GatewayHost(app, state, proxyConfig, audit, options, detectors, redis) { _ledger = ledger, _anchor = anchor, _tls = tls, _revocations = revocations, _events = shipper };
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         host.Address = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
         return host;
@@ -249,6 +251,11 @@ public sealed partial class GatewayHost : IAsyncDisposable
         }
 
         _tls?.Dispose();
+        if (_events is not null)
+        {
+            await _events.DisposeAsync().ConfigureAwait(false); // sends what is queued (bounded wait)
+        }
+
         if (_revocations is not null)
         {
             await _revocations.DisposeAsync().ConfigureAwait(false);

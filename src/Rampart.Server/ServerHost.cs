@@ -101,6 +101,7 @@ public sealed class ServerHost : IAsyncDisposable
         services.AddSingleton(new AuditTrail(options.Time));
         services.AddScoped<RegistryService>();
         services.AddScoped<LedgerReconciler>();
+        services.AddSingleton<Activity.ActivityRetention>();
         services.AddHostedService<ScanWorker>();
         var postgres = options.Database is not null && Provenance.Ledger.IsDatabaseUrl(options.Database);
         if (options.Database is not null && !postgres)
@@ -193,6 +194,8 @@ public sealed class ServerHost : IAsyncDisposable
         RegistryEndpoints.Map(api);
         IncidentEndpoints.Map(api);
         TabletopEndpoints.Map(api);
+        Activity.GatewayEventEndpoints.Map(api);
+        Activity.RedTeamRunEndpoints.Map(api);
         app.MapOpenApi("/api/v1/openapi.json").WithMetadata(Requires.User);
         Dashboard.DashboardSetup.MapDashboard(app);
 

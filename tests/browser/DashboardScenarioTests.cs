@@ -123,6 +123,35 @@ public sealed class DashboardScenarioTests(ITestOutputHelper output)
         browser.Text(".timeline").Should().Contain("opened").And.Contain("step");
         Check(browser, "incident-playbook");
 
+        // A gateway's events and a red-team report, sent with the data scientist's report token, drawn for the reviewer.
+        using (var gateway = ApiClient.WithToken(server, await scientist.CreateTokenAsync("fraud", "report")))
+        {
+            var now = server.Time.GetUtcNow();
+            var events = Enumerable.Range(0, 60).Select(i => new
+            {
+                time = now.AddMinutes(-17 * i),
+                principal = i % 3 == 0 ? Markup : "analyst-" + (i % 4),
+                route = "scoring",
+                decision = i % 5 == 0 ? "blocked" : "allow",
+                status = i % 5 == 0 ? 403 : 200,
+                rules = i % 5 == 0 ? new[] { i % 2 == 0 ? "RAMP-GUARD-101" : "RAMP-GUARD-003" } : Array.Empty<string>(),
+                drift = i % 7 == 0 ? new Dictionary<string, double> { ["amount"] = 0.05 * (i % 11), ["merchant_age"] = 0.02 * (i % 5) } : null,
+            }).ToArray();
+            (await gateway.PostAsync("/api/v1/projects/fraud/gateway/events", new { gateway = "gw-eu-1", events })).EnsureOk();
+            var report = File.ReadAllText(Path.Combine(Rampart.TestKit.RepositoryPaths.Root, "examples", "threats", "fine-tuning-pipeline", "redteam.json"));
+            (await gateway.SendAsync(HttpMethod.Post, "/api/v1/projects/fraud/redteam/runs", new StringContent(report, System.Text.Encoding.UTF8, "application/json"))).EnsureCreated();
+        }
+
+        browser.Open("/ui/projects/fraud/gateway");
+        browser.Text("#requests-total").Should().Be("60");
+        browser.FindAll("script").Should().BeEmpty("a principal named with markup stays text");
+        Check(browser, "gateway-activity");
+        browser.Open("/ui/projects/fraud/redteam");
+        browser.Find("#families").Should().NotBeNull();
+        Check(browser, "redteam-runs");
+        browser.Open("/ui/projects/fraud");
+        browser.Text("#last-redteam").Should().Contain("passed");
+
         // Another project's pages are refused, and an unknown project looks the same (no enumeration).
         browser.Open("/ui/projects/other");
         browser.MainText.Should().Contain("Not allowed");

@@ -17,6 +17,9 @@ public sealed record GatewayConfig
     /// <summary>The revocation list of a Rampart server, polled; routes naming a revoked model version are refused.</summary>
     public RevocationConfig? Revocations { get; init; }
 
+    /// <summary>Ship audit entries to a Rampart server in batches (docs/gateway.md, "Shipping events"); changes need a restart.</summary>
+    public EventsConfig? Events { get; init; }
+
     public AuthConfig Auth { get; init; } = new();
 
     public AuditConfig? Audit { get; init; }
@@ -115,6 +118,26 @@ public sealed record RevocationConfig(string Server, string Project)
     public double RetrySeconds { get; init; } = 5;
 
     public double MaxStalenessSeconds { get; init; } = 300;
+}
+
+/// <summary>
+/// Where and how the gateway ships its audit entries: <c>POST {Server}/api/v1/projects/{Project}/gateway/events</c> with
+/// the token in the environment variable <see cref="TokenEnv"/> (operation <c>report</c>), up to
+/// <see cref="BatchSize"/> entries at once, at least every <see cref="FlushSeconds"/>; at most <see cref="QueueSize"/>
+/// entries wait, further ones are dropped and counted.
+/// </summary>
+public sealed record EventsConfig(string Server, string Project)
+{
+    public string TokenEnv { get; init; } = "RAMPART_TOKEN";
+
+    public int BatchSize { get; init; } = 200;
+
+    public double FlushSeconds { get; init; } = 5;
+
+    public int QueueSize { get; init; } = 10_000;
+
+    /// <summary>The gateway's name on the server's pages (default: the token's id).</summary>
+    public string? Name { get; init; }
 }
 
 public sealed record JwtConfig(string Issuer, string Audience, string Jwks, string RolesClaim = "roles");

@@ -43,11 +43,12 @@ public static class GatewayConfigParser
         }
 
         var r = new Reader(source);
-        r.Keys(root, "root", "listen", "tls", "revocations", "limits", "auth", "audit", "ledger", "redis", "telemetry", "clusters", "routes");
+        r.Keys(root, "root", "listen", "tls", "revocations", "events", "limits", "auth", "audit", "ledger", "redis", "telemetry", "clusters", "routes");
         var limits = r.Map(root, "limits") is { } l ? ParseLimits(r, l) : new LimitsConfig();
         var auth = r.Map(root, "auth") is { } a ? ParseAuth(r, a) : new AuthConfig();
         var tls = r.Map(root, "tls") is { } t ? ParseTls(r, t) : null;
         var revocations = r.Map(root, "revocations") is { } rv ? ParseRevocations(r, rv) : null;
+        var events = r.Map(root, "events") is { } ev ? ParseEvents(r, ev) : null;
         var audit = r.Map(root, "audit") is { } au ? ParseAudit(r, au) : null;
         var redis = r.Map(root, "redis") is { } re ? ParseRedis(r, re) : null;
         var ledger = r.Map(root, "ledger") is { } le ? ParseLedger(r, le) : null;
@@ -75,6 +76,7 @@ public static class GatewayConfigParser
             Limits = limits,
             Tls = tls,
             Revocations = revocations,
+            Events = events,
             Auth = auth,
             Audit = audit,
             Redis = redis,
@@ -215,6 +217,43 @@ public static class GatewayConfigParser
             WaitSeconds = (int)wait,
             RetrySeconds = r.Double(n, "retrySeconds") ?? 5,
             MaxStalenessSeconds = staleness,
+        };
+    }
+
+    private static EventsConfig ParseEvents(Reader r, YamlMappingNode n)
+    {
+        r.Keys(n, "events", "server", "project", "tokenEnv", "batchSize", "flushSeconds", "queueSize", "name");
+        var server = r.Str(n, "server") ?? throw r.Error("events.server (the Rampart server's URL) is required");
+        if (!Uri.TryCreate(server, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https"))
+        {
+            throw r.Error($"events.server is an http(s) URL, not '{server}'");
+        }
+
+        var batch = r.Long(n, "batchSize") ?? 200;
+        var flush = r.Double(n, "flushSeconds") ?? 5;
+        var queue = r.Long(n, "queueSize") ?? 10_000;
+        if (batch is < 1 or > 1000)
+        {
+            throw r.Error($"events.batchSize is between 1 and 1000 (the server's batch limit), not {batch}");
+        }
+
+        if (flush is < 0.1 or > 3600)
+        {
+            throw r.Error($"events.flushSeconds is between 0.1 and 3600, not {flush}");
+        }
+
+        if (queue < batch || queue > 1_000_000)
+        {
+            throw r.Error($"events.queueSize is between batchSize and 1000000, not {queue}");
+        }
+
+        return new EventsConfig(server, r.Str(n, "project") ?? throw r.Error("events.project is required"))
+        {
+            TokenEnv = r.Str(n, "tokenEnv") ?? "RAMPART_TOKEN",
+            BatchSize = (int)batch,
+            FlushSeconds = flush,
+            QueueSize = (int)queue,
+            Name = r.Str(n, "name"),
         };
     }
 

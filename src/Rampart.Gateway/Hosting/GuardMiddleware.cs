@@ -25,7 +25,7 @@ namespace Rampart.Gateway.Hosting;
 /// authenticate, authorise, rate-limit, read the body with the route's protocol, run input checks, forward, run output
 /// checks on the whole answer (or on the stream through <see cref="SseGuard"/>), write the audit entry, answer.
 /// </summary>
-internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas, AuditLog? audit, GatewayAlarms alarms, GatewayMetrics metrics, TimeProvider time, ILogger<GuardMiddleware> logger, RevocationWatcher? revocations = null)
+internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas, AuditLog? audit, GatewayAlarms alarms, GatewayMetrics metrics, TimeProvider time, ILogger<GuardMiddleware> logger, RevocationWatcher? revocations = null, EventShipper? events = null)
 {
     private const long MaxBufferedResponse = 16L * 1024 * 1024;
 
@@ -64,6 +64,8 @@ internal sealed partial class GuardMiddleware(GatewayState state, IQuotas quotas
             }
         }
 
+        // With events:, a copy for the Rampart server (a bounded queue: never waits, drops and counts when full).
+        events?.Enqueue(outcome, signals);
         try
         {
             // Alarms (extraction, drift, health/injection campaign) become audit events and ledger incidents.

@@ -96,4 +96,41 @@ public static class SvgChart
         svg.Append("</svg>");
         return svg.ToString();
     }
+
+    /// <summary>
+    /// Several lines over the same labels (series 0 to 5 get their own colour class, and a legend names them), values
+    /// from 0 to the largest; a label is shown every <paramref name="labelEvery"/> points.
+    /// </summary>
+    public static string Lines(string title, IReadOnlyList<string> labels, IReadOnlyList<(string Name, IReadOnlyList<double> Values)> series, int labelEvery = 1)
+    {
+        ArgumentNullException.ThrowIfNull(title);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(series);
+        const int Width = 520;
+        const int Height = 150;
+        const int Pad = 40;
+        const int LegendRow = 18;
+        var max = Math.Max(1, series.SelectMany(s => s.Values).DefaultIfEmpty(0).Max());
+        var step = labels.Count <= 1 ? 0 : (Width - Pad - 16) / (double)(labels.Count - 1);
+        var svg = new StringBuilder();
+        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {Width} {Height + 28 + series.Count * LegendRow}\" role=\"img\" aria-label=\"{Encoder.Encode(title)}\"><title>{Encoder.Encode(title)}</title>");
+        svg.Append(CultureInfo.InvariantCulture, $"<line class=\"axis\" x1=\"{Pad}\" y1=\"{Height}\" x2=\"{Width - 8}\" y2=\"{Height}\"/>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Pad - 6}\" y=\"16\" text-anchor=\"end\">{max.ToString("0.##", CultureInfo.InvariantCulture)}</text><text x=\"{Pad - 6}\" y=\"{Height}\" text-anchor=\"end\">0</text>");
+        for (var i = 0; i < labels.Count; i += Math.Max(1, labelEvery))
+        {
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Pad + i * step:0.#}\" y=\"{Height + 18}\" text-anchor=\"middle\">{Encoder.Encode(labels[i])}</text>");
+        }
+
+        for (var s = 0; s < series.Count; s++)
+        {
+            var (name, values) = series[s];
+            var points = values.Take(labels.Count).Select((v, i) => string.Create(CultureInfo.InvariantCulture, $"{Pad + i * step:0.#},{Height - Math.Clamp(v / max, 0, 1) * (Height - 12):0.#}"));
+            svg.Append(CultureInfo.InvariantCulture, $"<polyline class=\"series s{s % 6}\" points=\"{string.Join(' ', points)}\"><title>{Encoder.Encode(name)}</title></polyline>");
+            var y = Height + 28 + s * LegendRow;
+            svg.Append(CultureInfo.InvariantCulture, $"<line class=\"series s{s % 6}\" x1=\"{Pad}\" y1=\"{y - 4}\" x2=\"{Pad + 20}\" y2=\"{y - 4}\"/><text x=\"{Pad + 26}\" y=\"{y}\">{Encoder.Encode(name)}</text>");
+        }
+
+        svg.Append("</svg>");
+        return svg.ToString();
+    }
 }

@@ -30,6 +30,14 @@ public sealed class ServerDb(DbContextOptions<ServerDb> options) : IdentityDbCon
 
     public DbSet<TabletopRun> TabletopRuns => Set<TabletopRun>();
 
+    public DbSet<GatewayEvent> GatewayEvents => Set<GatewayEvent>();
+
+    public DbSet<GatewayDrift> GatewayDrift => Set<GatewayDrift>();
+
+    public DbSet<RedTeamRun> RedTeamRuns => Set<RedTeamRun>();
+
+    public DbSet<VersionFindingCounts> VersionFindingCounts => Set<VersionFindingCounts>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -49,5 +57,14 @@ public sealed class ServerDb(DbContextOptions<ServerDb> options) : IdentityDbCon
         builder.Entity<Incident>().HasIndex(i => i.ProjectId);
         builder.Entity<Incident>().HasIndex(i => i.TabletopRunId);
         builder.Entity<TabletopRun>().HasIndex(r => r.ProjectId);
+        builder.Entity<GatewayEvent>().HasIndex(e => new { e.ProjectId, e.Hour, e.Principal });
+        builder.Entity<GatewayEvent>().HasIndex(e => new { e.ProjectId, e.Blocked, e.Hour });
+        builder.Entity<GatewayEvent>().HasIndex(e => e.Hour);
+        builder.Entity<GatewayDrift>().HasIndex(d => new { d.ProjectId, d.Hour });
+        builder.Entity<GatewayDrift>().HasIndex(d => d.Hour);
+        builder.Entity<RedTeamRun>().HasIndex(r => r.ProjectId);
+        builder.Entity<VersionFindingCounts>().HasKey(c => c.VersionId);
+        builder.Entity<VersionFindingCounts>().Property(c => c.VersionId).ValueGeneratedNever();
+        builder.Entity<VersionFindingCounts>().HasIndex(c => c.ProjectId);
     }
 }

@@ -28,6 +28,9 @@ public sealed record ServerOptions
 
     public TimeSpan LockoutDuration { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>How long gateway events are kept (docs/server.md, "Gateway activity"); older ones are deleted.</summary>
+    public TimeSpan GatewayEventRetention { get; init; } = TimeSpan.FromDays(30);
+
     public TimeSpan SessionLifetime { get; init; } = TimeSpan.FromHours(8);
 
     /// <summary>The first administrator, created when the database has no user.</summary>

@@ -25,6 +25,9 @@ public enum Operation
 
     /// <summary>Members, trusted keys and the project's settings.</summary>
     Manage,
+
+    /// <summary>Send gateway events and red-team reports (gateways, CI): data the dashboard shows.</summary>
+    Report,
 }
 
 /// <summary>The four project roles and what each may do. Reviewer and admin operations also need a session that passed TOTP.</summary>
@@ -39,8 +42,8 @@ public static class ProjectRoles
     public static readonly FrozenDictionary<string, FrozenSet<Operation>> Grants = new Dictionary<string, FrozenSet<Operation>>(StringComparer.Ordinal)
     {
         [Viewer] = new[] { Operation.Read, Operation.Alarm }.ToFrozenSet(),
-        [DataScientist] = new[] { Operation.Read, Operation.Alarm, Operation.Push }.ToFrozenSet(),
-        [SecurityReviewer] = new[] { Operation.Read, Operation.Alarm, Operation.Review, Operation.Revoke, Operation.Incident }.ToFrozenSet(),
+        [DataScientist] = new[] { Operation.Read, Operation.Alarm, Operation.Push, Operation.Report }.ToFrozenSet(),
+        [SecurityReviewer] = new[] { Operation.Read, Operation.Alarm, Operation.Review, Operation.Revoke, Operation.Incident, Operation.Report }.ToFrozenSet(),
         [Admin] = Enum.GetValues<Operation>().ToFrozenSet(),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 

@@ -39,6 +39,7 @@ public sealed class AuthorizationMatrixTests
     private const Who Pushers = Who.DataScientist | Who.ProjectAdmin | Who.ServerAdmin;
     private const Who Reviewers = Who.Reviewer | Who.ProjectAdmin | Who.ServerAdmin;
     private const Who Managers = Who.ProjectAdmin | Who.ServerAdmin;
+    private const Who Reporters = Who.DataScientist | Who.Reviewer | Who.ProjectAdmin | Who.ServerAdmin;
 
     private const string V = "/api/v1/projects/{project}/artifacts/{artifact}/versions/{version}";
     private const string U = "/api/v1/projects/{project}/uploads/{upload}";
@@ -98,6 +99,9 @@ public sealed class AuthorizationMatrixTests
         ["GET /api/v1/projects/{project}/tabletop/{run}"] = Reviewers,
         ["POST /api/v1/projects/{project}/tabletop/{run}/advance"] = Reviewers,
         ["POST /api/v1/projects/{project}/tabletop/{run}/finish"] = Reviewers,
+        ["POST /api/v1/projects/{project}/gateway/events"] = Reporters,
+        ["POST /api/v1/projects/{project}/redteam/runs"] = Reporters,
+        ["GET /api/v1/projects/{project}/redteam/runs"] = Readers,
     };
 
     private static readonly Dictionary<string, string> RouteValues = new(StringComparer.Ordinal)

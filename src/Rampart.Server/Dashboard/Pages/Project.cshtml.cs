@@ -20,6 +20,9 @@ public sealed class ProjectModel(ServerDb db, TimeProvider time) : DashboardPage
 
     public IReadOnlyList<VersionRow> Latest { get; private set; } = [];
 
+    /// <summary>The newest red-team run sent for this project, if any.</summary>
+    public RedTeamRun? LastRedTeam { get; private set; }
+
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
         var projectId = Project.Id;
@@ -28,6 +31,7 @@ public sealed class ProjectModel(ServerDb db, TimeProvider time) : DashboardPage
             .Select(a => new { a.Name, a.Kind, Count = db.Versions.Count(v => v.ArtifactId == a.Id) }).Take(500).ToListAsync(cancellationToken).ConfigureAwait(false);
         Artifacts = [.. artifacts.Select(a => (a.Name, a.Kind, a.Count))];
         Latest = await LatestAsync(db, projectId, null, PageSize, cancellationToken).ConfigureAwait(false);
+        LastRedTeam = await db.RedTeamRuns.AsNoTracking().Where(r => r.ProjectId == projectId).OrderByDescending(r => r.Id).FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The newest versions of a project, optionally only those in <paramref name="states"/>.</summary>
