@@ -30,7 +30,18 @@ with open(path, "w") as f:
 PY
 [ "${SKIP_BUILD:-0}" = "1" ] || dotnet build src/Rampart.Cli -c Release -v q -nologo >/dev/null
 RAMPART="src/Rampart.Cli/bin/Release/net10.0/rampart"
-measure() { /usr/bin/time -f "%e %M" -o "$WORK/t" "$@" >"$WORK/out" 2>/dev/null || true; cat "$WORK/t" | tail -n 1; }
+# measure COMMAND...: "seconds peak-KiB" of one run. `data scan` exits 1 when it has findings (the planted e-mail
+# addresses), so 0 and 1 count as a run; anything else (inconclusive, usage error, crash) stops the benchmark rather
+# than reporting the time of a failure.
+measure() {
+  local code=0
+  /usr/bin/time -f "%e %M" -o "$WORK/t" "$@" >"$WORK/out" 2>"$WORK/err" || code=$?
+  if [ "$code" -gt 1 ]; then
+    echo "bench: '$*' exited $code: $(tail -n 3 "$WORK/err")" >&2
+    exit 1
+  fi
+  tail -n 1 "$WORK/t"
+}
 BYTES=$(stat -c %s "$CSV")
 read -r WC_S WC_KB < <(measure wc -l "$CSV")
 read -r GREP_S GREP_KB < <(measure grep -c @ "$CSV")
